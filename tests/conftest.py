@@ -1,0 +1,89 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+
+`database_url` is a fresh database holding the whole schema. Each backend builds a template once
+per session (a SQLite file, or a PostgreSQL template database) and every test gets a copy, so tests
+never see each other's rows and the schema is not recreated each time.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+
+from tests.support import postgres
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    url = os.environ.get("LOANFLOW_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    server = postgres.ThrowawayPostgres()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    from workflows.db import create_schema, make_engine
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server_url):
+    import sqlalchemy as sa
+
+    from workflows.db import create_schema
+
+    url = postgres.create_database(postgres_server_url)
+    engine = sa.create_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    yield url.rsplit("/", 1)[1]
+    postgres.drop_database(postgres_server_url, url)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh database with the full schema, on each backend in turn."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "loanflow.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    import sqlalchemy as sa
+
+    server_url = request.getfixturevalue("postgres_server_url")
+    template = request.getfixturevalue("postgres_template")
+    name = f"loanflow_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = server_url.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database(database_url):
+    """A `workflows.db.Database` on a fresh database (see `database_url`)."""
+    from workflows.db import Database
+
+    db = Database(database_url)
+    yield db
+    db.dispose()
