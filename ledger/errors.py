@@ -1,0 +1,63 @@
+"""Typed ledger errors. `field` names the offending input so web/ can answer 422 naming it."""
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    code = "ledger_error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def as_dict(self) -> dict:
+        body = {"error": self.code, "message": self.message, "fields": {}}
+        if self.field:
+            body["fields"] = {self.field: self.message}
+        return body
+
+
+class InvalidInput(LedgerError):
+    """An input value is out of range or malformed; nothing was posted."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class UnbalancedEntry(LedgerError):
+    """A journal entry whose debits and credits differ, or that mixes branches."""
+
+    code = "unbalanced_entry"
+
+
+class UnknownAccount(LedgerError):
+    code = "unknown_account"
+
+
+class UnknownLoan(LedgerError):
+    code = "unknown_loan"
+
+    def __init__(self, loan_ref, field: str = "loan_id") -> None:
+        super().__init__(f"no loan {loan_ref!r}", field=field)
+
+
+class UnknownEntry(LedgerError):
+    code = "unknown_entry"
+
+
+class DuplicateLoan(LedgerError):
+    code = "duplicate_loan"
+
+
+class LoanStateError(LedgerError):
+    """The operation does not fit the loan's state (e.g. disbursing a loan twice, repaying a closed loan)."""
+
+    code = "loan_state"
+
+
+class AlreadyReversed(LedgerError):
+    code = "already_reversed"

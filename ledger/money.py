@@ -1,0 +1,69 @@
+"""Money and rates: the one place where amounts are parsed and rounded.
+
+Every amount in the ledger is a `Decimal` in yuan with two places (the fen). Rounding is
+ROUND_HALF_UP (四舍五入), the convention of Chinese bank statements, and it happens only through
+`to_fen` here (and, for set-based SQL, `sql_fen_ratio`), so a reader can audit it in one screen.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from typing import Any
+
+from ledger.errors import InvalidInput
+
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+# Enough digits that annuity factors over 360 periods keep every fen exact before rounding.
+_WORKING_PRECISION = 40
+
+
+def to_fen(amount: Decimal) -> Decimal:
+    """Round to the fen, half up. The only rounding of money in Python code."""
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def high_precision():
+    """A Decimal context for intermediate (unrounded) arithmetic: `with high_precision(): ...`."""
+    return localcontext(prec=_WORKING_PRECISION)
+
+
+def parse_decimal(value: Any, field: str) -> Decimal:
+    """A Decimal from a Decimal, int or numeric string; floats are refused (they are not exact)."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise InvalidInput(field, f"{field} must be a decimal string or Decimal, not a float")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, (int, str)):
+        try:
+            result = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise InvalidInput(field, f"{field} is not a number: {value!r}") from None
+    else:
+        raise InvalidInput(field, f"{field} must be a decimal number")
+    if not result.is_finite():
+        raise InvalidInput(field, f"{field} must be a finite number")
+    return result
+
+
+def parse_money(value: Any, field: str) -> Decimal:
+    """An amount in yuan with at most two decimal places (an amount below the fen is a typo)."""
+    amount = parse_decimal(value, field)
+    if amount != amount.quantize(FEN, rounding=ROUND_HALF_UP):
+        raise InvalidInput(field, f"{field} has more than two decimal places")
+    return amount.quantize(FEN)
+
+
+def to_fen_integer(amount: Decimal) -> int:
+    """An amount as an integer number of fen (used by set-based SQL, which works in fen)."""
+    return int(to_fen(amount) * 100)
+
+
+def sql_fen_ratio(numerator, denominator):
+    """SQL for round_half_up(numerator / denominator) where both are non-negative integers.
+
+    Set-based SQL cannot call `to_fen`, and SQLite stores NUMERIC as binary floating point, so the
+    batch works in integer fen: (2n + d) / (2d) with integer division is n/d rounded half up, and
+    integer arithmetic is exact and identical on SQLite and PostgreSQL.
+    """
+    return (numerator * 2 + denominator) / (denominator * 2)

@@ -1,0 +1,336 @@
+"""Repayment schedules (还款计划), pure functions: no database, no clock.
+
+Conventions (documented in docs/ledger.md):
+- Due dates are the start date plus n periods, clamped to the month's last day, computed from the
+  start date each time (a loan on Jan 31 falls due Feb 28/29, Mar 31, Apr 30 … not Mar 28).
+- 30/360: a whole scheduled period is months/12 of a year, so every month's interest is
+  balance × rate / 12 whatever the calendar says. A broken period (revolving lines, regenerated
+  schedules, payoff to date) uses the Chinese daily rate, annual rate / 360, on actual days.
+- actual/365: actual days / 365. actual/actual: ISDA — days falling in a leap year / 366, the
+  rest / 365.
+- Equal installment (等额本息): the payment is the annuity on the nominal period rate
+  (rate × months per period / 12), rounded to the fen; each period's interest is computed on the
+  remaining balance with the day count and rounded to the fen; principal = payment − interest. The
+  last installment takes the whole remaining balance, so rounding residue lands there.
+- Equal principal (等额本金): principal / n rounded to the fen, residue in the last installment.
+- Bullet (利随本清): one installment at maturity, interest for the whole term.
+- Interest only (按期付息到期还本): interest every period, principal at maturity.
+- Revolving (随借随还): a preview of one draw of the whole line held to maturity, interest
+  accrued daily on the drawn balance (actual days × daily rate) and settled each period,
+  principal at maturity.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Sequence
+
+from ledger.errors import InvalidInput
+from ledger.money import ZERO, high_precision, parse_decimal, parse_money, to_fen
+
+METHODS = ("equal_installment", "equal_principal", "bullet", "interest_only", "revolving")
+DAY_COUNTS = ("30/360", "actual/365", "actual/actual")
+FREQUENCIES = {"monthly": 1, "quarterly": 3}
+
+# The legal ceiling on the annual rate. Chinese courts protect interest up to four times the
+# one-year LPR (about 13–15 % in recent years); the historical 24 % line is kept as a generous
+# configurable default. A bank that wants the 4×LPR line passes its own cap to `validate_terms`.
+MAX_ANNUAL_RATE = Decimal("0.24")
+# No single rural-credit loan comes near ten billion yuan; anything above is a typo.
+MAX_PRINCIPAL = Decimal("10000000000.00")
+MAX_TERM_MONTHS = 360
+
+
+@dataclass(frozen=True)
+class Installment:
+    number: int
+    period_start: date
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    total: Decimal
+    remaining_balance: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "period_start": self.period_start.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "principal": str(self.principal),
+            "interest": str(self.interest),
+            "total": str(self.total),
+            "remaining_balance": str(self.remaining_balance),
+        }
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Validated loan terms."""
+
+    principal: Decimal
+    annual_rate: Decimal
+    term_months: int
+    method: str
+    start_date: date
+    day_count: str = "30/360"
+    frequency: str = "monthly"
+
+    @property
+    def months_per_period(self) -> int:
+        return FREQUENCIES[self.frequency]
+
+    @property
+    def periods(self) -> int:
+        return self.term_months // self.months_per_period
+
+    @property
+    def maturity_date(self) -> date:
+        return add_months(self.start_date, self.term_months)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    terms: Terms
+    installments: tuple[Installment, ...]
+
+    @property
+    def total_principal(self) -> Decimal:
+        return sum((i.principal for i in self.installments), ZERO)
+
+    @property
+    def total_interest(self) -> Decimal:
+        return sum((i.interest for i in self.installments), ZERO)
+
+    @property
+    def total_payment(self) -> Decimal:
+        return sum((i.total for i in self.installments), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        t = self.terms
+        return {
+            "principal": str(t.principal),
+            "annual_rate": str(t.annual_rate),
+            "term_months": t.term_months,
+            "method": t.method,
+            "start_date": t.start_date.isoformat(),
+            "day_count": t.day_count,
+            "frequency": t.frequency,
+            "installments": [i.to_dict() for i in self.installments],
+            "totals": {
+                "principal": str(self.total_principal),
+                "interest": str(self.total_interest),
+                "payment": str(self.total_payment),
+            },
+        }
+
+
+# ---------------------------------------------------------------------------- validation
+
+def parse_date(value: Any, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput(field, f"{field} must be a date as YYYY-MM-DD, got {value!r}")
+
+
+def parse_rate(value: Any, field: str = "annual_rate", *, cap: Decimal = MAX_ANNUAL_RATE) -> Decimal:
+    rate = parse_decimal(value, field)
+    if rate < 0:
+        raise InvalidInput(field, f"{field} must not be negative")
+    if rate > cap:
+        raise InvalidInput(field, f"{field} {rate} is above the legal cap {cap} (a fraction: 0.0435 is 4.35%)")
+    return rate
+
+
+def validate_terms(
+    principal: Any,
+    annual_rate: Any,
+    term_months: Any,
+    method: Any,
+    start_date: Any,
+    *,
+    day_count: Any = "30/360",
+    frequency: Any = "monthly",
+    rate_cap: Decimal = MAX_ANNUAL_RATE,
+) -> Terms:
+    amount = parse_money(principal, "principal")
+    if amount <= 0:
+        raise InvalidInput("principal", "principal must be greater than zero")
+    if amount > MAX_PRINCIPAL:
+        raise InvalidInput("principal", f"principal must not exceed {MAX_PRINCIPAL}")
+    rate = parse_rate(annual_rate, cap=rate_cap)
+    term = _parse_term(term_months)
+    if method not in METHODS:
+        raise InvalidInput("method", f"method must be one of {', '.join(METHODS)}")
+    if day_count not in DAY_COUNTS:
+        raise InvalidInput("day_count", f"day_count must be one of {', '.join(DAY_COUNTS)}")
+    if frequency not in FREQUENCIES:
+        raise InvalidInput("frequency", f"frequency must be one of {', '.join(FREQUENCIES)}")
+    if term % FREQUENCIES[frequency]:
+        raise InvalidInput("term_months", f"term_months must be a whole number of {frequency} periods")
+    start = parse_date(start_date, "start_date")
+    return Terms(amount, rate, term, method, start, day_count, frequency)
+
+
+def _parse_term(value: Any) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput("term_months", "term_months must be a whole number of months")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise InvalidInput("term_months", "term_months must be a whole number of months")
+    if not 1 <= value <= MAX_TERM_MONTHS:
+        raise InvalidInput("term_months", f"term_months must be between 1 and {MAX_TERM_MONTHS}")
+    return value
+
+
+# ---------------------------------------------------------------------------- calendar
+
+def add_months(start: date, months: int) -> date:
+    """`start` plus whole months, clamped to the last day of the target month."""
+    index = start.year * 12 + (start.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def due_dates(start: date, term_months: int, months_per_period: int) -> list[date]:
+    return [add_months(start, k) for k in range(months_per_period, term_months + 1, months_per_period)]
+
+
+def year_fraction(start: date, end: date, day_count: str, *, whole_months: int | None = None) -> Decimal:
+    """The fraction of a year between two dates under a day count.
+
+    `whole_months` marks a full scheduled period: under 30/360 it counts as months/12 exactly.
+    """
+    days = (end - start).days
+    if day_count == "30/360":
+        if whole_months is not None:
+            return Decimal(whole_months) / 12
+        return Decimal(days) / 360
+    if day_count == "actual/365":
+        return Decimal(days) / 365
+    if day_count == "actual/actual":
+        fraction = Decimal(0)
+        cursor = start
+        while cursor < end:
+            year_end = date(cursor.year + 1, 1, 1)
+            stop = min(end, year_end)
+            basis = 366 if calendar.isleap(cursor.year) else 365
+            fraction += Decimal((stop - cursor).days) / basis
+            cursor = stop
+        return fraction
+    raise InvalidInput("day_count", f"day_count must be one of {', '.join(DAY_COUNTS)}")
+
+
+def daily_fraction(start: date, end: date, day_count: str) -> Decimal:
+    """Year fraction for interest accrued day by day (no whole-month shortcut)."""
+    return year_fraction(start, end, day_count)
+
+
+def interest_for(balance: Decimal, annual_rate: Decimal, fraction: Decimal) -> Decimal:
+    with high_precision():
+        return to_fen(balance * annual_rate * fraction)
+
+
+# ---------------------------------------------------------------------------- schedules
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    whole_months: int | None  # None for a broken (partial) period
+
+
+def build_schedule(
+    principal: Any,
+    annual_rate: Any,
+    term_months: Any,
+    method: Any,
+    start_date: Any,
+    *,
+    day_count: Any = "30/360",
+    frequency: Any = "monthly",
+) -> Schedule:
+    terms = validate_terms(
+        principal, annual_rate, term_months, method, start_date, day_count=day_count, frequency=frequency
+    )
+    return schedule_for_terms(terms)
+
+
+def schedule_for_terms(terms: Terms) -> Schedule:
+    step = terms.months_per_period
+    if terms.method == "bullet":
+        periods = [Period(terms.start_date, terms.maturity_date, terms.term_months)]
+    else:
+        ends = due_dates(terms.start_date, terms.term_months, step)
+        starts = [terms.start_date, *ends[:-1]]
+        periods = [Period(s, e, step) for s, e in zip(starts, ends)]
+    rows = amortize(terms.principal, terms.annual_rate, terms.method, periods, terms.day_count, step)
+    return Schedule(terms, tuple(rows))
+
+
+def amortize(
+    balance: Decimal,
+    annual_rate: Decimal,
+    method: str,
+    periods: Sequence[Period],
+    day_count: str,
+    months_per_period: int,
+    *,
+    first_number: int = 1,
+) -> list[Installment]:
+    """Installments repaying `balance` over `periods`. Also used to regenerate the rest of a
+    schedule after a prepayment or a change, where the first period may be a broken one."""
+    n = len(periods)
+    payment = None
+    if method == "equal_installment":
+        payment = annuity_payment(balance, annual_rate, n, months_per_period)
+    level_principal = to_fen(balance / n) if method == "equal_principal" else None
+
+    rows: list[Installment] = []
+    remaining = balance
+    for index, period in enumerate(periods):
+        last = index == n - 1
+        if method == "revolving":
+            fraction = daily_fraction(period.start, period.end, day_count)
+        else:
+            fraction = year_fraction(period.start, period.end, day_count, whole_months=period.whole_months)
+        interest = interest_for(remaining, annual_rate, fraction)
+        if last:
+            principal = remaining
+        elif method == "equal_installment":
+            principal = min(max(payment - interest, ZERO), remaining)
+        elif method == "equal_principal":
+            principal = min(level_principal, remaining)
+        else:  # bullet, interest_only, revolving: principal at maturity
+            principal = ZERO
+        remaining -= principal
+        rows.append(
+            Installment(
+                number=first_number + index,
+                period_start=period.start,
+                due_date=period.end,
+                principal=principal,
+                interest=interest,
+                total=principal + interest,
+                remaining_balance=remaining,
+            )
+        )
+    return rows
+
+
+def annuity_payment(balance: Decimal, annual_rate: Decimal, periods: int, months_per_period: int = 1) -> Decimal:
+    """The level payment (PMT) repaying `balance` over `periods`, rounded to the fen."""
+    with high_precision():
+        rate = annual_rate * months_per_period / 12
+        if rate == 0:
+            return to_fen(balance / periods)
+        growth = (1 + rate) ** periods
+        return to_fen(balance * rate * growth / (growth - 1))
