@@ -67,3 +67,13 @@ def sql_fen_ratio(numerator, denominator):
     integer arithmetic is exact and identical on SQLite and PostgreSQL.
     """
     return (numerator * 2 + denominator) / (denominator * 2)
+
+
+def from_database(value: Any) -> Decimal:
+    """An amount read back from SQL. SQLite keeps NUMERIC as binary floats and returns sums as
+    float or int; the shortest repr of such a float is the intended fen amount."""
+    if value is None:
+        return ZERO
+    if isinstance(value, float):
+        value = repr(value)
+    return to_fen(Decimal(value))
