@@ -1,0 +1,185 @@
+"""Limits (限额): single customer, customer concentration, and the seven dimensions, alone and combined.
+
+`check_limits(application, limits_config, exposure) -> list[LimitHit]`
+
+application    amount (Decimal yuan), id_number, and one value per dimension:
+               region, institution, product, industry, loan_purpose, guarantee_method, customer_type
+limits_config  the parsed (or text) limits.json resolved for the branch (scope = the branch's book):
+                 single_customer   {"max_amount": "5000000"}
+                 concentration     {"max_share": "0.10"}   customer's outstanding / branch book
+                 warn_at           "0.90"  usage at or above this share of a limit warns
+                 dimension_limits  [{"id", "dimensions": {dimension: value | "*"}, "max_amount"
+                                     and/or "max_share" (of the branch book)}]
+               A dimension value "*" means "each value": the limit applies to whatever value the
+               application has (e.g. no single industry above 30 % of the book).
+exposure       live outstanding amounts, from the ledger, before this loan:
+                 customer   Decimal   this customer's outstanding at the branch
+                 book       Decimal   the branch's whole outstanding book
+                 by_key     {exposure_key(dimension values): Decimal}
+               `needed_exposures(application, limits_config)` lists the combinations to supply.
+               A missing figure is an error, never a silent zero.
+
+A hit names the limit, the dimension(s), the values, the limit in yuan and the usage after this loan.
+Usage above the limit blocks; usage at or above warn_at of it warns.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Mapping
+
+from scoring import money
+from scoring.errors import RatingFileError, ScoringError
+
+DIMENSIONS = ("region", "institution", "product", "industry", "loan_purpose", "guarantee_method",
+              "customer_type")
+EACH_VALUE = "*"
+LARGE_AMOUNT_CAPITAL_SHARE = Decimal("0.025")
+LARGE_AMOUNT_ABSOLUTE = Decimal("50000000")
+
+
+class LimitDataError(ScoringError):
+    code = "invalid_limit_data"
+
+
+@dataclass(frozen=True)
+class LimitHit:
+    limit_id: str
+    dimension: str  # "single_customer", "concentration", or dimension names joined by "+"
+    values: dict[str, str]
+    limit: Decimal  # yuan
+    usage: Decimal  # outstanding after this loan, yuan
+    severity: str  # "block" | "warn"
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"limit_id": self.limit_id, "dimension": self.dimension, "values": dict(self.values),
+                "limit": str(self.limit), "usage": str(self.usage), "severity": self.severity,
+                "message": self.message}
+
+
+def exposure_key(values: Mapping[str, str]) -> str:
+    """The canonical key of a combination of dimension values: "guarantee_method=credit&product=AGRI"."""
+    return "&".join(f"{name}={values[name]}" for name in sorted(values))
+
+
+def _config(limits_config: Mapping[str, Any] | str) -> Mapping[str, Any]:
+    if isinstance(limits_config, str):
+        try:
+            limits_config = json.loads(limits_config)
+        except ValueError as error:
+            raise RatingFileError(f"limits.json is not valid JSON: {error}", field="limits.json") from None
+    if not isinstance(limits_config, Mapping):
+        raise RatingFileError("limits.json must be an object", field="limits.json")
+    for index, spec in enumerate(limits_config.get("dimension_limits", [])):
+        dimensions = spec.get("dimensions") or {}
+        unknown = set(dimensions) - set(DIMENSIONS)
+        if not dimensions or unknown:
+            raise RatingFileError(f"dimension_limits[{index}]: dimensions must be some of {DIMENSIONS}"
+                                  + (f", not {sorted(unknown)}" if unknown else ""), field="limits.json")
+        if "max_amount" not in spec and "max_share" not in spec:
+            raise RatingFileError(f"dimension_limits[{index}] needs max_amount or max_share", field="limits.json")
+    return limits_config
+
+
+def _decimal(value: Any, field: str, error: type[ScoringError] = RatingFileError) -> Decimal:
+    if isinstance(value, (float, bool)):
+        raise error("must be a decimal string or integer", field=field)
+    return money.to_decimal(value, field=field, error=error)
+
+
+def _dimension_values(application: Mapping[str, Any], dimensions: Mapping[str, str]) -> dict[str, str] | None:
+    """The application's values for a limit's dimensions, or None when the limit does not apply."""
+    values = {}
+    for name, wanted in dimensions.items():
+        value = application.get(name)
+        if value in (None, ""):
+            raise LimitDataError("is required by a dimension limit", field=name)
+        if wanted != EACH_VALUE and str(value) != str(wanted):
+            return None
+        values[name] = str(value)
+    return values
+
+
+def needed_exposures(application: Mapping[str, Any], limits_config: Mapping[str, Any] | str) -> list[dict[str, str]]:
+    """The dimension-value combinations whose outstanding the caller must supply in exposure.by_key."""
+    needed, seen = [], set()
+    for spec in _config(limits_config).get("dimension_limits", []):
+        values = _dimension_values(application, spec["dimensions"])
+        if values is not None and exposure_key(values) not in seen:
+            seen.add(exposure_key(values))
+            needed.append(values)
+    return needed
+
+
+def _judge(limit_id, dimension, values, limit, usage, warn_at, what) -> LimitHit | None:
+    limit, usage = money.yuan(limit), money.yuan(usage)
+    if usage > limit:
+        return LimitHit(limit_id, dimension, values, limit, usage, "block",
+                        f"{what}: {usage} yuan after this loan exceeds the limit of {limit} yuan")
+    if warn_at is not None and usage >= limit * warn_at:
+        return LimitHit(limit_id, dimension, values, limit, usage, "warn",
+                        f"{what}: {usage} yuan after this loan uses {(usage / limit * 100):.1f}% "
+                        f"of the limit of {limit} yuan" if limit else f"{what}: at its limit")
+    return None
+
+
+def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any] | str,
+                 exposure: Mapping[str, Any]) -> list[LimitHit]:
+    """Every limit this application would breach or come near, blocks first."""
+    config = _config(limits_config)
+    amount = _decimal(application.get("amount"), "amount", LimitDataError)
+    if amount <= 0:
+        raise LimitDataError("must be positive", field="amount")
+    warn_at = _decimal(config["warn_at"], "warn_at") if config.get("warn_at") is not None else None
+    book = _decimal(exposure.get("book"), "exposure.book", LimitDataError)
+    book_after = book + amount
+    hits: list[LimitHit | None] = []
+
+    if "single_customer" in config or "concentration" in config:
+        customer_after = _decimal(exposure.get("customer"), "exposure.customer", LimitDataError) + amount
+        who = {"id_number": str(application.get("id_number", ""))}
+        if "single_customer" in config:
+            cap = _decimal(config["single_customer"]["max_amount"], "single_customer.max_amount")
+            hits.append(_judge("single_customer", "single_customer", who, cap, customer_after, warn_at,
+                               "single-customer limit"))
+        if "concentration" in config:
+            share = _decimal(config["concentration"]["max_share"], "concentration.max_share")
+            hits.append(_judge("concentration", "concentration", who, share * book_after, customer_after,
+                               warn_at, f"customer concentration ({share * 100}% of the branch book)"))
+
+    by_key = exposure.get("by_key") or {}
+    for index, spec in enumerate(config.get("dimension_limits", [])):
+        values = _dimension_values(application, spec["dimensions"])
+        if values is None:
+            continue
+        key = exposure_key(values)
+        if key not in by_key:
+            raise LimitDataError(f"outstanding for {key} was not supplied", field="exposure.by_key")
+        usage = _decimal(by_key[key], f"exposure.by_key[{key}]", LimitDataError) + amount
+        caps = []
+        if "max_amount" in spec:
+            caps.append(_decimal(spec["max_amount"], f"dimension_limits[{index}].max_amount"))
+        if "max_share" in spec:
+            caps.append(_decimal(spec["max_share"], f"dimension_limits[{index}].max_share") * book_after)
+        dimension = "+".join(sorted(values))
+        label = ", ".join(f"{name} {value}" for name, value in sorted(values.items()))
+        hits.append(_judge(spec.get("id", f"limit-{index + 1}"), dimension, values, min(caps), usage,
+                           warn_at, f"{dimension} limit ({label})"))
+    found = [hit for hit in hits if hit is not None]
+    found.sort(key=lambda hit: hit.severity != "block")
+    return found
+
+
+def is_large_amount(amount: Decimal, branch_tier1_capital_net: Decimal,
+                    limits_config: Mapping[str, Any] | str | None = None) -> bool:
+    """Above 2.5 % of the branch's net tier-1 capital, or above 50 million yuan (大额贷款)."""
+    share, absolute = LARGE_AMOUNT_CAPITAL_SHARE, LARGE_AMOUNT_ABSOLUTE
+    if limits_config is not None:
+        large = _config(limits_config).get("large_amount", {})
+        share = _decimal(large.get("capital_share", share), "large_amount.capital_share")
+        absolute = _decimal(large.get("absolute", absolute), "large_amount.absolute")
+    amount = _decimal(amount, "amount", LimitDataError)
+    capital = _decimal(branch_tier1_capital_net, "branch_tier1_capital_net", LimitDataError)
+    return amount > capital * share or amount > absolute
