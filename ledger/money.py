@@ -59,14 +59,14 @@ def to_fen_integer(amount: Decimal) -> int:
     return int(to_fen(amount) * 100)
 
 
-def sql_fen_ratio(numerator, denominator):
+def sql_fen_ratio(numerator: str, denominator: str) -> str:
     """SQL for round_half_up(numerator / denominator) where both are non-negative integers.
 
     Set-based SQL cannot call `to_fen`, and SQLite stores NUMERIC as binary floating point, so the
     batch works in integer fen: (2n + d) / (2d) with integer division is n/d rounded half up, and
     integer arithmetic is exact and identical on SQLite and PostgreSQL.
     """
-    return (numerator * 2 + denominator) / (denominator * 2)
+    return f"((({numerator}) * 2 + ({denominator})) / (({denominator}) * 2))"
 
 
 def from_database(value: Any) -> Decimal:

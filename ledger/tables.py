@@ -72,7 +72,6 @@ class JournalLine(LedgerBase):
     __table_args__ = (
         CheckConstraint("debit >= 0 AND credit >= 0 AND debit + credit > 0", name="ck_line_one_side"),
         Index("ix_ledger_journal_line_loan", "loan_id"),
-        Index("ix_ledger_journal_line_account", "account_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -191,7 +190,7 @@ class EodWork(LedgerBase):
     loan_id: Mapped[int] = mapped_column(Integer)
     branch: Mapped[str] = mapped_column(String(32))
     installment_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
-    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     old_class: Mapped[str | None] = mapped_column(String(20))
     new_class: Mapped[str | None] = mapped_column(String(20))
     days_past_due: Mapped[int | None] = mapped_column(Integer)
