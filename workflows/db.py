@@ -6,7 +6,10 @@ starts with BEGIN IMMEDIATE so that two writers serialize instead of failing lat
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Iterator
 
 from sqlalchemy import MetaData, create_engine, event
@@ -23,12 +26,27 @@ def all_metadata() -> list[MetaData]:
     return [ledger_metadata, scoring_metadata, workflows_metadata]
 
 
+def _json_default(value):
+    # JSON columns hold money as strings: exact, and the API shows them the same way.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(value) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, echo=echo, json_serializer=dumps,
+                               connect_args={"timeout": 30, "check_same_thread": False})
         _serialize_sqlite_writers(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, echo=echo, json_serializer=dumps, pool_size=10, max_overflow=20,
+                         pool_pre_ping=True)
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

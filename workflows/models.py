@@ -1,9 +1,200 @@
-"""Tables owned by workflows (filled in below)."""
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+"""Tables owned by workflows: reference data, deployments, instances, inbox, audit, outbox.
+
+The inbox (`human_task`) is denormalised on purpose (branch, role, amount, customer name) so a
+reviewer's inbox is one indexed query, never a scan of serialized workflow states.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 metadata = MetaData()
+Money = Numeric(18, 2)
+Rate = Numeric(9, 6)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+HQ = "HQ"
+
+
+class Branch(Base):
+    __tablename__ = "branch"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(60), default="")
+    tier1_capital_net: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    is_hq: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Product(Base):
+    __tablename__ = "product"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    min_amount: Mapped[Decimal] = mapped_column(Money)
+    max_amount: Mapped[Decimal] = mapped_column(Money)
+    min_term_months: Mapped[int] = mapped_column(Integer, default=1)
+    max_term_months: Mapped[int] = mapped_column(Integer)
+    base_rate: Mapped[Decimal] = mapped_column(Rate)
+    repayment_method: Mapped[str] = mapped_column(String(32))
+    allows_large_amount: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    branch_code: Mapped[str] = mapped_column(String(16))
+    roles: Mapped[str] = mapped_column(String(256))  # comma-separated role codes
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+
+class Deployment(Base):
+    """An immutable, numbered version of a scope's diagrams (HQ or one branch)."""
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("scope", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DeploymentFile(Base):
+    __tablename__ = "deployment_file"
+    __table_args__ = (UniqueConstraint("deployment_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class DeployedDefinition(Base):
+    """A process or decision a deployment defines, with its own version number per scope."""
+    __tablename__ = "deployed_definition"
+    __table_args__ = (UniqueConstraint("scope", "definition_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("deployment_file.id"))
+    scope: Mapped[str] = mapped_column(String(16))
+    definition_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # process | decision | data
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Application(Base):
+    __tablename__ = "application"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    branch_code: Mapped[str] = mapped_column(ForeignKey("branch.code"), index=True)
+    product_code: Mapped[str] = mapped_column(ForeignKey("product.code"))
+    customer_name: Mapped[str] = mapped_column(String(120))
+    id_number: Mapped[str] = mapped_column(String(32), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    term_months: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    decision: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    loan_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Rating figures, risk hits and contract, copied from the task data after each step so the API
+    # never has to open the serialized workflow state.
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("application.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    # The deployment files this instance was started on: {file name: deployment_file.id}.
+    pinned_files: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    incident: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTask(Base):
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_inbox", "branch_code", "role", "status"),
+        Index("ix_human_task_assignee", "assignee", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("application.id"), index=True)
+    branch_code: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(64))
+    form: Mapped[str] = mapped_column(String(64))
+    task_key: Mapped[str] = mapped_column(String(200))  # BPMN element id
+    title: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    customer_name: Mapped[str] = mapped_column(String(120))
+    product_code: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    context: Mapped[dict] = mapped_column(JSON, default=dict)  # what the reviewer needs to decide
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class IdempotentRequest(Base):
+    """The first answer to a request with an Idempotency-Key, replayed on retries."""
+    __tablename__ = "idempotent_request"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """Events for integrators, written in the same transaction as the change they announce."""
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,1 +1,27 @@
-"""Simulators of external systems (credit bureau, ...) for tests and the demo: real HTTP on 127.0.0.1."""
+"""Stand-ins for external systems (credit bureau, ...) that run as real HTTP servers on 127.0.0.1
+in the tests and the demo."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+
+@dataclass
+class RunningServer:
+    url: str
+    _server: object
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def start_in_thread(app, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve a WSGI app on host:port (0 = a free port) in a daemon thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"sim-{server.server_port}", daemon=True)
+    thread.start()
+    return RunningServer(f"http://{host}:{server.server_port}", server, thread)

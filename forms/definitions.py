@@ -1,0 +1,89 @@
+"""Declarative definitions of every form a person or an integrator fills in.
+
+One definition serves the JSON API (compiled to a marshmallow schema by forms.compiler) and,
+later, the HTML pages (the same field list renders the inputs). A user task in BPMN names its
+form by the key in FORMS.
+"""
+from __future__ import annotations
+
+CHOICES = {
+    "purpose": ["planting", "livestock", "agri_machinery", "business", "consumption", "housing", "education"],
+    "guarantee_method": ["credit", "guarantee", "mortgage", "pledge"],
+    "customer_type": ["farm_household", "individual_business", "salaried"],
+    "income_source": ["crop", "livestock", "wage", "business", "fishery", "forestry", "other"],
+    "industry": ["agriculture", "manufacturing", "retail", "services", "construction", "other"],
+    "review_decision": ["approve", "reject", "return"],
+    "investigation_decision": ["approve", "reject"],
+}
+
+MAX_AMOUNT = "100000000"  # no single application above 100 million yuan gets past the edge
+
+APPLICANT = [
+    {"name": "name", "type": "string", "required": True, "max_length": 60, "label": "Full name"},
+    {"name": "id_number", "type": "string", "required": True, "pattern": r"^\d{17}[\dXx]$",
+     "label": "Resident ID number", "pattern_message": "must be 17 digits followed by a digit or X"},
+    {"name": "phone", "type": "string", "required": True, "pattern": r"^1\d{10}$",
+     "label": "Mobile phone", "pattern_message": "must be an 11-digit mobile number"},
+    {"name": "monthly_income", "type": "decimal", "required": True, "min": "0", "max": "10000000",
+     "label": "Monthly income (yuan)"},
+    {"name": "deposit_account", "type": "string", "required": True, "max_length": 32,
+     "label": "Deposit account for disbursement and repayment"},
+    {"name": "region", "type": "string", "required": False, "max_length": 60, "label": "Region"},
+    {"name": "industry", "type": "choice", "choices": "industry", "required": False, "label": "Industry"},
+    {"name": "customer_type", "type": "choice", "choices": "customer_type", "required": False,
+     "label": "Customer type"},
+    {"name": "years_at_address", "type": "integer", "required": False, "min": 0, "max": 100},
+    {"name": "land_mu", "type": "decimal", "required": False, "min": "0", "max": "100000",
+     "label": "Farmland (mu)"},
+    {"name": "livestock_head", "type": "integer", "required": False, "min": 0, "max": 1000000},
+    {"name": "family_members", "type": "integer", "required": False, "min": 1, "max": 50},
+    {"name": "labourers", "type": "integer", "required": False, "min": 0, "max": 50},
+    {"name": "income_sources", "type": "choice_list", "choices": "income_source", "required": False},
+    {"name": "existing_debt", "type": "decimal", "required": False, "min": "0", "max": "1000000000"},
+    {"name": "credit_village", "type": "boolean", "required": False, "label": "From a credit village"},
+    {"name": "credit_household", "type": "boolean", "required": False, "label": "Credit household"},
+]
+
+FORMS: dict[str, dict] = {
+    "application": {
+        "title": "Loan application",
+        "fields": [
+            {"name": "branch", "type": "string", "required": True, "max_length": 16, "label": "Branch code"},
+            {"name": "product", "type": "string", "required": True, "max_length": 32, "label": "Product code"},
+            {"name": "amount", "type": "decimal", "required": True, "min": "0.01", "max": MAX_AMOUNT,
+             "label": "Amount (yuan)"},
+            {"name": "term_months", "type": "integer", "required": True, "min": 1, "max": 360},
+            {"name": "purpose", "type": "choice", "choices": "purpose", "required": True},
+            {"name": "guarantee_method", "type": "choice", "choices": "guarantee_method", "required": True},
+            {"name": "applicant", "type": "object", "required": True, "fields": APPLICANT},
+            {"name": "callback_url", "type": "string", "required": False, "max_length": 500},
+        ],
+    },
+    "investigation": {
+        "title": "Customer manager's investigation",
+        "fields": [
+            {"name": "decision", "type": "choice", "choices": "investigation_decision", "required": True},
+            {"name": "comment", "type": "string", "required": True, "max_length": 2000,
+             "label": "Findings of the on-site investigation"},
+            {"name": "verified_income", "type": "decimal", "required": False, "min": "0", "max": "10000000"},
+        ],
+    },
+    "review": {
+        "title": "Review decision",
+        "fields": [
+            {"name": "decision", "type": "choice", "choices": "review_decision", "required": True},
+            {"name": "comment", "type": "string", "required": True, "max_length": 2000},
+        ],
+    },
+    "signature": {
+        "title": "Customer's signature from the channel",
+        "fields": [
+            {"name": "contract_number", "type": "string", "required": True, "max_length": 64},
+            {"name": "content_hash", "type": "string", "required": True, "pattern": r"^[0-9a-f]{64}$",
+             "pattern_message": "must be the contract's SHA-256 content hash (64 hex digits)"},
+            {"name": "signed_at", "type": "datetime", "required": True},
+            {"name": "channel", "type": "string", "required": True, "max_length": 32},
+            {"name": "signature_reference", "type": "string", "required": True, "max_length": 128},
+        ],
+    },
+}

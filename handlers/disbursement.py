@@ -1,0 +1,31 @@
+"""Disbursement (支用放款): open the loan account with its schedule and pay the principal out.
+
+Posting keys derive from the application, so a retried step never opens or pays a loan twice.
+"""
+from __future__ import annotations
+
+from handlers.context import HandlerContext
+from ledger.loans import disburse as pay_out
+from ledger.loans import open_loan
+
+
+def disburse(ctx: HandlerContext, data: dict) -> dict:
+    contract = data["contract"]
+    terms = contract["terms"]
+    loan = open_loan(
+        ctx.session,
+        loan_number=contract["number"],
+        branch=ctx.branch["code"],
+        customer_id=terms["borrower"]["id_number"],
+        product_code=terms["product"],
+        principal=terms["principal"],
+        annual_rate=terms["annual_rate"],
+        term_months=terms["term_months"],
+        method=terms["repayment_method"],
+        start_date=ctx.business_date,
+        deposit_account=terms["deposit_account"],
+    )
+    entry = pay_out(ctx.session, loan.id, posting_key=f"disbursement:{ctx.application_id}",
+                    business_date=ctx.business_date)
+    return {"loan_id": loan.loan_number, "disbursement_entry_id": entry.id,
+            "disbursed_on": ctx.business_date.isoformat()}

@@ -1,0 +1,53 @@
+"""A Flask test client on a fresh database (each backend) with the demo data and diagrams."""
+from __future__ import annotations
+
+import pytest
+
+from web.app import create_app
+from web.config import PROJECT_ROOT, Settings
+from web.services import build_services
+
+
+@pytest.fixture(scope="session")
+def bureau():
+    """The credit-bureau simulator on 127.0.0.1 (a real HTTP server)."""
+    from web.simulators import start_in_thread
+    from web.simulators.bureau import create_app as bureau_app
+
+    server = start_in_thread(bureau_app())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def services(database_url, bureau):
+    settings = Settings(database_url=database_url, secret_key="test-secret", bpmn_dir=PROJECT_ROOT / "bpmn",
+                        bureau_url=bureau.url)
+    svc = build_services(settings)
+    svc.seed_demo()
+    yield svc
+    svc.db.dispose()
+
+
+@pytest.fixture
+def app(services):
+    return create_app(services.settings, services=services)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def token_for(client):
+    cache: dict[str, str] = {}
+
+    def token(username: str) -> dict:
+        if username not in cache:
+            response = client.post("/api/v1/auth/token", json={"username": username, "password": "demo"})
+            assert response.status_code == 200, response.get_json()
+            cache[username] = response.get_json()["token"]
+        return {"Authorization": f"Bearer {cache[username]}"}
+
+    return token

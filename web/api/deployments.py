@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from web.api.context import read_only, services, unit_of_work
+from web.auth import require
+from web.errors import ApiError
+from workflows.deployments import deploy, describe_deployment, list_deployments, resolved_view
+
+blueprint = Blueprint("deployments", __name__)
+
+MAX_FILES = 50
+
+
+@blueprint.get("/deployments")
+@require()
+def index():
+    with read_only() as session:
+        return jsonify({"items": list_deployments(session, request.args.get("scope"))})
+
+
+@blueprint.get("/deployments/resolved")
+@require()
+def resolved():
+    branch = request.args.get("branch") or g.user.branch_code
+    with read_only() as session:
+        return jsonify(resolved_view(session, branch))
+
+
+@blueprint.post("/deployments")
+@require("analyst")
+def create():
+    scope = (request.form.get("scope") or "").strip()
+    if not scope:
+        raise ApiError(422, "validation_failed", "scope is required (HQ or a branch code)",
+                       {"scope": ["is required"]})
+    uploads = request.files.getlist("files")
+    if not uploads:
+        raise ApiError(422, "validation_failed", "at least one file is required in the multipart field 'files'",
+                       {"files": ["at least one file is required"]})
+    if len(uploads) > MAX_FILES:
+        raise ApiError(422, "validation_failed", f"at most {MAX_FILES} files per deployment",
+                       {"files": [f"at most {MAX_FILES} files"]})
+    files = {}
+    for upload in uploads:
+        name = (upload.filename or "").strip()
+        if not name:
+            raise ApiError(422, "validation_failed", "every file needs a file name", {"files": ["unnamed file"]})
+        if name in files:
+            raise ApiError(422, "validation_failed", f"{name} is sent twice", {"files": [f"{name} sent twice"]})
+        try:
+            files[name] = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(422, "validation_failed", f"{name} is not UTF-8 text", {name: ["not UTF-8 text"]}) from None
+    svc = services()
+    with unit_of_work() as session:
+        deployment = deploy(session, scope, files, actor=g.user.username, comment=request.form.get("comment", ""),
+                            operations=svc.operations, forms=svc.forms)
+        view = describe_deployment(session, deployment)
+    return jsonify(view), 201

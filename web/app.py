@@ -1,0 +1,35 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from flask import Flask
+
+from web.config import Settings
+from web.errors import register_error_handlers
+from web.services import Services, build_services
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
+    app.json.sort_keys = False
+    app.extensions["loanflow"] = services
+    register_error_handlers(app)
+    for blueprint in _api_blueprints():
+        app.register_blueprint(blueprint, url_prefix="/api/v1")
+    return app
+
+
+def _api_blueprints():
+    """Every module in web/api that defines `blueprint` (see web/CONVENTIONS.md)."""
+    import web.api
+
+    for module_info in sorted(pkgutil.iter_modules(web.api.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"web.api.{module_info.name}")
+        if hasattr(module, "blueprint"):
+            yield module.blueprint

@@ -1,0 +1,57 @@
+"""Bearer tokens: signed, expiring, stateless (any web process can check them).
+
+`require(*roles)` guards a view; the authenticated user is `g.user`.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, g, request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from web.errors import ApiError
+from workflows.models import User
+
+SALT = "loanflow-api-token"
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def issue_token(username: str) -> str:
+    return _signer().dumps({"sub": username})
+
+
+def user_from_token(token: str) -> str:
+    max_age = current_app.extensions["loanflow"].settings.token_max_age_seconds
+    try:
+        return _signer().loads(token, max_age=max_age)["sub"]
+    except SignatureExpired:
+        raise ApiError(401, "token_expired", "The token has expired; ask for a new one") from None
+    except BadSignature:
+        raise ApiError(401, "invalid_token", "The token is not valid") from None
+
+
+def require(*roles: str):
+    """Authenticate the caller; with roles, the caller must hold at least one of them."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                raise ApiError(401, "unauthenticated", "Send 'Authorization: Bearer <token>' "
+                                                       "(POST /api/v1/auth/token gives one)")
+            username = user_from_token(header[len("Bearer "):].strip())
+            with current_app.extensions["loanflow"].db.sessions() as session:
+                user = session.get(User, username)
+                if user is not None:
+                    session.expunge(user)
+            if user is None:
+                raise ApiError(401, "invalid_token", "The token's user no longer exists")
+            if roles and not (user.role_set & set(roles)):
+                raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}")
+            g.user = user
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator

@@ -1,0 +1,44 @@
+"""`loanflow serve [--demo]`: the web API (and, with --demo, demo data first)."""
+from __future__ import annotations
+
+from web.config import Settings
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("serve", help="serve the web API on LOANFLOW_HOST:LOANFLOW_PORT")
+    parser.add_argument("--demo", action="store_true", help="create the schema and demo data first")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from werkzeug.serving import run_simple
+
+    from web.app import create_app
+    from web.services import build_services
+    from workflows.seed import DEMO_PASSWORD, USERS
+
+    settings = Settings.from_env()
+    if args.demo and not settings.bureau_url:
+        # The demo brings its own credit bureau (the simulator) unless a real one is configured.
+        from dataclasses import replace
+
+        from web.simulators import start_in_thread
+        from web.simulators.bureau import create_app as bureau_app
+
+        bureau = start_in_thread(bureau_app())
+        settings = replace(settings, bureau_url=bureau.url)
+        print(f"Credit-bureau simulator on {bureau.url}")
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    services = build_services(settings)
+    if args.demo:
+        services.seed_demo()
+        print("Demo users (password for all: %s):" % DEMO_PASSWORD)
+        for username, full_name, branch, roles in USERS:
+            print(f"  {username:<12} {branch:<6} {roles:<18} {full_name}")
+    app = create_app(settings, services=services)
+    print(f"loanflow API on http://{settings.host}:{settings.port}/api/v1  (database: {settings.database_url})")
+    run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
+    return 0

@@ -1,0 +1,73 @@
+"""Every error leaves the API as {"error": code, "message": ..., "fields": {...}}.
+
+Packages raise their own typed errors; this module alone decides the HTTP status.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": code, "message": message, "fields": fields or {}}
+    return jsonify(body), status
+
+
+# Typed errors of the packages, by the `kind` they declare, to HTTP statuses.
+STATUS_BY_KIND = {
+    "not_found": 404,
+    "conflict": 409,
+    "forbidden": 403,
+    "invalid": 422,
+    "unavailable": 503,
+}
+
+
+def _package_error_types():
+    from ledger.errors import LedgerError
+    from scoring.errors import ScoringError
+    from workflows.errors import WorkflowError
+
+    return (WorkflowError, LedgerError, ScoringError)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        return error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(err: ValidationError):
+        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+        return error_response(422, "validation_failed", "The request has invalid fields.", messages)
+
+    for error_type in _package_error_types():
+        app.register_error_handler(error_type, _package_error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        return error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"),
+                              err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", "An unexpected error occurred; nothing was saved.")
+
+
+def _package_error(err):
+    kind = getattr(err, "kind", "invalid")
+    status = STATUS_BY_KIND.get(kind, 422)
+    field = getattr(err, "field", None)
+    fields = dict(getattr(err, "fields", None) or {})
+    message = getattr(err, "message", None) or str(err)
+    if field and field not in fields:
+        fields[field] = [message]
+    return error_response(status, getattr(err, "code", kind), message, fields)

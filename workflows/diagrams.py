@@ -1,0 +1,227 @@
+"""Reading analysts' BPMN and DMN files into SpiffWorkflow specs, and refusing bad ones.
+
+XML is parsed here, and only here, with entity resolution, DTD loading and network access off.
+`check_files` lists every reason a set of files must not be deployed, without running anything:
+unparseable XML, invalid BPMN, a service task naming an unknown handler operation, a user task
+naming an unknown form or no lane, a call activity to a missing process, or a script, condition or
+DMN cell the sandbox refuses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity as CallActivityMixin
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from handlers.data_files import data_file_problem, is_data_file
+from workflows.engine import LoanServiceTask
+from workflows.sandbox import problems_in
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                  "https://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20151101/dmn.xsd")
+MAX_FILE_BYTES = 2_000_000
+
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                            dtd_validation=False, huge_tree=False, remove_comments=True)
+
+
+class LoanBpmnParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
+    OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")] = (ServiceTaskParser, LoanServiceTask)
+
+
+@dataclass
+class Problem:
+    file: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "reason": self.reason}
+
+
+def parse_xml(text: str | bytes, filename: str):
+    """The root element of a BPMN/DMN document; entities are never expanded."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"file is larger than {MAX_FILE_BYTES} bytes")
+    if b"<!ENTITY" in data or b"<!DOCTYPE" in data:
+        raise ValueError("DOCTYPE and ENTITY declarations are not accepted")
+    return etree.fromstring(data, parser=_SAFE_XML)
+
+
+def engine_files(files: dict) -> dict:
+    """The files SpiffWorkflow executes: BPMN, and DMN that is not a component's data file."""
+    return {name: f for name, f in files.items()
+            if file_kind(name) in ("bpmn", "dmn") and not is_data_file(name)}
+
+
+def file_kind(filename: str) -> str | None:
+    for suffix in ("bpmn", "dmn", "json"):
+        if filename.endswith("." + suffix):
+            return suffix
+    return None
+
+
+@dataclass
+class ParsedSet:
+    """The specs a set of diagrams defines; built once per distinct set and cached."""
+    parser: LoanBpmnParser
+    process_ids: list[str]
+    decision_ids: list[str]
+    process_names: dict[str, str] = field(default_factory=dict)
+
+    def specs_for(self, process_id: str):
+        spec = self.parser.get_spec(process_id)
+        subprocesses = self.parser.get_subprocess_specs(process_id)
+        return spec, subprocesses
+
+
+def parse_set(files: dict[str, str]) -> ParsedSet:
+    """Parse BPMN and DMN files together (call activities and decisions resolve across files)."""
+    parser = LoanBpmnParser(validator=VALIDATOR)
+    decisions: list[str] = []
+    names: dict[str, str] = {}
+    for name in sorted(n for n in files if file_kind(n) == "dmn"):
+        root = parse_xml(files[name], name)
+        parser.add_dmn_xml(root, filename=name)
+        decisions.extend(d.get("id") for d in root.iter() if etree.QName(d).localname == "decision")
+    for name in sorted(n for n in files if file_kind(n) == "bpmn"):
+        root = parse_xml(files[name], name)
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
+        for proc in root.iter(f"{{{BPMN_NS}}}process"):
+            names[proc.get("id")] = proc.get("name") or proc.get("id")
+    return ParsedSet(parser, parser.get_process_ids(), decisions, names)
+
+
+def _expressions(root) -> Iterable[tuple[str, str, str]]:
+    """(where, source, mode) for every piece of code a diagram carries."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        local = etree.QName(el).localname
+        owner = el.getparent()
+        where = (owner.get("id") if owner is not None and owner.get("id") else el.get("id")) or local
+        text = (el.text or "").strip()
+        if local == "script" and text:
+            yield where, text, "exec"
+        elif local in ("preScript", "postScript") and text:
+            yield where, text, "exec"
+        elif local == "conditionExpression" and text:
+            yield where, text, "eval"
+        elif local == "parameter" and el.get("value"):
+            yield el.get("id") or where, el.get("value"), "eval"
+        elif local == "inputExpression":
+            for t in el:
+                if isinstance(t.tag, str) and (t.text or "").strip():
+                    yield where, t.text.strip(), "eval"
+        elif local in ("inputEntry", "outputEntry"):
+            for t in el:
+                if isinstance(t.tag, str) and (t.text or "").strip() not in ("", "-"):
+                    yield (f"{el.getparent().get('id')}", t.text.strip(), local)
+        elif local == "formalExpression" and text and owner is not None \
+                and etree.QName(owner).localname in ("correlationPropertyRetrievalExpression", "messagePath"):
+            yield where, text, "eval"
+
+
+def _script_problems(source: str, mode: str) -> list[str]:
+    if mode == "inputEntry":
+        # SpiffWorkflow's DMN turns a cell into `(input) == (cell)` or `input cell`, or, when the
+        # cell holds `?`, replaces `?` with the input's value.
+        if "?" in source:
+            return problems_in(source.replace("?", "dmn_input"), "eval")
+        as_value = problems_in(f"dmn_input == ({source})", "eval")
+        as_test = problems_in(f"dmn_input {source}", "eval")
+        return [] if not as_value or not as_test else (as_value if "syntax" not in " ".join(as_value) else as_test)
+    if mode == "outputEntry":
+        return problems_in(source, "eval")
+    return problems_in(source, mode)
+
+
+def check_files(files: dict[str, str], *, operations: set[str], forms: set[str]) -> list[Problem]:
+    """Every reason this complete set of files cannot run; empty when it can."""
+    problems: list[Problem] = []
+    roots = {}
+    for name, text in files.items():
+        if file_kind(name) is None:
+            problems.append(Problem(name, "only .bpmn, .dmn and .json files can be deployed"))
+            continue
+        if is_data_file(name):
+            reason = data_file_problem(name, text)
+            if reason:
+                problems.append(Problem(name, reason))
+            continue
+        if file_kind(name) == "json":
+            problems.append(Problem(name, "no component reads this data file"))
+            continue
+        try:
+            roots[name] = parse_xml(text, name)
+        except (etree.XMLSyntaxError, ValueError) as err:
+            problems.append(Problem(name, f"not well-formed XML: {err}"))
+    for name, root in roots.items():
+        if file_kind(name) == "dmn" and etree.QName(root).namespace not in DMN_NAMESPACES:
+            problems.append(Problem(name, "not a DMN document (root element must be dmn:definitions)"))
+        if file_kind(name) == "bpmn" and etree.QName(root).namespace != BPMN_NS:
+            problems.append(Problem(name, "not a BPMN 2.0 document (root element must be bpmn:definitions)"))
+        for where, source, mode in _expressions(root):
+            for reason in _script_problems(source, mode):
+                problems.append(Problem(name, f"{where}: {reason}"))
+    if problems:
+        return problems
+    try:
+        parsed = parse_set({n: files[n] for n in roots})
+    except (ValidationException, SpiffWorkflowException, etree.LxmlError) as err:
+        return [Problem(getattr(err, "file_name", None) or "diagram", _spiff_message(err))]
+    for process_id in parsed.process_ids:
+        try:
+            spec, subprocesses = parsed.specs_for(process_id)
+        except (ValidationException, SpiffWorkflowException) as err:
+            problems.append(Problem(getattr(err, "file_name", None) or process_id, _spiff_message(err)))
+            continue
+        problems.extend(_task_problems(spec, operations, forms))
+    return problems
+
+
+def _spiff_message(err: Exception) -> str:
+    message = str(err).splitlines()[0] if str(err) else err.__class__.__name__
+    line = getattr(err, "sourceline", None) or getattr(err, "line_number", None)
+    return f"{message} (line {line})" if line else message
+
+
+def _task_problems(spec, operations: set[str], forms: set[str]) -> list[Problem]:
+    problems = []
+    file = getattr(spec, "file", None) or spec.name
+    for task_spec in spec.task_specs.values():
+        label = f"{task_spec.bpmn_id or task_spec.name}"
+        if isinstance(task_spec, LoanServiceTask) and task_spec.operation_name not in operations:
+            problems.append(Problem(file, f"{label}: service task calls unknown handler "
+                                          f"'{task_spec.operation_name}'"))
+        if isinstance(task_spec, UserTaskMixin):
+            form = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}).get("form")
+            if not form:
+                problems.append(Problem(file, f"{label}: user task names no form (property 'form')"))
+            elif form not in forms:
+                problems.append(Problem(file, f"{label}: user task names unknown form '{form}'"))
+            if not task_spec.lane:
+                problems.append(Problem(file, f"{label}: user task is in no lane, so no role can work it"))
+    return problems
+
+
+def user_task_form(task_spec) -> str | None:
+    return (getattr(task_spec, "extensions", {}) or {}).get("properties", {}).get("form")
+
+
+def task_property(task_spec, name: str, default=None):
+    return (getattr(task_spec, "extensions", {}) or {}).get("properties", {}).get(name, default)
+
+
+def is_call_activity(task_spec) -> bool:
+    return isinstance(task_spec, CallActivityMixin)

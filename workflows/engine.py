@@ -1,0 +1,102 @@
+"""Our configuration of SpiffWorkflow: sandboxed scripts, handler dispatch, Decimal-safe state.
+
+Everything SpiffWorkflow-specific that is not parsing lives here: the script engine (scripts,
+conditions and DMN expressions run in workflows.sandbox), the service task that hands task data to
+a handler and merges back a dict (no JSON round trip, so Decimals stay Decimals), and the
+serializer with converters for Decimal and date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Callable
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+
+from workflows.errors import HandlerFailed, ScriptRefused, WorkflowError
+from workflows.sandbox import run_sandboxed
+
+
+class SandboxedEnvironment(TaskDataEnvironment):
+    """Task data is the only namespace; builtins are the sandbox's allow-list."""
+
+    def evaluate(self, expression, context, external_context=None):
+        namespace = dict(context)
+        namespace.update(external_context or {})
+        return run_sandboxed(expression, "eval", namespace)
+
+    def execute(self, script, context, external_context=None):
+        for name, value in (external_context or {}).items():
+            context.setdefault(name, value)
+        try:
+            run_sandboxed(script, "exec", context)
+        finally:
+            # Functions a script defined cannot be serialized; drop them with the externals.
+            for name in [k for k, v in context.items() if callable(v)]:
+                context.pop(name)
+            for name in external_context or {}:
+                context.pop(name, None)
+        return True
+
+
+ServiceCall = Callable[[str, dict, object], dict]
+
+
+class LoanScriptEngine(PythonScriptEngine):
+    """One per unit of work: it carries the handler dispatcher bound to that transaction."""
+
+    def __init__(self, call_handler: ServiceCall | None = None):
+        super().__init__(environment=SandboxedEnvironment())
+        self._call_handler = call_handler
+
+    def call_service(self, task, **kwargs):
+        # Replaces SpiffWorkflow's version, whose error path raises NameError.
+        if self._call_handler is None:
+            raise HandlerFailed("No handler dispatcher is configured for service tasks")
+        operation = kwargs["operation_name"]
+        params = {name: p["value"] for name, p in kwargs.get("operation_params", {}).items()}
+        return self._call_handler(operation, params, task)
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except (ScriptRefused, WorkflowError):
+            raise
+        except Exception as err:  # an analyst's script failing is an incident, not a crash
+            raise self.create_task_exec_exception(task, script, err) from err
+
+
+class LoanServiceTask(ServiceTask):
+    """Hands the task data (plus evaluated parameters) to a handler and merges its result dict."""
+
+    def _execute(self, task):
+        params = {name: p["value"] for name, p in self.evaluate_params(task).items()}
+        result = task.workflow.script_engine.call_service(
+            task, operation_name=self.operation_name,
+            operation_params={k: {"value": v} for k, v in params.items()})
+        if not isinstance(result, dict):
+            raise HandlerFailed(f"Handler '{self.operation_name}' returned {type(result).__name__}, not a dict")
+        if self.result_variable and not self.result_variable.startswith("spiff__"):
+            task.data[self.result_variable] = result
+        else:
+            task.data.update(result)
+        return True
+
+
+def _serializer_registry():
+    config = dict(SPIFF_CONFIG)
+    config.pop(ServiceTask, None)
+    config[LoanServiceTask] = ServiceTaskConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda v: dt.date.fromisoformat(v["value"]))
+    return registry
+
+
+def make_serializer() -> BpmnWorkflowSerializer:
+    return BpmnWorkflowSerializer(_serializer_registry())

@@ -1,0 +1,59 @@
+"""Typed errors of the workflows package. `kind` tells web/ which HTTP status to use."""
+from __future__ import annotations
+
+
+class WorkflowError(Exception):
+    kind = "invalid"
+    code = "workflow_error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
+                 fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.field = field
+        self.fields = fields or {}
+
+
+class NotFound(WorkflowError):
+    kind = "not_found"
+    code = "not_found"
+
+
+class Conflict(WorkflowError):
+    kind = "conflict"
+    code = "conflict"
+
+
+class Forbidden(WorkflowError):
+    kind = "forbidden"
+    code = "forbidden"
+
+
+class InvalidInput(WorkflowError):
+    kind = "invalid"
+    code = "invalid_input"
+
+
+class DeploymentRejected(WorkflowError):
+    """A diagram set that must not be deployed; `problems` lists every reason, per file."""
+    kind = "invalid"
+    code = "deployment_rejected"
+
+    def __init__(self, problems: list[dict]):
+        summary = "; ".join(f"{p['file']}: {p['reason']}" for p in problems)
+        super().__init__(f"Deployment rejected: {summary}",
+                         fields={p["file"]: [p["reason"]] for p in problems})
+        self.problems = problems
+
+
+class ScriptRefused(WorkflowError):
+    """A BPMN script or condition the sandbox will not run."""
+    code = "script_refused"
+
+
+class HandlerFailed(WorkflowError):
+    """A service task's handler raised; the instance records an incident."""
+    kind = "unavailable"
+    code = "handler_failed"

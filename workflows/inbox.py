@@ -1,0 +1,112 @@
+"""The human-task inbox: rows mirrored from the engine's ready user tasks, and their queries."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from workflows.diagrams import task_property, user_task_form
+from workflows.models import HQ, Application, HumanTask, User, utcnow
+
+# What a reviewer sees of the task data, beside the application itself.
+CONTEXT_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
+                "risk_hits", "limit_hits", "review_levels", "review_route_reason", "is_large_amount",
+                "decision_trail", "applicant_age")
+
+
+def ready_user_tasks(workflow: BpmnWorkflow):
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+
+
+def sync_inbox(session: Session, application: Application, instance_id: str, workflow: BpmnWorkflow,
+               now: dt.datetime) -> list[HumanTask]:
+    """Open a row for every new ready user task; cancel rows whose task is no longer ready."""
+    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+    open_rows = {row.id: row for row in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))}
+    created = []
+    for task_id, task in ready.items():
+        if task_id in open_rows:
+            continue
+        spec = task.task_spec
+        due_hours = task_property(spec, "due_hours")
+        row = HumanTask(
+            id=task_id, instance_id=instance_id, application_id=application.id,
+            branch_code=application.branch_code, role=spec.lane or "", form=user_task_form(spec) or "",
+            task_key=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
+            level=int(task_property(spec, "level", 0)), amount=application.amount,
+            customer_name=application.customer_name, product_code=application.product_code,
+            created_at=now, due_at=now + dt.timedelta(hours=int(due_hours)) if due_hours else None,
+            context={k: task.data[k] for k in CONTEXT_KEYS if k in task.data},
+        )
+        session.add(row)
+        created.append(row)
+    for task_id, row in open_rows.items():
+        if task_id not in ready:
+            row.status = "cancelled"
+            row.completed_at = now
+    return created
+
+
+def visible_to(user: User):
+    """Tasks of the user's roles: in their own branch; head-office roles see every branch."""
+    roles = list(user.role_set)
+    if user.branch_code == HQ:
+        return HumanTask.role.in_([r for r in roles if r.startswith("hq_")])
+    return (HumanTask.role.in_(roles)) & (HumanTask.branch_code == user.branch_code)
+
+
+def may_work(user: User, row: HumanTask) -> bool:
+    if row.role not in user.role_set:
+        return False
+    return user.branch_code == HQ and row.role.startswith("hq_") or user.branch_code == row.branch_code
+
+
+def inbox_query(user: User, *, status: str = "open", role: str | None = None, mine: bool = False,
+                application_id: str | None = None, min_amount: Decimal | None = None,
+                max_amount: Decimal | None = None, overdue: bool = False, now: dt.datetime | None = None):
+    query = select(HumanTask).where(visible_to(user), HumanTask.status == status)
+    if status == "open":
+        # Own claims and unclaimed tasks; another reviewer's claimed task is not in my inbox.
+        query = query.where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == user.username))
+    if mine:
+        query = query.where(HumanTask.assignee == user.username)
+    if role:
+        query = query.where(HumanTask.role == role)
+    if application_id:
+        query = query.where(HumanTask.application_id == application_id)
+    if min_amount is not None:
+        query = query.where(HumanTask.amount >= min_amount)
+    if max_amount is not None:
+        query = query.where(HumanTask.amount <= max_amount)
+    if overdue:
+        query = query.where(HumanTask.due_at < (now or utcnow()))
+    return query
+
+
+def list_inbox(session: Session, user: User, *, page: int = 1, per_page: int = 20, **filters) -> dict:
+    query = inbox_query(user, **filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return {"items": [task_view(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+
+
+def task_view(row: HumanTask) -> dict:
+    return {
+        "id": row.id, "application_id": row.application_id, "branch": row.branch_code,
+        "title": row.title, "task_key": row.task_key, "role": row.role, "form": row.form,
+        "level": row.level, "status": row.status, "assignee": row.assignee,
+        "amount": str(row.amount), "customer_name": row.customer_name, "product": row.product_code,
+        "created_at": _iso(row.created_at), "due_at": _iso(row.due_at),
+        "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
+        "decision": row.decision, "context": row.context,
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None

@@ -1,0 +1,106 @@
+"""Running a process instance: build, load, advance to its next wait state, and save.
+
+The engine is advanced inside the caller's unit of work. Handler calls run in a savepoint, so a
+failing handler leaves no half-written rows behind; its error becomes an incident on the instance
+(visible through the API, retryable) instead of a crash.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from handlers.context import HandlerContext
+from workflows.deployments import ResolvedFile, SpecCache
+from workflows.engine import LoanScriptEngine, make_serializer
+from workflows.errors import Conflict, HandlerFailed
+from workflows.models import ProcessInstance, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Advance:
+    """What one run of the engine ended with."""
+    incident: str | None
+
+
+class InstanceRunner:
+    def __init__(self, handlers: dict, spec_cache: SpecCache | None = None) -> None:
+        self.handlers = handlers
+        self.spec_cache = spec_cache or SpecCache()
+        self.serializer = make_serializer()
+
+    # -- building and persisting --------------------------------------------------------------
+    def new_workflow(self, files: dict[str, ResolvedFile], process_id: str, data: dict) -> BpmnWorkflow:
+        parsed = self.spec_cache.get(files)
+        spec, subprocesses = parsed.specs_for(process_id)
+        workflow = BpmnWorkflow(spec, subprocesses, script_engine=LoanScriptEngine())
+        workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
+        return workflow
+
+    def load(self, instance: ProcessInstance) -> BpmnWorkflow:
+        workflow = self.serializer.deserialize_json(instance.state)
+        workflow.script_engine = LoanScriptEngine()
+        return workflow
+
+    def save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        instance.state = self.serializer.serialize_json(workflow)
+        instance.updated_at = utcnow()
+        try:
+            session.flush()
+        except StaleDataError as err:
+            raise Conflict("The application was changed by another request; reload and retry") from err
+
+    # -- advancing ------------------------------------------------------------------------------
+    def advance(self, session: Session, workflow: BpmnWorkflow, ctx: HandlerContext) -> Advance:
+        """Run every engine task that can run now, stopping at user tasks, messages and timers."""
+        workflow.script_engine = LoanScriptEngine(self._dispatcher(session, ctx))
+        try:
+            workflow.do_engine_steps()
+        except Exception as err:  # noqa: BLE001 - any failure of a diagram or handler is an incident
+            log.warning("instance of %s stopped with an incident: %s", ctx.application_id, err)
+            return Advance(incident=_describe(err))
+        finally:
+            workflow.script_engine = LoanScriptEngine()
+        return Advance(incident=None)
+
+    def retry_failed_tasks(self, workflow: BpmnWorkflow) -> int:
+        failed = workflow.get_tasks(state=TaskState.ERROR)
+        for task in failed:
+            task._set_state(TaskState.READY)  # SpiffWorkflow has no public "retry" transition
+        return len(failed)
+
+    def _dispatcher(self, session: Session, ctx: HandlerContext):
+        def call(operation: str, params: dict, task) -> dict:
+            handler = self.handlers.get(operation)
+            if handler is None:
+                raise HandlerFailed(f"No handler is registered for operation '{operation}'")
+            data = dict(task.data)
+            data.update(params)
+            savepoint = session.begin_nested()
+            try:
+                result = handler(ctx, data)
+                savepoint.commit()
+            except Exception as err:  # noqa: BLE001 - handler errors become incidents
+                savepoint.rollback()
+                raise HandlerFailed(f"{operation}: {getattr(err, 'message', None) or err}") from err
+            return result
+        return call
+
+
+def _describe(err: Exception) -> str:
+    message = getattr(err, "message", None) or str(err) or err.__class__.__name__
+    task = getattr(err, "task", None)
+    if task is not None and getattr(task, "task_spec", None) is not None:
+        return f"{task.task_spec.bpmn_name or task.task_spec.name}: {message}"
+    return message
+
+
+def new_instance_id() -> str:
+    return str(uuid.uuid4())

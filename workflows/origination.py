@@ -1,0 +1,351 @@
+"""Loan origination as integrators and reviewers drive it: submit, work tasks, sign, retry.
+
+Each public function is one step inside the caller's unit of work: it changes the instance state,
+the inbox rows, the audit trail, the outbox and (through handlers) the ledger, and the caller
+commits all of it at once or none of it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from forms.compiler import load_form
+from handlers.context import HandlerContext
+from workflows.deployments import MAIN_PROCESS, load_files, resolve_files
+from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.inbox import may_work, sync_inbox, task_view
+from workflows.instances import InstanceRunner, new_instance_id
+from workflows.models import (HQ, Application, AuditEvent, Branch, Deployment, DeploymentFile, HumanTask,
+                              OutboxMessage, ProcessInstance, Product, User, utcnow)
+
+SIGNATURE_MESSAGE = "customer_signed"
+SUMMARY_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
+                "review_levels", "review_route_reason", "is_large_amount", "risk_hits", "limit_hits",
+                "contract", "applicant_age")
+STAGES = {"intake": "intake", "rating": "rating", "review": "review", "signing": "signing",
+          "disbursement": "disbursement"}
+
+
+class Origination:
+    """The origination service; one per process, shared by requests (it holds no request state)."""
+
+    def __init__(self, runner: InstanceRunner, *, clock: Callable[[], dt.datetime] = utcnow,
+                 services: dict | None = None) -> None:
+        self.runner = runner
+        self.clock = clock
+        self.services = services or {}
+
+    # -- submitting ---------------------------------------------------------------------------
+    def submit(self, session: Session, form: dict, actor: User) -> Application:
+        branch = session.get(Branch, form["branch"])
+        if branch is None or branch.is_hq:
+            raise InvalidInput(f"Unknown branch '{form['branch']}'", field="branch")
+        if actor.branch_code not in (HQ, branch.code):
+            raise Forbidden(f"User {actor.username} may not submit applications for branch {branch.code}",
+                            field="branch")
+        product = session.get(Product, form["product"])
+        if product is None:
+            raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
+        _check_product_terms(product, form)
+        now = self.clock()
+        application = Application(
+            id=str(uuid.uuid4()), branch_code=branch.code, product_code=product.code,
+            customer_name=form["applicant"]["name"], id_number=form["applicant"]["id_number"],
+            amount=form["amount"], term_months=form["term_months"], payload=form,
+            status="submitted", stage="intake", reasons=[], created_by=actor.username,
+            created_at=now, updated_at=now)
+        session.add(application)
+        files = resolve_files(session, branch.code)
+        data = {
+            "application_id": application.id, "branch_code": branch.code, "product_code": product.code,
+            "amount": form["amount"], "term_months": form["term_months"], "purpose": form["purpose"],
+            "guarantee_method": form["guarantee_method"], "applicant": form["applicant"],
+            "decision_trail": [],
+        }
+        workflow = self.runner.new_workflow(files, MAIN_PROCESS, data)
+        instance = ProcessInstance(
+            id=new_instance_id(), application_id=application.id, process_id=MAIN_PROCESS,
+            pinned_files={f.name: f.id for f in files.values()}, state="", status="running",
+            created_at=now, updated_at=now)
+        session.add(instance)
+        session.flush()
+        self._audit(session, application, actor.username, "application_submitted",
+                    {"amount": form["amount"], "product": product.code, "branch": branch.code})
+        self._advance(session, application, instance, workflow, actor.username)
+        return application
+
+    # -- reviewers ----------------------------------------------------------------------------
+    def claim(self, session: Session, task_id: str, actor: User) -> HumanTask:
+        row = self._task_for_update(session, task_id, actor)
+        if row.assignee and row.assignee != actor.username:
+            raise Conflict(f"Task is claimed by {row.assignee}")
+        self._check_separation_of_duties(session, row, actor)
+        row.assignee = actor.username
+        self._audit(session, session.get(Application, row.application_id), actor.username, "task_claimed",
+                    {"task_id": row.id, "task": row.title})
+        return row
+
+    def unclaim(self, session: Session, task_id: str, actor: User) -> HumanTask:
+        row = self._task_for_update(session, task_id, actor)
+        if row.assignee != actor.username:
+            raise Conflict("Only the reviewer who claimed the task can release it")
+        row.assignee = None
+        self._audit(session, session.get(Application, row.application_id), actor.username, "task_unclaimed",
+                    {"task_id": row.id, "task": row.title})
+        return row
+
+    def complete(self, session: Session, task_id: str, actor: User, payload) -> HumanTask:
+        row = self._task_for_update(session, task_id, actor)
+        if row.assignee and row.assignee != actor.username:
+            raise Conflict(f"Task is claimed by {row.assignee}")
+        form_data = load_form(row.form, payload)
+        if form_data.get("decision") == "approve":
+            self._check_separation_of_duties(session, row, actor)
+        application = session.get(Application, row.application_id)
+        instance = self._instance_for_update(session, row.instance_id)
+        workflow = self.runner.load(instance)
+        task = workflow.get_task_from_id(uuid.UUID(row.id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("This task is no longer open")
+        now = self.clock()
+        trail = list(task.data.get("decision_trail", []))
+        trail.append({"level": row.level, "task": row.title, "role": row.role, "by": actor.username,
+                      "decision": form_data.get("decision"), "comment": form_data.get("comment"),
+                      "at": now.isoformat() + "Z"})
+        task.data.update(form_data)
+        task.data["decision_trail"] = trail
+        task.run()
+        row.status, row.assignee = "completed", actor.username
+        row.completed_at, row.completed_by, row.decision = now, actor.username, form_data.get("decision")
+        self._audit(session, application, actor.username, "task_completed",
+                    {"task_id": row.id, "task": row.title, "level": row.level,
+                     "decision": form_data.get("decision"), "comment": form_data.get("comment")})
+        self._advance(session, application, instance, workflow, actor.username)
+        return row
+
+    # -- the channel --------------------------------------------------------------------------
+    def record_signature(self, session: Session, application_id: str, actor: User, payload) -> Application:
+        form_data = load_form("signature", payload)
+        application = self._application_for(session, application_id, actor)
+        instance = self._instance_for_update(session, self._instance_id(session, application.id))
+        workflow = self.runner.load(instance)
+        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING)
+                   if getattr(t.task_spec, "event_definition", None) is not None
+                   and getattr(t.task_spec.event_definition, "name", None) == SIGNATURE_MESSAGE]
+        if not waiting:
+            raise Conflict(f"Application is {application.status}; it is not waiting for a signature")
+        form_data["signed_at"] = form_data["signed_at"].isoformat()
+        workflow.catch(BpmnEvent(MessageEventDefinition(SIGNATURE_MESSAGE), payload=form_data))
+        self._audit(session, application, actor.username, "signature_received",
+                    {"contract_number": form_data["contract_number"], "channel": form_data["channel"]})
+        self._advance(session, application, instance, workflow, actor.username)
+        return application
+
+    def retry(self, session: Session, application_id: str, actor: User) -> Application:
+        application = self._application_for(session, application_id, actor)
+        instance = self._instance_for_update(session, self._instance_id(session, application.id))
+        if instance.status != "incident":
+            raise Conflict(f"Application is {application.status}; there is no incident to retry")
+        workflow = self.runner.load(instance)
+        self.runner.retry_failed_tasks(workflow)
+        self._audit(session, application, actor.username, "incident_retried", {"incident": instance.incident})
+        self._advance(session, application, instance, workflow, actor.username)
+        return application
+
+    # -- reading ------------------------------------------------------------------------------
+    def application_for(self, session: Session, application_id: str, actor: User) -> Application:
+        return self._application_for(session, application_id, actor)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _advance(self, session, application, instance, workflow: BpmnWorkflow, actor_name: str) -> None:
+        ctx = self._context(session, application, actor_name)
+        outcome = self.runner.advance(session, workflow, ctx)
+        now = self.clock()
+        data = current_data(workflow)
+        before = application.status
+        instance.incident = outcome.incident
+        application.status = derive_status(workflow, outcome.incident, data)
+        application.stage = current_stage(workflow)
+        instance.status = "incident" if outcome.incident else ("completed" if workflow.completed else "waiting")
+        _copy_outcome(application, data)
+        application.updated_at = now
+        sync_inbox(session, application, instance.id, workflow, now)
+        self.runner.save(session, instance, workflow)
+        if outcome.incident:
+            self._audit(session, application, "system", "incident", {"message": outcome.incident})
+        if application.status != before:
+            self._audit(session, application, "system", "status_changed",
+                        {"from": before, "to": application.status, "stage": application.stage})
+            session.add(OutboxMessage(topic="application.status_changed", application_id=application.id,
+                                      payload={"application_id": application.id, "status": application.status,
+                                               "previous_status": before,
+                                               "callback_url": application.payload.get("callback_url")}))
+
+    def _context(self, session, application: Application, actor_name: str) -> HandlerContext:
+        branch = session.get(Branch, application.branch_code)
+        product = session.get(Product, application.product_code)
+        instance_files = None
+
+        def resource(name: str) -> str:
+            nonlocal instance_files
+            if instance_files is None:
+                pinned = session.scalar(select(ProcessInstance.pinned_files)
+                                        .where(ProcessInstance.application_id == application.id))
+                instance_files = load_files(session, pinned)
+            if name not in instance_files:
+                raise NotFound(f"No file '{name}' is deployed for branch {application.branch_code}")
+            return instance_files[name].content
+
+        return HandlerContext(
+            session=session, application_id=application.id, actor=actor_name, now=self.clock(),
+            branch={"code": branch.code, "name": branch.name, "region": branch.region,
+                    "tier1_capital_net": branch.tier1_capital_net},
+            product={"code": product.code, "name": product.name, "base_rate": product.base_rate,
+                     "min_amount": product.min_amount, "max_amount": product.max_amount,
+                     "max_term_months": product.max_term_months, "repayment_method": product.repayment_method,
+                     "allows_large_amount": product.allows_large_amount},
+            resource=resource, services=self.services)
+
+    def _audit(self, session, application: Application | None, actor: str, event: str, detail: dict) -> None:
+        session.add(AuditEvent(application_id=application.id if application else None, actor=actor,
+                               event=event, detail=detail, at=self.clock()))
+
+    def _task_for_update(self, session: Session, task_id: str, actor: User) -> HumanTask:
+        row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
+        if row is None or not may_work(actor, row):
+            # Another branch's or role's task does not exist as far as this user can tell.
+            raise NotFound(f"Task {task_id} was not found")
+        if row.status != "open":
+            raise Conflict(f"Task {task_id} is already {row.status}")
+        return row
+
+    def _check_separation_of_duties(self, session: Session, row: HumanTask, actor: User) -> None:
+        other_level = session.scalar(select(HumanTask).where(
+            HumanTask.application_id == row.application_id, HumanTask.completed_by == actor.username,
+            HumanTask.decision == "approve", HumanTask.level != row.level).limit(1))
+        if other_level is not None:
+            raise Forbidden(f"{actor.username} already approved level {other_level.level} "
+                            f"('{other_level.title}') of this application; one person cannot approve two levels")
+
+    def _instance_for_update(self, session: Session, instance_id: str) -> ProcessInstance:
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                  .with_for_update())
+        if instance is None:
+            raise NotFound("Process instance not found")
+        return instance
+
+    def _instance_id(self, session: Session, application_id: str) -> str:
+        return session.scalar(select(ProcessInstance.id).where(ProcessInstance.application_id == application_id))
+
+    def _application_for(self, session: Session, application_id: str, actor: User) -> Application:
+        application = session.get(Application, application_id)
+        if application is None or actor.branch_code not in (HQ, application.branch_code):
+            raise NotFound(f"Application {application_id} was not found")
+        return application
+
+
+def _check_product_terms(product: Product, form: dict) -> None:
+    amount: Decimal = form["amount"]
+    problems = {}
+    if amount < product.min_amount or amount > product.max_amount:
+        problems["amount"] = [f"must be between {product.min_amount} and {product.max_amount} "
+                              f"for product {product.code}"]
+    if not product.min_term_months <= form["term_months"] <= product.max_term_months:
+        problems["term_months"] = [f"must be between {product.min_term_months} and "
+                                   f"{product.max_term_months} months for product {product.code}"]
+    if problems:
+        raise InvalidInput("The application does not fit the product's terms", fields=problems)
+
+
+def current_data(workflow: BpmnWorkflow) -> dict:
+    if workflow.completed:
+        return workflow.data
+    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
+    deepest = max(live, key=lambda t: t.depth, default=None) if live else None
+    return deepest.data if deepest is not None else workflow.last_task.data if workflow.last_task else {}
+
+
+def current_stage(workflow: BpmnWorkflow) -> str:
+    if workflow.completed:
+        return "closed"
+    for sub in sorted(workflow.get_active_subprocesses(), key=lambda s: s.depth, reverse=True):
+        name = STAGES.get(sub.spec.name)
+        if name:
+            return name
+    return "intake"
+
+
+def derive_status(workflow: BpmnWorkflow, incident: str | None, data: dict) -> str:
+    if incident:
+        return "incident"
+    if workflow.completed:
+        return "declined" if data.get("final_decision") == "declined" else "disbursed"
+    if any(t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+        return "in_review"
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if getattr(definition, "name", None) == SIGNATURE_MESSAGE:
+            return "awaiting_signature"
+    return "running"
+
+
+def _copy_outcome(application: Application, data: dict) -> None:
+    """Denormalise the decision and its reasons onto the application row for the API."""
+    reasons = list(data.get("decline_reasons") or [])
+    reasons += [h for h in data.get("risk_hits") or [] if h.get("severity") == "block"]
+    reasons += list(data.get("limit_hits") or [])
+    if data.get("final_decision") == "declined":
+        application.decision = "declined"
+        if data.get("review_outcome") == "rejected":
+            last = (data.get("decision_trail") or [{}])[-1]
+            reasons.append({"code": "REVIEW_REJECTED",
+                            "message": f"rejected at {last.get('task')} by {last.get('by')}: {last.get('comment')}"})
+    elif data.get("review_outcome") == "approved" or data.get("review_levels") == 0 and data.get("rating_decision") == "approve":
+        application.decision = "approved"
+    application.reasons = reasons
+    application.summary = {k: data[k] for k in SUMMARY_KEYS if k in data}
+    if data.get("loan_id"):
+        application.loan_id = data["loan_id"]
+
+
+def application_view(session: Session, application: Application) -> dict:
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.application_id == application.id))
+    tasks = session.scalars(select(HumanTask).where(HumanTask.application_id == application.id)
+                            .order_by(HumanTask.created_at)).all()
+    history = session.scalars(select(AuditEvent).where(AuditEvent.application_id == application.id)
+                              .order_by(AuditEvent.id)).all()
+    versions = {}
+    if instance is not None:
+        rows = session.execute(select(DeploymentFile.name, DeploymentFile.scope, Deployment.version)
+                               .join(Deployment, Deployment.id == DeploymentFile.deployment_id)
+                               .where(DeploymentFile.id.in_(list(instance.pinned_files.values())))).all()
+        versions = {name: {"scope": scope, "deployment_version": version} for name, scope, version in sorted(rows)}
+    data = application.summary or {}
+    return {
+        "id": application.id, "branch": application.branch_code, "product": application.product_code,
+        "customer_name": application.customer_name, "amount": str(application.amount),
+        "term_months": application.term_months, "status": application.status, "stage": application.stage,
+        "decision": application.decision, "reasons": application.reasons, "loan_id": application.loan_id,
+        "incident": instance.incident if instance else None,
+        "rating": {k: data.get(k) for k in ("score", "grade", "credit_line", "annual_rate", "approved_amount",
+                                            "reason_codes", "review_levels", "review_route_reason",
+                                            "is_large_amount") if k in data},
+        "risk_hits": data.get("risk_hits", []),
+        "contract": data.get("contract"),
+        "open_tasks": [task_view(t) for t in tasks if t.status == "open"],
+        "tasks": [task_view(t) for t in tasks],
+        "history": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "event": e.event, "detail": e.detail}
+                    for e in history],
+        "process_files": versions,
+        "created_at": application.created_at.isoformat() + "Z",
+        "updated_at": application.updated_at.isoformat() + "Z",
+    }

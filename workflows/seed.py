@@ -1,0 +1,90 @@
+"""Demo data for `make run` and the tests: HQ and two branches, products, users, diagrams.
+
+BR001 runs HQ's defaults; BR002 deploys its own review process (bpmn/branches/BR002/).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.deployments import deploy, files_in_folder
+from workflows.directory import hash_password
+from workflows.models import HQ, Branch, Deployment, Product, User
+
+DEMO_PASSWORD = "demo"
+
+BRANCHES = [
+    Branch(code=HQ, name="Head office", region="", tier1_capital_net=Decimal("20000000000"), is_hq=True),
+    Branch(code="BR001", name="Anqiu branch", region="Weifang", tier1_capital_net=Decimal("800000000")),
+    Branch(code="BR002", name="Linqu branch", region="Weifang", tier1_capital_net=Decimal("300000000")),
+]
+
+PRODUCTS = [
+    dict(code="FARM_EASY", name="Farm household credit loan (惠农易贷)", min_amount="1000",
+         max_amount="300000", min_term_months=3, max_term_months=36, base_rate="0.0435",
+         repayment_method="equal_installment"),
+    dict(code="CONSUMER_SMALL", name="Small consumer loan", min_amount="1000", max_amount="200000",
+         min_term_months=6, max_term_months=36, base_rate="0.0550", repayment_method="equal_installment"),
+    dict(code="AGRI_BUSINESS", name="Agricultural business loan (农业经营贷)", min_amount="10000",
+         max_amount="5000000", min_term_months=12, max_term_months=60, base_rate="0.0465",
+         repayment_method="interest_only"),
+    dict(code="LARGE_CORP", name="Large-amount business loan (大额经营贷)", min_amount="1000000",
+         max_amount="100000000", min_term_months=12, max_term_months=120, base_rate="0.0420",
+         repayment_method="equal_principal", allows_large_amount=True),
+]
+
+# (username, full name, branch, roles)
+USERS = [
+    ("api-demo", "Demo integrator", HQ, "integrator"),
+    ("hq-approver", "Head office approver", HQ, "hq_approver"),
+    ("analyst", "Business analyst", HQ, "analyst"),
+] + [
+    (f"{prefix}-{branch}", f"{title} {branch}", branch, role)
+    for branch in ("BR001", "BR002")
+    for prefix, title, role in (("cm", "Customer manager", "customer_manager"),
+                                ("rev", "Credit reviewer", "reviewer"),
+                                ("appr", "Branch approver", "approver"))
+]
+
+
+def seed_reference_data(session: Session) -> None:
+    for branch in BRANCHES:
+        if session.get(Branch, branch.code) is None:
+            session.add(Branch(code=branch.code, name=branch.name, region=branch.region,
+                               tier1_capital_net=branch.tier1_capital_net, is_hq=branch.is_hq))
+    for product in PRODUCTS:
+        if session.get(Product, product["code"]) is None:
+            values = dict(product)
+            for money in ("min_amount", "max_amount", "base_rate"):
+                values[money] = Decimal(values[money])
+            session.add(Product(**values))
+    password = hash_password(DEMO_PASSWORD)
+    for username, full_name, branch, roles in USERS:
+        if session.get(User, username) is None:
+            session.add(User(username=username, full_name=full_name, branch_code=branch, roles=roles,
+                             password_hash=password))
+    session.flush()
+
+
+def seed_deployments(session: Session, bpmn_dir: Path, *, operations: set[str], forms: set[str]) -> None:
+    """Deploy bpmn/default as HQ's first version and each bpmn/branches/<code> as that branch's,
+    unless the scope already has a deployment."""
+    scopes = [(HQ, bpmn_dir / "default")]
+    branches_dir = bpmn_dir / "branches"
+    if branches_dir.is_dir():
+        scopes += [(p.name, p) for p in sorted(branches_dir.iterdir()) if p.is_dir()]
+    for scope, folder in scopes:
+        if session.scalar(select(Deployment.id).where(Deployment.scope == scope).limit(1)):
+            continue
+        files = files_in_folder(folder)
+        if files:
+            deploy(session, scope, files, actor="seed", comment=f"initial deployment from {folder.name}",
+                   operations=operations, forms=forms)
+
+
+def seed_demo(session: Session, bpmn_dir: Path, *, operations: set[str], forms: set[str]) -> None:
+    seed_reference_data(session)
+    seed_deployments(session, bpmn_dir, operations=operations, forms=forms)
