@@ -9,6 +9,8 @@ from __future__ import annotations
 
 class ScoringError(Exception):
     code = "scoring_error"
+    # How web/ should answer: invalid (422), not_found (404), conflict (409), unavailable (503).
+    kind = "invalid"
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -55,18 +57,22 @@ class RiskListError(ScoringError):
 
 class UnknownRiskList(RiskListError):
     code = "unknown_risk_list"
+    kind = "not_found"
 
 
 class RiskListEntryExists(RiskListError):
     code = "risk_list_entry_exists"
+    kind = "conflict"
 
 
 class RiskListEntryNotFound(RiskListError):
     code = "risk_list_entry_not_found"
+    kind = "not_found"
 
 
 class BureauError(ScoringError):
     code = "bureau_error"
+    kind = "unavailable"
 
 
 class BureauUnavailable(BureauError):
@@ -77,9 +83,11 @@ class BureauUnavailable(BureauError):
     """
 
     code = "bureau_unavailable"
+    kind = "unavailable"
 
 
 class BureauRejected(BureauError):
     """The bureau answered, but refused the request (a 4xx other than 404/429): retrying won't help."""
 
     code = "bureau_rejected"
+    kind = "invalid"
