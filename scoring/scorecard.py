@@ -113,16 +113,13 @@ class Scorecard:
     expert_weight: Decimal
     expert_applies_to: frozenset[str]
     reason_code_count: int
+    statistical_range: tuple[Decimal, Decimal]  # worst and best attainable totals
+    expert_range: tuple[Decimal, Decimal]
 
-    @property
-    def statistical_range(self) -> tuple[Decimal, Decimal]:
-        return (sum((c.worst_points for c in self.statistical), Decimal(0)),
-                sum((c.best_points for c in self.statistical), Decimal(0)))
 
-    @property
-    def expert_range(self) -> tuple[Decimal, Decimal]:
-        return (sum((c.worst_points for c in self.expert), Decimal(0)),
-                sum((c.best_points for c in self.expert), Decimal(0)))
+def _total_range(characteristics: tuple[Characteristic, ...]) -> tuple[Decimal, Decimal]:
+    return (sum((c.worst_points for c in characteristics), Decimal(0)),
+            sum((c.best_points for c in characteristics), Decimal(0)))
 
 
 def load_scorecard(text: str) -> Scorecard:
@@ -197,6 +194,8 @@ def _compile(document: Mapping[str, Any]) -> Scorecard:
         statistical_weight=statistical_weight, expert_weight=expert_weight,
         expert_applies_to=frozenset(combination.get("applies_to", ["farm_household"])),
         reason_code_count=int(document.get("reason_codes", {}).get("count", 4)),
+        statistical_range=_total_range(statistical),
+        expert_range=_total_range(expert),
     )
     if expert:
         low, high = card.expert_range
@@ -252,14 +251,12 @@ def _category_test(categories: list[Any], where: str) -> Test:
 
 def _points(characteristics: tuple[Characteristic, ...], applicant: Mapping[str, Any]):
     total = Decimal(0)
-    contributions = []
+    chosen = []
     for characteristic in characteristics:
-        chosen = characteristic.bin_for(applicant.get(characteristic.field))
-        total += chosen.points
-        contributions.append(Contribution(characteristic.name, characteristic.reason_code,
-                                          characteristic.reason, chosen.label, chosen.points,
-                                          characteristic.best_points))
-    return total, contributions
+        found = characteristic.bin_for(applicant.get(characteristic.field))
+        total += found.points
+        chosen.append((characteristic, found))
+    return total, chosen
 
 
 @dataclass(frozen=True)
@@ -269,30 +266,42 @@ class ScoreParts:
     expert: Decimal | None  # on the statistical scale; None when the expert card does not apply
     expert_raw: Decimal | None
     expert_weight: Decimal
-    contributions: tuple[tuple[Contribution, Decimal], ...]  # (contribution, shortfall on final scale)
+    # (characteristic, chosen bin, weight of its points on the final scale)
+    chosen: tuple[tuple[Characteristic, Bin, Decimal], ...]
+
+    @property
+    def contributions(self) -> list[tuple[Contribution, Decimal]]:
+        """Each characteristic's points and its shortfall against its best bin, on the final scale."""
+        return [(Contribution(c.name, c.reason_code, c.reason, b.label, b.points, c.best_points),
+                 (c.best_points - b.points) * weight) for c, b, weight in self.chosen]
+
+
+_ONE = Decimal(1)
 
 
 def score_applicant(card: Scorecard, applicant: Mapping[str, Any]) -> ScoreParts:
-    statistical, stat_contributions = _points(card.statistical, applicant)
+    statistical, stat_chosen = _points(card.statistical, applicant)
     expert_applies = bool(card.expert) and card.expert_weight > 0 \
         and applicant.get("customer_type") in card.expert_applies_to
     if not expert_applies:
-        shortfalls = tuple((c, c.best_points - c.points) for c in stat_contributions)
-        return ScoreParts(statistical, statistical, None, None, Decimal(0), shortfalls)
-    raw, expert_contributions = _points(card.expert, applicant)
+        return ScoreParts(statistical, statistical, None, None, Decimal(0),
+                          tuple((c, b, _ONE) for c, b in stat_chosen))
+    raw, expert_chosen = _points(card.expert, applicant)
     stat_low, stat_high = card.statistical_range
     expert_low, expert_high = card.expert_range
     stretch = (stat_high - stat_low) / (expert_high - expert_low)
     expert_on_scale = stat_low + (raw - expert_low) * stretch
     score = card.statistical_weight * statistical + card.expert_weight * expert_on_scale
     expert_scale = card.expert_weight * stretch
-    shortfalls = tuple((c, (c.best_points - c.points) * card.statistical_weight) for c in stat_contributions) \
-        + tuple((c, (c.best_points - c.points) * expert_scale) for c in expert_contributions)
-    return ScoreParts(score, statistical, expert_on_scale, raw, card.expert_weight, shortfalls)
+    chosen = tuple((c, b, card.statistical_weight) for c, b in stat_chosen) \
+        + tuple((c, b, expert_scale) for c, b in expert_chosen)
+    return ScoreParts(score, statistical, expert_on_scale, raw, card.expert_weight, chosen)
 
 
 def reason_codes(card: Scorecard, parts: ScoreParts) -> list[tuple[Contribution, Decimal]]:
     """The characteristics that cost the most points, largest first; ties keep the card's order."""
-    lost = [(c, shortfall) for c, shortfall in parts.contributions if shortfall > 0]
-    lost.sort(key=lambda item: item[1], reverse=True)
-    return lost[:card.reason_code_count]
+    lost = [(c, b, (c.best_points - b.points) * weight) for c, b, weight in parts.chosen
+            if b.points < c.best_points]
+    lost.sort(key=lambda item: item[2], reverse=True)
+    return [(Contribution(c.name, c.reason_code, c.reason, b.label, b.points, c.best_points), shortfall)
+            for c, b, shortfall in lost[:card.reason_code_count]]

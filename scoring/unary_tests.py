@@ -34,9 +34,13 @@ def _always(_value: Any) -> bool:
     return True
 
 
+# Exact types, not isinstance: bool is an int subclass, and True must not equal the number 1 in a
+# decision table. The predicates below inline this test because they run millions of times a batch.
+_NUMERIC = frozenset({Decimal, int})
+
+
 def is_number(value: Any) -> bool:
-    # bool is an int subclass; True must not equal the number 1 in a decision table.
-    return (type(value) is Decimal or type(value) is int) and value is not True and value is not False
+    return type(value) in _NUMERIC
 
 
 def compile_unary_tests(text: str, *, where: str) -> Predicate:
@@ -108,12 +112,12 @@ def _compile_item(text: str, *, where: str) -> Predicate:
     if match:
         operator, bound = match.group(1), _number(match.group(2), where=where)
         if operator == "<":
-            return lambda value: is_number(value) and value < bound
+            return lambda value: type(value) in _NUMERIC and value < bound
         if operator == "<=":
-            return lambda value: is_number(value) and value <= bound
+            return lambda value: type(value) in _NUMERIC and value <= bound
         if operator == ">":
-            return lambda value: is_number(value) and value > bound
-        return lambda value: is_number(value) and value >= bound
+            return lambda value: type(value) in _NUMERIC and value > bound
+        return lambda value: type(value) in _NUMERIC and value >= bound
     match = _RANGE.match(text)
     if match:
         return _compile_range(*match.groups(), where=where)
@@ -124,7 +128,7 @@ def _compile_item(text: str, *, where: str) -> Predicate:
         return lambda value: value is literal
     if isinstance(literal, str):
         return lambda value: value == literal and type(value) is str
-    return lambda value: is_number(value) and value == literal
+    return lambda value: type(value) in _NUMERIC and value == literal
 
 
 def _compile_range(opening: str, low_text: str, high_text: str, closing: str, *, where: str) -> Predicate:
@@ -133,9 +137,9 @@ def _compile_range(opening: str, low_text: str, high_text: str, closing: str, *,
         raise DmnError(f"{where}: empty range {opening}{low_text}..{high_text}{closing}")
     low_closed, high_closed = opening == "[", closing == "]"
     if low_closed and high_closed:
-        return lambda value: is_number(value) and low <= value <= high
+        return lambda value: type(value) in _NUMERIC and low <= value <= high
     if low_closed:
-        return lambda value: is_number(value) and low <= value < high
+        return lambda value: type(value) in _NUMERIC and low <= value < high
     if high_closed:
-        return lambda value: is_number(value) and low < value <= high
-    return lambda value: is_number(value) and low < value < high
+        return lambda value: type(value) in _NUMERIC and low < value <= high
+    return lambda value: type(value) in _NUMERIC and low < value < high
