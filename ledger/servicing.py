@@ -32,6 +32,7 @@ from ledger.schedules import (
     annuity_payment,
     parse_date,
     parse_rate,
+    interest_for,
     year_fraction,
 )
 from ledger.tables import JournalEntry, LoanAccount, LoanChange, LoanInstallment, RepaymentAllocation
@@ -60,34 +61,46 @@ class RepaymentResult:
 
 # ---------------------------------------------------------------------------- accrual to a date
 
-def _accrual_target(row: LoanInstallment, day: int) -> Decimal:
-    """Interest of `row` accrued through `day` (the same linear rule as the end-of-day batch)."""
-    span = row.due_day - row.accrual_from_day
-    if span <= 0 or day >= row.due_day:
+def interest_to_date(loan: LoanAccount, row: LoanInstallment, when: date) -> Decimal:
+    """Interest of `row` earned through `when`, by the contract's daily convention (本金 × 日利率 ×
+    天数: annual rate / 360 a day under 30/360, / 365 or the ISDA split otherwise), capped at the
+    row's scheduled interest. On or after the due date it is the scheduled interest.
+
+    The nightly batch spreads a period's interest evenly over its days instead (an accounting
+    accrual); when a payoff or prepayment needs the exact interest to date, the difference is
+    posted as an accrual adjustment."""
+    day = when.toordinal()
+    if day >= row.due_day:
         return row.interest
-    elapsed = max(0, day - row.accrual_from_day)
-    with high_precision():
-        return row.accrual_base + to_fen(row.accrual_amount * elapsed / span)
+    if day <= row.accrual_from_day:
+        return row.accrual_base
+    balance = row.principal + row.remaining_balance
+    start = date.fromordinal(row.accrual_from_day)
+    earned = row.accrual_base + interest_for(balance, loan.annual_rate, year_fraction(start, when, loan.day_count))
+    return min(earned, row.interest)
 
 
 def _accrue_through(session: Session, loan: LoanAccount, rows: Sequence[LoanInstallment], when: date,
                     posting_key: str) -> None:
-    """Post the interest not yet accrued on `rows` through `when` (a repayment may come before the
-    night's batch has accrued the day)."""
-    day = when.toordinal()
-    shortfall = ZERO
+    """Bring the accrued interest of `rows` to exactly the interest earned through `when` (a
+    repayment may come before the night's batch, or a payoff needs the daily-rate figure)."""
+    net = ZERO
     for row in rows:
-        gap = _accrual_target(row, day) - row.interest_accrued
-        if gap > 0:
+        gap = interest_to_date(loan, row, when) - row.interest_accrued
+        if gap:
             row.interest_accrued += gap
             row.accrual_open = row.interest_accrued < row.interest
-            shortfall += gap
-    if shortfall > 0:
-        post_entry(
-            session, branch=loan.branch, posting_key=posting_key, business_date=when, kind="accrual",
-            description="interest accrued to the repayment date", loan_id=loan.id,
-            lines=[debit("interest_receivable", shortfall, loan.id), credit("interest_income", shortfall)],
-        )
+            net += gap
+    if net > 0:
+        lines = [debit("interest_receivable", net, loan.id), credit("interest_income", net)]
+    elif net < 0:
+        lines = [debit("interest_income", -net), credit("interest_receivable", -net, loan.id)]
+    else:
+        return
+    post_entry(
+        session, branch=loan.branch, posting_key=posting_key, business_date=when, kind="accrual",
+        description="interest accrued to the repayment date", loan_id=loan.id, lines=lines,
+    )
 
 
 # ---------------------------------------------------------------------------- repayment
@@ -96,10 +109,8 @@ def payoff_quote(session: Session, loan_ref: int | str, value_date: Any) -> dict
     """What closes the loan on `value_date`: penalty, interest to date, all principal."""
     loan = load_loan(session, loan_ref)
     when = parse_date(value_date, "value_date")
-    day = when.toordinal()
     rows = [r for r in active_installments(session, loan.id) if not r.settled]
-    unaccrued = sum((max(ZERO, _accrual_target(r, day) - r.interest_accrued) for r in rows
-                     if r.accrual_from_day < day or r.due_day <= day), ZERO)
+    unaccrued = sum((interest_to_date(loan, r, when) - r.interest_accrued for r in rows), ZERO)
     interest = loan.interest_receivable + unaccrued
     total = loan.penalty_receivable + interest + loan.principal_outstanding
     return {"penalty": loan.penalty_receivable, "interest": interest,
