@@ -3,7 +3,10 @@ from __future__ import annotations
 
 
 class LedgerError(Exception):
+    """`kind` tells web/ which HTTP status fits: invalid (422), not_found (404), conflict (409)."""
+
     code = "ledger_error"
+    kind = "invalid"
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -36,10 +39,12 @@ class UnbalancedEntry(LedgerError):
 
 class UnknownAccount(LedgerError):
     code = "unknown_account"
+    kind = "not_found"
 
 
 class UnknownLoan(LedgerError):
     code = "unknown_loan"
+    kind = "not_found"
 
     def __init__(self, loan_ref, field: str = "loan_id") -> None:
         super().__init__(f"no loan {loan_ref!r}", field=field)
@@ -47,17 +52,21 @@ class UnknownLoan(LedgerError):
 
 class UnknownEntry(LedgerError):
     code = "unknown_entry"
+    kind = "not_found"
 
 
 class DuplicateLoan(LedgerError):
     code = "duplicate_loan"
+    kind = "conflict"
 
 
 class LoanStateError(LedgerError):
     """The operation does not fit the loan's state (e.g. disbursing a loan twice, repaying a closed loan)."""
 
     code = "loan_state"
+    kind = "conflict"
 
 
 class AlreadyReversed(LedgerError):
     code = "already_reversed"
+    kind = "conflict"

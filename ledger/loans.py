@@ -157,20 +157,25 @@ def store_installments(
 
 
 def load_loan(session: Session, loan_ref: int | str, *, for_update: bool = False) -> LoanAccount:
-    """A loan by id or loan number; UnknownLoan if there is none."""
-    query = select(LoanAccount)
-    if isinstance(loan_ref, int) and not isinstance(loan_ref, bool):
-        query = query.where(LoanAccount.id == loan_ref)
-    elif isinstance(loan_ref, str) and loan_ref:
-        query = query.where(LoanAccount.loan_number == loan_ref)
+    """A loan by id or loan number (a string of digits that is no loan number is tried as an id);
+    UnknownLoan if there is none."""
+    if isinstance(loan_ref, bool) or not isinstance(loan_ref, (int, str)) or loan_ref == "":
+        raise UnknownLoan(loan_ref)
+    candidates = []
+    if isinstance(loan_ref, str):
+        candidates.append(LoanAccount.loan_number == loan_ref)
+        if loan_ref.isdigit() and len(loan_ref) < 18:
+            candidates.append(LoanAccount.id == int(loan_ref))
     else:
-        raise UnknownLoan(loan_ref)
-    if for_update:
-        query = query.with_for_update()
-    loan = session.scalars(query).one_or_none()
-    if loan is None:
-        raise UnknownLoan(loan_ref)
-    return loan
+        candidates.append(LoanAccount.id == loan_ref)
+    for condition in candidates:
+        query = select(LoanAccount).where(condition)
+        if for_update:
+            query = query.with_for_update()
+        loan = session.scalars(query).one_or_none()
+        if loan is not None:
+            return loan
+    raise UnknownLoan(loan_ref)
 
 
 def active_installments(session: Session, loan_id: int) -> list[LoanInstallment]:
