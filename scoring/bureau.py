@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -30,6 +30,12 @@ from scoring import money
 from scoring.errors import BureauError, BureauRejected, BureauUnavailable
 
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# The bureau's day, and the customer's, is China's: a UTC server would roll the cache over at 08:00.
+CHINA = timezone(timedelta(hours=8))  # no daylight saving in China
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ class BureauClient:
                  connect_timeout: float = 2.0, read_timeout: float = 5.0, max_attempts: int = 3,
                  backoff_base: float = 0.2, backoff_cap: float = 2.0,
                  breaker: CircuitBreaker | None = None, cache_size: int = 10_000,
-                 today: Callable[[], date] = date.today, sleep: Callable[[float], None] = time.sleep) -> None:
+                 today: Callable[[], date] = china_today, sleep: Callable[[float], None] = time.sleep) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http or requests.Session()
         self.timeout = (connect_timeout, read_timeout)

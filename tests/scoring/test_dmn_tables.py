@@ -2,6 +2,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, strategies as st
 
 from scoring.dmn import compile_dmn, load_dmn
 from scoring.errors import DecisionFailed, DmnError
@@ -138,3 +139,19 @@ def test_the_hq_grade_table_grades_by_score_band(hq_files):
     grade = load_dmn(hq_files["grade.dmn"])
     assert [grade.evaluate("grade", {"score": Decimal(s)})["grade"]
             for s in ("620", "619.99", "600", "580", "560", "559.99")] == ["A", "B", "B", "C", "D", "E"]
+
+numbers = st.decimals(min_value=-10000, max_value=10000, places=2, allow_nan=False, allow_infinity=False)
+
+
+@given(low=numbers, high=numbers, value=numbers, low_closed=st.booleans(), high_closed=st.booleans())
+def test_a_range_cell_matches_exactly_the_interval_it_writes(low, high, value, low_closed, high_closed):
+    low, high = min(low, high), max(low, high)
+    cell = f"{'[' if low_closed else '('}{low}..{high}{']' if high_closed else ')'}"
+    expected = (low <= value if low_closed else low < value) and (value <= high if high_closed else value < high)
+    assert compile_unary_tests(cell, where="cell")(value) is expected
+
+
+@given(bound=numbers, value=numbers, operator=st.sampled_from(["<", "<=", ">", ">="]))
+def test_a_comparison_cell_compares_like_python_decimals(bound, value, operator):
+    expected = {"<": value < bound, "<=": value <= bound, ">": value > bound, ">=": value >= bound}[operator]
+    assert compile_unary_tests(f"{operator} {bound}", where="cell")(value) is expected
