@@ -64,7 +64,8 @@ def exposure_key(values: Mapping[str, str]) -> str:
     return "&".join(f"{name}={values[name]}" for name in sorted(values))
 
 
-def _config(limits_config: Mapping[str, Any] | str) -> Mapping[str, Any]:
+def parse_limits_config(limits_config: Mapping[str, Any] | str) -> Mapping[str, Any]:
+    """The limits configuration, checked whole: known dimensions, every number a decimal string."""
     if isinstance(limits_config, str):
         try:
             limits_config = json.loads(limits_config)
@@ -72,6 +73,14 @@ def _config(limits_config: Mapping[str, Any] | str) -> Mapping[str, Any]:
             raise RatingFileError(f"limits.json is not valid JSON: {error}", field="limits.json") from None
     if not isinstance(limits_config, Mapping):
         raise RatingFileError("limits.json must be an object", field="limits.json")
+    for section, key in (("single_customer", "max_amount"), ("concentration", "max_share")):
+        if section in limits_config:
+            _limit_number(limits_config[section].get(key), f"{section}.{key}")
+    for key in ("capital_share", "absolute"):
+        if key in limits_config.get("large_amount", {}):
+            _limit_number(limits_config["large_amount"][key], f"large_amount.{key}")
+    if limits_config.get("warn_at") is not None:
+        _limit_number(limits_config["warn_at"], "warn_at")
     for index, spec in enumerate(limits_config.get("dimension_limits", [])):
         dimensions = spec.get("dimensions") or {}
         unknown = set(dimensions) - set(DIMENSIONS)
@@ -80,7 +89,17 @@ def _config(limits_config: Mapping[str, Any] | str) -> Mapping[str, Any]:
                                   + (f", not {sorted(unknown)}" if unknown else ""), field="limits.json")
         if "max_amount" not in spec and "max_share" not in spec:
             raise RatingFileError(f"dimension_limits[{index}] needs max_amount or max_share", field="limits.json")
+        for key in ("max_amount", "max_share"):
+            if key in spec:
+                _limit_number(spec[key], f"dimension_limits[{index}].{key}")
     return limits_config
+
+
+def _limit_number(value: Any, field: str) -> Decimal:
+    number = _decimal(value, field)
+    if number < 0:
+        raise RatingFileError("must not be negative", field=field)
+    return number
 
 
 def _decimal(value: Any, field: str, error: type[ScoringError] = RatingFileError) -> Decimal:
@@ -105,7 +124,7 @@ def _dimension_values(application: Mapping[str, Any], dimensions: Mapping[str, s
 def needed_exposures(application: Mapping[str, Any], limits_config: Mapping[str, Any] | str) -> list[dict[str, str]]:
     """The dimension-value combinations whose outstanding the caller must supply in exposure.by_key."""
     needed, seen = [], set()
-    for spec in _config(limits_config).get("dimension_limits", []):
+    for spec in parse_limits_config(limits_config).get("dimension_limits", []):
         values = _dimension_values(application, spec["dimensions"])
         if values is not None and exposure_key(values) not in seen:
             seen.add(exposure_key(values))
@@ -128,7 +147,7 @@ def _judge(limit_id, dimension, values, limit, usage, warn_at, what) -> LimitHit
 def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any] | str,
                  exposure: Mapping[str, Any]) -> list[LimitHit]:
     """Every limit this application would breach or come near, blocks first."""
-    config = _config(limits_config)
+    config = parse_limits_config(limits_config)
     amount = _decimal(application.get("amount"), "amount", LimitDataError)
     if amount <= 0:
         raise LimitDataError("must be positive", field="amount")
@@ -177,7 +196,7 @@ def is_large_amount(amount: Decimal, branch_tier1_capital_net: Decimal,
     """Above 2.5 % of the branch's net tier-1 capital, or above 50 million yuan (大额贷款)."""
     share, absolute = LARGE_AMOUNT_CAPITAL_SHARE, LARGE_AMOUNT_ABSOLUTE
     if limits_config is not None:
-        large = _config(limits_config).get("large_amount", {})
+        large = parse_limits_config(limits_config).get("large_amount", {})
         share = _decimal(large.get("capital_share", share), "large_amount.capital_share")
         absolute = _decimal(large.get("absolute", absolute), "large_amount.absolute")
     amount = _decimal(amount, "amount", LimitDataError)

@@ -102,7 +102,7 @@ def _decide(model: DmnModel, decision: str, context: Mapping[str, Any], file: st
 
 def _output(outcome: Mapping[str, Any], name: str, file: str, kind: type) -> Any:
     value = outcome.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise RatingFileError(f"{file}: output {name!r} must be a {kind.__name__}, got {value!r}", field=file)
     return value
 

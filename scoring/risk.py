@@ -153,7 +153,7 @@ RULES: tuple[_Rule, ...] = (
 BUREAU_NOT_CHECKED = "W000"
 
 
-def _parse_config(rules_config: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
+def parse_rules_config(rules_config: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
     if rules_config is None:
         return {}
     if isinstance(rules_config, str):
@@ -168,6 +168,8 @@ def _parse_config(rules_config: Mapping[str, Any] | str | None) -> Mapping[str, 
     for code, settings in rules.items():
         if code not in known:
             raise RatingFileError(f"unknown risk rule {code!r}", field="risk_rules.json")
+        if not isinstance(settings, Mapping) or not isinstance(settings.get("params", {}), Mapping):
+            raise RatingFileError(f"rule {code}: settings and params must be objects", field="risk_rules.json")
         if settings.get("severity", "block") not in SEVERITIES:
             raise RatingFileError(f"rule {code}: severity must be block or warn", field="risk_rules.json")
         if not set(settings.get("checkpoints", CHECKPOINTS)) <= set(CHECKPOINTS):
@@ -183,7 +185,7 @@ def check_risk(checkpoint: str, applicant: Mapping[str, Any], facts: Mapping[str
         raise ScoringError(f"unknown checkpoint {checkpoint!r}", field="checkpoint", code="invalid_checkpoint")
     if not isinstance(lists, RiskLists):
         lists = RiskLists(lists)
-    settings_by_code = _parse_config(rules_config)
+    settings_by_code = parse_rules_config(rules_config)
     hits: list[RuleHit] = []
     bureau_missing = False
     for rule in RULES:

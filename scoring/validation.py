@@ -6,13 +6,12 @@ beyond being well-formed, each file must hold what rate_applicant / check_risk /
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Callable
 
 from scoring.dmn import load_dmn
 from scoring.errors import RatingFileError, ScoringError
-from scoring.limits import _config as _limits_config, _decimal
-from scoring.risk import _parse_config as _risk_config
+from scoring.limits import parse_limits_config
+from scoring.risk import parse_rules_config
 from scoring.scorecard import load_scorecard
 
 # decision id -> output columns it must have, per DMN file.
@@ -35,29 +34,13 @@ def _dmn(name: str) -> Callable[[str], None]:
     return check
 
 
-def _limits(text: str) -> None:
-    config = _limits_config(text)
-    for section, key in (("single_customer", "max_amount"), ("concentration", "max_share")):
-        if section in config:
-            _decimal(config[section].get(key), f"{section}.{key}")
-    for key in ("capital_share", "absolute"):
-        if key in config.get("large_amount", {}):
-            _decimal(config["large_amount"][key], f"large_amount.{key}")
-    if config.get("warn_at") is not None:
-        _decimal(config["warn_at"], "warn_at")
-    for index, spec in enumerate(config.get("dimension_limits", [])):
-        for key in ("max_amount", "max_share"):
-            if key in spec and _decimal(spec[key], f"dimension_limits[{index}].{key}") < Decimal(0):
-                raise RatingFileError(f"dimension_limits[{index}].{key} must not be negative", field="limits.json")
-
-
 VALIDATORS: dict[str, Callable[[str], object]] = {
     "scorecard.json": load_scorecard,
     "grade.dmn": _dmn("grade.dmn"),
     "credit_line.dmn": _dmn("credit_line.dmn"),
     "pricing.dmn": _dmn("pricing.dmn"),
-    "risk_rules.json": _risk_config,
-    "limits.json": _limits,
+    "risk_rules.json": parse_rules_config,
+    "limits.json": parse_limits_config,
 }
 
 
