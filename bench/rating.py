@@ -2,7 +2,9 @@
 
 Prints customers/s for the whole batch (read CSV, rate, write CSV) on one core, next to two
 baselines measured in the same run: just parsing the CSV, and rating already-parsed rows with no
-I/O. Run: .venv/bin/python bench/rating.py [N]
+I/O. Then the in-process latency of one application's whole scoring decision (rating, risk check,
+limits, large-amount flag) as p50/p99 — the component's share of the API's decision latency.
+Run: .venv/bin/python bench/rating.py [N]
 """
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scoring.batch import rate_csv, write_example_csv  # noqa: E402
+from scoring.batch import generate_customers, rate_csv, write_example_csv  # noqa: E402
+from scoring.limits import check_limits, exposure_key, is_large_amount, needed_exposures  # noqa: E402
 from scoring.rating import rate_applicant  # noqa: E402
+from scoring.risk import RiskLists, check_risk  # noqa: E402
 
 GOAL = 5000
 
@@ -58,6 +62,31 @@ def main(count: int) -> None:
     print(f"batch: read, rate, write CSV: {summary.seconds:7.3f} s  {per_second:10,.0f} customers/s")
     print(f"batch time / parse time:      {summary.seconds / parse_seconds:7.1f} x")
     print(f"goal {GOAL:,} customers/s on one core: {'met' if per_second >= GOAL else 'NOT met'}")
+    decision_latency(files, product)
+
+
+def decision_latency(files: dict[str, str], product: dict, count: int = 10_000) -> None:
+    lists = RiskLists({"blacklist": {"330102199001011234": "fraud"}, "graylist": {}, "aml": {}})
+    facts = {"bureau": {"inquiries_3m": 2, "lender_count": 1, "overdue_accounts": 0}}
+    timings = []
+    for customer in generate_customers(count, seed=99):
+        application = {"amount": Decimal("50000"), "id_number": customer["id_number"], "region": "Weifang",
+                       "institution": "BR001", "product": product["code"], "industry": "agriculture",
+                       "loan_purpose": "production", "guarantee_method": "credit",
+                       "customer_type": customer["customer_type"]}
+        exposure = {"customer": Decimal(0), "book": Decimal("500000000"),
+                    "by_key": {exposure_key(values): Decimal("1000000")
+                               for values in needed_exposures(application, files["limits.json"])}}
+        started = time.perf_counter()
+        rate_applicant(customer, product, files)
+        check_risk("application", customer, facts, lists, files["risk_rules.json"])
+        check_limits(application, files["limits.json"], exposure)
+        is_large_amount(application["amount"], Decimal("800000000"), files["limits.json"])
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    p50, p99 = timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
+    print(f"one decision (rate + risk + limits + large amount), {count:,} applications: "
+          f"p50 {p50 * 1e6:,.0f} µs, p99 {p99 * 1e6:,.0f} µs")
 
 
 if __name__ == "__main__":

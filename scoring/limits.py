@@ -64,13 +64,32 @@ def exposure_key(values: Mapping[str, str]) -> str:
     return "&".join(f"{name}={values[name]}" for name in sorted(values))
 
 
+_parsed: dict[str, Mapping[str, Any]] = {}
+
+
 def parse_limits_config(limits_config: Mapping[str, Any] | str) -> Mapping[str, Any]:
-    """The limits configuration, checked whole: known dimensions, every number a decimal string."""
+    """The limits configuration, checked whole: known dimensions, every number a decimal string.
+    A text is parsed and checked once; the result is shared, so callers must not change it."""
     if isinstance(limits_config, str):
-        try:
-            limits_config = json.loads(limits_config)
-        except ValueError as error:
-            raise RatingFileError(f"limits.json is not valid JSON: {error}", field="limits.json") from None
+        cached = _parsed.get(limits_config)
+        if cached is None:
+            cached = _parse_limits_text(limits_config)
+            if len(_parsed) >= 64:
+                _parsed.clear()
+            _parsed[limits_config] = cached
+        return cached
+    return _check_limits_config(limits_config)
+
+
+def _parse_limits_text(text: str) -> Mapping[str, Any]:
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise RatingFileError(f"limits.json is not valid JSON: {error}", field="limits.json") from None
+    return _check_limits_config(document)
+
+
+def _check_limits_config(limits_config: Any) -> Mapping[str, Any]:
     if not isinstance(limits_config, Mapping):
         raise RatingFileError("limits.json must be an object", field="limits.json")
     for section, key in (("single_customer", "max_amount"), ("concentration", "max_share")):

@@ -153,14 +153,30 @@ RULES: tuple[_Rule, ...] = (
 BUREAU_NOT_CHECKED = "W000"
 
 
+_parsed: dict[str, Mapping[str, Any]] = {}
+
+
 def parse_rules_config(rules_config: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
+    """The per-rule settings by code, checked. A text is parsed once; the result is shared."""
     if rules_config is None:
         return {}
     if isinstance(rules_config, str):
-        try:
-            rules_config = json.loads(rules_config)
-        except ValueError as error:
-            raise RatingFileError(f"risk_rules.json is not valid JSON: {error}", field="risk_rules.json") from None
+        cached = _parsed.get(rules_config)
+        if cached is None:
+            try:
+                document = json.loads(rules_config)
+            except ValueError as error:
+                raise RatingFileError(f"risk_rules.json is not valid JSON: {error}",
+                                      field="risk_rules.json") from None
+            cached = _check_rules_config(document)
+            if len(_parsed) >= 64:
+                _parsed.clear()
+            _parsed[rules_config] = cached
+        return cached
+    return _check_rules_config(rules_config)
+
+
+def _check_rules_config(rules_config: Any) -> Mapping[str, Any]:
     rules = rules_config.get("rules", {}) if isinstance(rules_config, Mapping) else None
     if not isinstance(rules, Mapping):
         raise RatingFileError("risk_rules.json needs a 'rules' object", field="risk_rules.json")
@@ -174,6 +190,10 @@ def parse_rules_config(rules_config: Mapping[str, Any] | str | None) -> Mapping[
             raise RatingFileError(f"rule {code}: severity must be block or warn", field="risk_rules.json")
         if not set(settings.get("checkpoints", CHECKPOINTS)) <= set(CHECKPOINTS):
             raise RatingFileError(f"rule {code}: unknown checkpoint", field="risk_rules.json")
+        for name in ("max_inquiries_3m", "max_lenders"):
+            value = settings.get("params", {}).get(name, 0)
+            if type(value) is not int or value < 0:
+                raise RatingFileError(f"rule {code}: {name} must be a whole number", field="risk_rules.json")
     return rules
 
 

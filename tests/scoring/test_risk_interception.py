@@ -105,7 +105,8 @@ def test_the_hq_rules_file_configures_every_rule():
 
 @pytest.mark.parametrize("config", ['{"rules": {"R999": {}}}', '{"rules": {"R001": {"severity": "panic"}}}',
                                     '{"rules": {"R001": {"checkpoints": ["lunch"]}}}', "not json",
-                                    '{"rules": {"R001": true}}', '{"rules": []}'])
+                                    '{"rules": {"R001": true}}', '{"rules": []}',
+                                    '{"rules": {"W003": {"params": {"max_inquiries_3m": "six"}}}}'])
 def test_a_broken_rules_file_is_refused(config):
     with pytest.raises(RatingFileError):
         check_risk("application", APPLICANT, {}, NO_LISTS, config)
