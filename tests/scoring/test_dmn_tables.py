@@ -155,3 +155,51 @@ def test_a_range_cell_matches_exactly_the_interval_it_writes(low, high, value, l
 def test_a_comparison_cell_compares_like_python_decimals(bound, value, operator):
     expected = {"<": value < bound, "<=": value <= bound, ">": value > bound, ">=": value >= bound}[operator]
     assert compile_unary_tests(f"{operator} {bound}", where="cell")(value) is expected
+
+
+MODELER_EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"
+             xmlns:dmndi="https://www.omg.org/spec/DMN/20191111/DMNDI/"
+             xmlns:dc="http://www.omg.org/spec/DMN/20180521/DC/"
+             xmlns:camunda="http://camunda.org/schema/1.0/dmn"
+             id="Definitions_1" name="DRD" namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="grade" name="Grade">
+    <informationRequirement id="InformationRequirement_1"><requiredInput href="#score_input" /></informationRequirement>
+    <decisionTable id="DecisionTable_1" hitPolicy="FIRST">
+      <input id="Input_1" label="Score" camunda:inputVariable="s">
+        <inputExpression id="InputExpression_1" typeRef="number"><text>score</text></inputExpression>
+      </input>
+      <output id="Output_1" label="Grade" name="grade" typeRef="string" />
+      <rule id="DecisionRule_0a1"><description>top band</description>
+        <inputEntry id="UnaryTests_1"><text>&gt;= 620</text></inputEntry>
+        <outputEntry id="LiteralExpression_1"><text>"A"</text></outputEntry>
+      </rule>
+      <rule id="DecisionRule_0a2">
+        <inputEntry id="UnaryTests_2"><text></text></inputEntry>
+        <outputEntry id="LiteralExpression_2"><text>"B"</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+  <inputData id="score_input" name="score" />
+  <dmndi:DMNDI><dmndi:DMNDiagram><dmndi:DMNShape dmnElementRef="grade">
+    <dc:Bounds height="80" width="180" x="160" y="100" /></dmndi:DMNShape></dmndi:DMNDiagram></dmndi:DMNDI>
+</definitions>
+"""
+
+
+def test_a_table_exported_by_a_dmn_modeler_loads_with_its_diagram_and_extensions_ignored():
+    model = compile_dmn(MODELER_EXPORT)
+    assert model.evaluate("grade", {"score": Decimal(650)}) == {"grade": "A"}
+    assert model.evaluate("Grade", {"score": Decimal(10)}) == {"grade": "B"}
+
+
+def test_an_error_names_the_rule_by_its_modeler_id():
+    broken = MODELER_EXPORT.replace("&gt;= 620", "score &gt; 620")
+    with pytest.raises(DmnError, match=r"rule 1 \(DecisionRule_0a1\), input 'score'"):
+        compile_dmn(broken)
+
+
+def test_a_decision_that_is_not_a_table_is_refused():
+    literal = MODELER_EXPORT.replace('<decisionTable id="DecisionTable_1" hitPolicy="FIRST">', "<literalExpression><text>1</text></literalExpression><!--").replace("</decisionTable>", "-->")
+    with pytest.raises(DmnError, match="only decision tables"):
+        compile_dmn(literal)
