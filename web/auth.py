@@ -4,7 +4,9 @@
 """
 from __future__ import annotations
 
+import time
 from functools import wraps
+from threading import Lock
 
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -13,6 +15,10 @@ from web.errors import ApiError
 from workflows.models import User
 
 SALT = "loanflow-api-token"
+# A user's roles and branch are read at most this often per process: a request should not cost a
+# second transaction just to re-read who the caller is. Role changes apply within this many seconds.
+USER_CACHE_SECONDS = 30.0
+_user_cache_lock = Lock()
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -33,6 +39,23 @@ def user_from_token(token: str) -> str:
         raise ApiError(401, "invalid_token", "The token is not valid") from None
 
 
+def _load_user(username: str) -> User | None:
+    now = time.monotonic()
+    cache = current_app.extensions.setdefault("loanflow_user_cache", {})  # per app, not per process
+    with _user_cache_lock:
+        cached = cache.get(username)
+    if cached and cached[0] > now:
+        return cached[1]
+    with current_app.extensions["loanflow"].db.sessions() as session:
+        user = session.get(User, username)
+        if user is None:
+            return None
+        session.expunge(user)
+    with _user_cache_lock:
+        cache[username] = (now + USER_CACHE_SECONDS, user)
+    return user
+
+
 def require(*roles: str):
     """Authenticate the caller; with roles, the caller must hold at least one of them."""
     def decorator(view):
@@ -42,11 +65,7 @@ def require(*roles: str):
             if not header.startswith("Bearer "):
                 raise ApiError(401, "unauthenticated", "Send 'Authorization: Bearer <token>' "
                                                        "(POST /api/v1/auth/token gives one)")
-            username = user_from_token(header[len("Bearer "):].strip())
-            with current_app.extensions["loanflow"].db.sessions() as session:
-                user = session.get(User, username)
-                if user is not None:
-                    session.expunge(user)
+            user = _load_user(user_from_token(header[len("Bearer "):].strip()))
             if user is None:
                 raise ApiError(401, "invalid_token", "The token's user no longer exists")
             if roles and not (user.role_set & set(roles)):

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
+from typing import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,6 +59,29 @@ def resolve_files(session: Session, branch_code: str) -> dict[str, ResolvedFile]
     return resolved
 
 
+class ResolutionCache:
+    """resolve_files per branch, recomputed only when a new deployment exists anywhere.
+
+    Deployments are immutable and numbered, so the newest deployment id says whether anything a
+    branch resolves to could have changed; asking for it is one indexed query.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, dict[str, ResolvedFile]]] = {}
+        self._lock = Lock()
+
+    def resolve(self, session: Session, branch_code: str) -> dict[str, ResolvedFile]:
+        newest = session.scalar(select(func.max(Deployment.id))) or 0
+        with self._lock:
+            cached = self._entries.get(branch_code)
+        if cached and cached[0] == newest:
+            return cached[1]
+        files = resolve_files(session, branch_code)
+        with self._lock:
+            self._entries[branch_code] = (newest, files)
+        return files
+
+
 def load_files(session: Session, pinned: dict[str, int]) -> dict[str, ResolvedFile]:
     rows = session.execute(select(DeploymentFile).where(DeploymentFile.id.in_(list(pinned.values())))).scalars()
     return {f.name: ResolvedFile(f.id, f.name, f.scope, 0, f.content) for f in rows}
@@ -73,12 +97,16 @@ class SpecCache:
         self._lock = Lock()
 
     def get(self, files: dict[str, ResolvedFile]) -> ParsedSet:
-        executable = engine_files(files)
-        key = tuple(sorted(f.id for f in executable.values()))
+        return self.get_pinned({f.name: f.id for f in files.values()}, lambda: files)
+
+    def get_pinned(self, pinned: dict[str, int], load: Callable[[], dict[str, ResolvedFile]]) -> ParsedSet:
+        """The parsed set for these file ids; `load` fetches the contents only on a cache miss."""
+        key = tuple(sorted(engine_files(pinned).values()))
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
+        executable = engine_files(load())
         parsed = parse_set({f.name: f.content for f in executable.values()})
         with self._lock:
             self._entries[key] = parsed

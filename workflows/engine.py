@@ -13,7 +13,12 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+from contextvars import ContextVar
+from uuid import UUID
+
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
@@ -88,10 +93,41 @@ class LoanServiceTask(ServiceTask):
         return True
 
 
+# The specs an instance runs on, set by whoever deserializes it (see PinnedSpecWorkflowConverter).
+pinned_specs: ContextVar[tuple] = ContextVar("pinned_specs")
+
+
+class PinnedSpecWorkflowConverter(BpmnWorkflowConverter):
+    """Stores only the instance's state, not its specs.
+
+    SpiffWorkflow's default writes the whole parsed diagram set into every saved state and rebuilds
+    it on every load. Our instances are pinned to immutable deployment files, so the specs are
+    parsed once per file set (workflows.deployments.SpecCache) and handed in at load time; the
+    saved state shrinks to the tasks and their data.
+    """
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec, subprocess_specs = pinned_specs.get()
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
 def _serializer_registry():
     config = dict(SPIFF_CONFIG)
     config.pop(ServiceTask, None)
     config[LoanServiceTask] = ServiceTaskConverter
+    config[BpmnWorkflow] = PinnedSpecWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda v: dt.date.fromisoformat(v["value"]))
@@ -100,3 +136,11 @@ def _serializer_registry():
 
 def make_serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(_serializer_registry())
+
+
+def deserialize(serializer: BpmnWorkflowSerializer, state: str, spec, subprocess_specs) -> BpmnWorkflow:
+    token = pinned_specs.set((spec, subprocess_specs))
+    try:
+        return serializer.deserialize_json(state)
+    finally:
+        pinned_specs.reset(token)

@@ -16,8 +16,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from handlers.context import HandlerContext
-from workflows.deployments import ResolvedFile, SpecCache
-from workflows.engine import LoanScriptEngine, make_serializer
+from workflows.deployments import ResolvedFile, SpecCache, load_files
+from workflows.engine import LoanScriptEngine, deserialize, make_serializer
 from workflows.errors import Conflict, HandlerFailed
 from workflows.models import ProcessInstance, utcnow
 
@@ -44,8 +44,10 @@ class InstanceRunner:
         workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
         return workflow
 
-    def load(self, instance: ProcessInstance) -> BpmnWorkflow:
-        workflow = self.serializer.deserialize_json(instance.state)
+    def load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+        parsed = self.spec_cache.get_pinned(instance.pinned_files, lambda: load_files(session, instance.pinned_files))
+        spec, subprocesses = parsed.specs_for(instance.process_id)
+        workflow = deserialize(self.serializer, instance.state, spec, subprocesses)
         workflow.script_engine = LoanScriptEngine()
         return workflow
 

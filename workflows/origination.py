@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from forms.compiler import load_form
 from handlers.context import HandlerContext
-from workflows.deployments import MAIN_PROCESS, load_files, resolve_files
+from workflows.deployments import MAIN_PROCESS, ResolutionCache, load_files
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import may_work, sync_inbox, task_view
 from workflows.instances import InstanceRunner, new_instance_id
@@ -43,6 +43,7 @@ class Origination:
         self.runner = runner
         self.clock = clock
         self.services = services or {}
+        self.resolution = ResolutionCache()
 
     # -- submitting ---------------------------------------------------------------------------
     def submit(self, session: Session, form: dict, actor: User) -> Application:
@@ -64,7 +65,7 @@ class Origination:
             status="submitted", stage="intake", reasons=[], created_by=actor.username,
             created_at=now, updated_at=now)
         session.add(application)
-        files = resolve_files(session, branch.code)
+        files = self.resolution.resolve(session, branch.code)
         data = {
             "application_id": application.id, "branch_code": branch.code, "product_code": product.code,
             "amount": form["amount"], "term_months": form["term_months"], "purpose": form["purpose"],
@@ -112,7 +113,7 @@ class Origination:
             self._check_separation_of_duties(session, row, actor)
         application = session.get(Application, row.application_id)
         instance = self._instance_for_update(session, row.instance_id)
-        workflow = self.runner.load(instance)
+        workflow = self.runner.load(session, instance)
         task = workflow.get_task_from_id(uuid.UUID(row.id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("This task is no longer open")
@@ -137,7 +138,7 @@ class Origination:
         form_data = load_form("signature", payload)
         application = self._application_for(session, application_id, actor)
         instance = self._instance_for_update(session, self._instance_id(session, application.id))
-        workflow = self.runner.load(instance)
+        workflow = self.runner.load(session, instance)
         waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING)
                    if getattr(t.task_spec, "event_definition", None) is not None
                    and getattr(t.task_spec.event_definition, "name", None) == SIGNATURE_MESSAGE]
@@ -155,7 +156,7 @@ class Origination:
         instance = self._instance_for_update(session, self._instance_id(session, application.id))
         if instance.status != "incident":
             raise Conflict(f"Application is {application.status}; there is no incident to retry")
-        workflow = self.runner.load(instance)
+        workflow = self.runner.load(session, instance)
         self.runner.retry_failed_tasks(workflow)
         self._audit(session, application, actor.username, "incident_retried", {"incident": instance.incident})
         self._advance(session, application, instance, workflow, actor.username)
@@ -178,7 +179,8 @@ class Origination:
         instance.status = "incident" if outcome.incident else ("completed" if workflow.completed else "waiting")
         _copy_outcome(application, data)
         application.updated_at = now
-        sync_inbox(session, application, instance.id, workflow, now)
+        with session.no_autoflush:  # one UPDATE of the instance (and one revision bump) per step
+            sync_inbox(session, application, instance.id, workflow, now)
         self.runner.save(session, instance, workflow)
         if outcome.incident:
             self._audit(session, application, "system", "incident", {"message": outcome.incident})

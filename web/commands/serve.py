@@ -13,7 +13,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
 
     from web.app import create_app
     from web.services import build_services
@@ -40,5 +40,8 @@ def run(args) -> int:
             print(f"  {username:<12} {branch:<6} {roles:<18} {full_name}")
     app = create_app(settings, services=services)
     print(f"loanflow API on http://{settings.host}:{settings.port}/api/v1  (database: {settings.database_url})")
-    run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
+    # HTTP/1.1 keeps integrators' connections open between requests.
+    WSGIRequestHandler.protocol_version = "HTTP/1.1"
+    run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False,
+               request_handler=WSGIRequestHandler)
     return 0

@@ -1,0 +1,99 @@
+"""GET /api/v1/openapi.json: the API described; request bodies come from the form definitions."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from forms.json_schema import form_schemas
+
+blueprint = Blueprint("openapi", __name__)
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _op(summary: str, *, body: str | None = None, ok: int = 200, params: list | None = None,
+        errors: tuple = (401, 403, 404, 409, 422), multipart: bool = False, secure: bool = True) -> dict:
+    op: dict = {"summary": summary, "responses": {str(ok): {"description": "OK"}}}
+    for status in errors:
+        op["responses"][str(status)] = {"description": "Error",
+                                        "content": {"application/json": {"schema": ERROR}}}
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{body}"}}}}
+    if multipart:
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["scope", "files"],
+            "properties": {"scope": {"type": "string", "description": "HQ or a branch code"},
+                           "comment": {"type": "string"},
+                           "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
+    if params:
+        op["parameters"] = params
+    if not secure:
+        op["security"] = []
+    return op
+
+
+def _path_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, kind: str = "string", description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": description}
+
+
+def build_document() -> dict:
+    review_body = "ReviewForm"
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "loanflow API", "version": "1.0.0",
+                 "description": "Loan origination on BPMN for a rural-credit group. Money is a decimal string."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                **form_schemas(),
+                "Credentials": {"type": "object", "required": ["username", "password"],
+                                "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+                "Error": {"type": "object", "required": ["error", "message", "fields"],
+                          "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                                         "fields": {"type": "object"}}},
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/auth/token": {"post": _op("Exchange username and password for a bearer token",
+                                        body="Credentials", errors=(400, 401, 422), secure=False)},
+            "/applications": {"post": _op(
+                "Submit a loan application", body="ApplicationForm", ok=201, errors=(400, 401, 403, 422),
+                params=[{"name": "Idempotency-Key", "in": "header", "required": True,
+                         "schema": {"type": "string", "maxLength": 200}}])},
+            "/applications/{application_id}": {"get": _op("An application: status, stage, decision, tasks, history",
+                                                          params=[_path_param("application_id")])},
+            "/applications/{application_id}/signature": {"post": _op(
+                "The channel's signing callback", body="SignatureForm", params=[_path_param("application_id")])},
+            "/applications/{application_id}/retry": {"post": _op(
+                "Retry the step that stopped with an incident", params=[_path_param("application_id")])},
+            "/tasks": {"get": _op("The caller's inbox", params=[
+                _query("status", description="open (default), completed or cancelled"),
+                _query("role"), _query("mine", "boolean"), _query("application_id"),
+                _query("min_amount"), _query("max_amount"), _query("overdue", "boolean"),
+                _query("page", "integer"), _query("per_page", "integer")])},
+            "/tasks/{task_id}/claim": {"post": _op("Claim a task", params=[_path_param("task_id")])},
+            "/tasks/{task_id}/unclaim": {"post": _op("Release a claimed task", params=[_path_param("task_id")])},
+            "/tasks/{task_id}/complete": {"post": _op(
+                "Complete a task with its form (review: decision approve|reject|return and comment)",
+                body=review_body, params=[_path_param("task_id")])},
+            "/deployments": {
+                "get": _op("Deployments, newest first", params=[_query("scope")]),
+                "post": _op("Deploy BPMN/DMN/data files for a scope", multipart=True, ok=201),
+            },
+            "/deployments/resolved": {"get": _op("Which scope and version each process comes from for a branch",
+                                                 params=[_query("branch")])},
+            "/loans/{loan_id}": {"get": _op("A loan: terms, schedule, balances, transactions",
+                                            params=[_path_param("loan_id")])},
+        },
+    }
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return jsonify(build_document())
