@@ -203,3 +203,18 @@ def test_a_decision_that_is_not_a_table_is_refused():
     literal = MODELER_EXPORT.replace('<decisionTable id="DecisionTable_1" hitPolicy="FIRST">', "<literalExpression><text>1</text></literalExpression><!--").replace("</decisionTable>", "-->")
     with pytest.raises(DmnError, match="only decision tables"):
         compile_dmn(literal)
+
+
+def test_an_any_table_accepts_overlapping_rules_that_agree_and_refuses_ones_that_differ():
+    agreeing = compile_dmn(dmn([([">= 600"], ['"A"']), ([">= 500"], ['"A"'])], hit_policy="ANY"))
+    assert agreeing.evaluate("t", {"score": Decimal(650)}) == {"grade": "A"}
+    differing = compile_dmn(dmn([([">= 600"], ['"A"']), ([">= 500"], ['"B"'])], hit_policy="ANY"))
+    with pytest.raises(DecisionFailed):
+        differing.evaluate("t", {"score": Decimal(650)})
+
+
+def test_a_collect_table_without_aggregation_lists_every_match_in_rule_order():
+    table = compile_dmn(dmn([([">= 600"], ['"premium"']), ([">= 500"], ['"standard"']), (["&lt; 0"], ['"never"'])],
+                            hit_policy="COLLECT", outputs=("offer",)))
+    assert table.evaluate("t", {"score": Decimal(650)}) == [{"offer": "premium"}, {"offer": "standard"}]
+    assert table.evaluate("t", {"score": Decimal(100)}) == []
