@@ -25,6 +25,7 @@ from ledger.errors import (  # noqa: F401
     UnknownLoan,
 )
 from ledger.loans import PENALTY_MARKUP, disburse, load_loan, loan_view, open_loan  # noqa: F401
+from ledger.reports import loan_book, npl_ratio  # noqa: F401
 from ledger.schedules import Schedule, build_schedule  # noqa: F401
 from ledger.servicing import (  # noqa: F401
     DEFAULT_ALLOCATION_ORDER,
