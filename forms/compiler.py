@@ -23,6 +23,10 @@ def _field(spec: dict) -> fields.Field:
         if spec.get("pattern"):
             checks.append(validate.Regexp(spec["pattern"], error=spec.get("pattern_message", "has the wrong format")))
         return fields.String(required=required, validate=checks, allow_none=not required)
+    if kind == "url":
+        return fields.String(required=required, allow_none=not required, validate=[
+            validate.Length(max=spec.get("max_length", 500)),
+            validate.URL(schemes={"http", "https"}, require_tld=False)])
     if kind == "decimal":
         checks.append(validate.Range(min=Decimal(spec["min"]) if "min" in spec else None,
                                      max=Decimal(spec["max"]) if "max" in spec else None))

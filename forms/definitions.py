@@ -56,7 +56,8 @@ FORMS: dict[str, dict] = {
             {"name": "purpose", "type": "choice", "choices": "purpose", "required": True},
             {"name": "guarantee_method", "type": "choice", "choices": "guarantee_method", "required": True},
             {"name": "applicant", "type": "object", "required": True, "fields": APPLICANT},
-            {"name": "callback_url", "type": "string", "required": False, "max_length": 500},
+            {"name": "callback_url", "type": "url", "required": False, "max_length": 500,
+             "label": "Webhook for status changes (http or https)"},
         ],
     },
     "investigation": {

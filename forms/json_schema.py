@@ -13,6 +13,8 @@ def field_schema(spec: dict) -> dict:
             schema["maxLength"] = spec["max_length"]
         if spec.get("pattern"):
             schema["pattern"] = spec["pattern"]
+    elif kind == "url":
+        schema = {"type": "string", "format": "uri", "maxLength": spec.get("max_length", 500)}
     elif kind == "decimal":
         # Money travels as a decimal string so no float ever carries a yuan amount.
         schema = {"type": "string", "format": "decimal"}

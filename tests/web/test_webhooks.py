@@ -1,0 +1,52 @@
+"""Integrators hear about status changes on their callback URL, from a real HTTP server."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from flask import Flask, request
+
+from tests.web.journeys import example, submit
+from web.simulators import start_in_thread
+from workflows.outbox import deliver_due
+from workflows.models import utcnow
+
+
+@pytest.fixture
+def receiver():
+    app = Flask("receiver")
+    received: list[dict] = []
+    state = {"fail": False}
+
+    @app.post("/hooks")
+    def hook():
+        if state["fail"]:
+            return "busy", 503
+        received.append({"body": json.loads(request.data), "event": request.headers["X-Loanflow-Event"]})
+        return "", 204
+
+    server = start_in_thread(app)
+    yield server.url + "/hooks", received, state
+    server.stop()
+
+
+def test_status_changes_reach_the_callback_url(client, token_for, services, receiver):
+    url, received, _ = receiver
+    application = submit(client, token_for("api-demo"), example("application-auto.json", callback_url=url)).get_json()
+    assert deliver_due(services.db) >= 1
+    statuses = [r["body"]["status"] for r in received if r["body"]["application_id"] == application["id"]]
+    assert statuses == ["awaiting_signature"]
+    assert received[0]["event"] == "application.status_changed"
+    assert deliver_due(services.db) == 0  # delivered once, not again
+
+
+def test_a_failing_receiver_is_retried_later(client, token_for, services, receiver):
+    url, received, state = receiver
+    state["fail"] = True
+    submit(client, token_for("api-demo"), example("application-auto.json", callback_url=url))
+    assert deliver_due(services.db) == 0
+    state["fail"] = False
+    assert deliver_due(services.db) == 0  # not due yet: backing off
+    assert deliver_due(services.db, now=utcnow() + dt.timedelta(minutes=5)) == 1
+    assert len(received) == 1

@@ -1,0 +1,66 @@
+"""Delivering outbox messages to integrators' webhooks.
+
+Messages are written in the same transaction as the change they announce (workflows.origination);
+delivery happens later, from the worker, at least once. A message is claimed with
+FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never send the same one at the same
+time; failures are retried with exponential backoff and give up after MAX_ATTEMPTS.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import requests
+from sqlalchemy import or_, select
+
+from workflows.db import Database, dumps
+from workflows.models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BATCH = 50
+TIMEOUT = (2.0, 5.0)
+
+
+def next_attempt_after(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 5 * 2 ** attempts))
+
+
+def deliver_due(db: Database, *, http: requests.Session | None = None, now: dt.datetime | None = None) -> int:
+    """Send every due message that has a callback URL; returns how many were delivered."""
+    http = http or requests.Session()
+    now = now or utcnow()
+    delivered = 0
+    with db.unit_of_work() as session:
+        query = (select(OutboxMessage)
+                 .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
+                        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+                 .order_by(OutboxMessage.id).limit(BATCH))
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        for message in session.scalars(query):
+            url = (message.payload or {}).get("callback_url")
+            if not url:
+                message.delivered_at = now  # nobody to tell: the event stays readable in the history
+                continue
+            body = {"id": message.id, "topic": message.topic, "created_at": message.created_at.isoformat() + "Z",
+                    **{k: v for k, v in message.payload.items() if k != "callback_url"}}
+            try:
+                response = http.post(url, data=dumps(body), timeout=TIMEOUT,
+                                     headers={"Content-Type": "application/json",
+                                              "X-Loanflow-Event": message.topic,
+                                              "X-Loanflow-Delivery": str(message.id)})
+                ok = 200 <= response.status_code < 300
+                problem = None if ok else f"HTTP {response.status_code}"
+            except requests.RequestException as err:
+                ok, problem = False, str(err)
+            message.attempts += 1
+            if ok:
+                message.delivered_at = now
+                delivered += 1
+            else:
+                message.last_error = problem[:500]
+                message.next_attempt_at = now + next_attempt_after(message.attempts)
+                log.warning("webhook %s to %s failed (attempt %s): %s", message.id, url, message.attempts, problem)
+    return delivered
