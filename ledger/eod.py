@@ -91,6 +91,7 @@ def run_eod(
         # The default 2 MB page cache thrashes on a million-row update; this connection may use
         # 512 MB while the batch runs.
         conn.exec_driver_sql("PRAGMA cache_size = -524288")
+        conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
 
     day = when.toordinal()
     prefix = f"eod:{when.isoformat()}:"
@@ -157,8 +158,9 @@ def _accrue_interest(conn: Connection, params: dict) -> int:
                 FROM ledger_loan_installment
                 WHERE accrual_open = TRUE AND accrual_from_day < :d
             ) i
-            JOIN ledger_loan_account l ON l.id = i.loan_id
-            WHERE l.status = 'active' AND i.span > 0 AND {target} - i.accrued_fen > 0
+            CROSS JOIN ledger_loan_account l
+            WHERE l.id = i.loan_id AND l.status = 'active' AND i.span > 0 AND {target} - i.accrued_fen > 0
+            ORDER BY i.id
             """
         ),
         params,
@@ -208,8 +210,8 @@ def _accrue_penalty(conn: Connection, params: dict) -> int:
                 WHERE settled = FALSE AND due_day < :d
                 GROUP BY loan_id
             ) o
-            JOIN ledger_loan_account l ON l.id = o.loan_id
-            WHERE l.status = 'active' AND o.overdue_fen > 0 AND {amount} > 0
+            CROSS JOIN ledger_loan_account l
+            WHERE l.id = o.loan_id AND l.status = 'active' AND o.overdue_fen > 0 AND {amount} > 0
             """
         ),
         params,
@@ -292,8 +294,8 @@ def _age(conn: Connection, params: dict) -> None:
                 WHERE settled = FALSE AND due_day < :d
                 GROUP BY loan_id
             ) o
-            JOIN ledger_loan_account l ON l.id = o.loan_id
-            WHERE l.status = 'active'
+            CROSS JOIN ledger_loan_account l
+            WHERE l.id = o.loan_id AND l.status = 'active'
             """
         ),
         params,
