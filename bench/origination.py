@@ -41,13 +41,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_api(n: int) -> dict:
+def run_api(n: int, server_args: list[str]) -> dict:
     import requests
 
     workdir = tempfile.mkdtemp(prefix="loanflow-bench-")
     port = free_port()
     env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{workdir}/bench.sqlite3")
-    server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--demo"], cwd=ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--demo", *server_args], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v1"
     http = requests.Session()
@@ -155,9 +155,10 @@ def run_bare_engine(n: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--applications", type=int, default=200)
+    parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug")
     args = parser.parse_args()
     n = args.applications
-    api = run_api(n)
+    api = run_api(n, ["--server", args.server, "--workers", "1"])
     bare = run_bare_engine(n)
     api_rate, bare_rate = n / api["seconds"], n / bare["seconds"]
     ms = lambda values, p: f"{percentile(values, p) * 1000:.1f}"  # noqa: E731

@@ -82,6 +82,29 @@ class ResolutionCache:
         return files
 
 
+class FileContents:
+    """Deployed file texts by id. Deployed files never change, so a cached text is never stale."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._entries: OrderedDict[int, str] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def get(self, session: Session, file_id: int) -> str:
+        with self._lock:
+            if file_id in self._entries:
+                self._entries.move_to_end(file_id)
+                return self._entries[file_id]
+        content = session.scalar(select(DeploymentFile.content).where(DeploymentFile.id == file_id))
+        if content is None:
+            raise NotFound(f"Deployed file {file_id} does not exist")
+        with self._lock:
+            self._entries[file_id] = content
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return content
+
+
 def load_files(session: Session, pinned: dict[str, int]) -> dict[str, ResolvedFile]:
     rows = session.execute(select(DeploymentFile).where(DeploymentFile.id.in_(list(pinned.values())))).scalars()
     return {f.name: ResolvedFile(f.id, f.name, f.scope, 0, f.content) for f in rows}

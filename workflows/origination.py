@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from forms.compiler import load_form
 from handlers.context import HandlerContext
-from workflows.deployments import MAIN_PROCESS, ResolutionCache, load_files
+from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import may_work, sync_inbox, task_view
 from workflows.instances import InstanceRunner, new_instance_id
@@ -44,6 +44,7 @@ class Origination:
         self.clock = clock
         self.services = services or {}
         self.resolution = ResolutionCache()
+        self.file_contents = FileContents()
 
     # -- submitting ---------------------------------------------------------------------------
     def submit(self, session: Session, form: dict, actor: User) -> Application:
@@ -168,7 +169,7 @@ class Origination:
 
     # -- internals ----------------------------------------------------------------------------
     def _advance(self, session, application, instance, workflow: BpmnWorkflow, actor_name: str) -> None:
-        ctx = self._context(session, application, actor_name)
+        ctx = self._context(session, application, instance, actor_name)
         outcome = self.runner.advance(session, workflow, ctx)
         now = self.clock()
         data = current_data(workflow)
@@ -192,20 +193,16 @@ class Origination:
                                                "previous_status": before,
                                                "callback_url": application.payload.get("callback_url")}))
 
-    def _context(self, session, application: Application, actor_name: str) -> HandlerContext:
+    def _context(self, session, application: Application, instance: ProcessInstance,
+                 actor_name: str) -> HandlerContext:
         branch = session.get(Branch, application.branch_code)
         product = session.get(Product, application.product_code)
-        instance_files = None
 
         def resource(name: str) -> str:
-            nonlocal instance_files
-            if instance_files is None:
-                pinned = session.scalar(select(ProcessInstance.pinned_files)
-                                        .where(ProcessInstance.application_id == application.id))
-                instance_files = load_files(session, pinned)
-            if name not in instance_files:
+            file_id = instance.pinned_files.get(name)
+            if file_id is None:
                 raise NotFound(f"No file '{name}' is deployed for branch {application.branch_code}")
-            return instance_files[name].content
+            return self.file_contents.get(session, file_id)
 
         return HandlerContext(
             session=session, application_id=application.id, actor=actor_name, now=self.clock(),

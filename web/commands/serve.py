@@ -7,6 +7,10 @@ from web.config import Settings
 def register(subparsers) -> None:
     parser = subparsers.add_parser("serve", help="serve the web API on LOANFLOW_HOST:LOANFLOW_PORT")
     parser.add_argument("--demo", action="store_true", help="create the schema and demo data first")
+    parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
+                        help="werkzeug (one process, the default) or gunicorn (production; --workers)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.set_defaults(run=run)
 
 
@@ -40,8 +44,30 @@ def run(args) -> int:
             print(f"  {username:<12} {branch:<6} {roles:<18} {full_name}")
     app = create_app(settings, services=services)
     print(f"loanflow API on http://{settings.host}:{settings.port}/api/v1  (database: {settings.database_url})")
+    if args.server == "gunicorn":
+        return _serve_with_gunicorn(app, settings, workers=args.workers, threads=args.threads)
     # HTTP/1.1 keeps integrators' connections open between requests.
     WSGIRequestHandler.protocol_version = "HTTP/1.1"
     run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False,
                request_handler=WSGIRequestHandler)
+    return 0
+
+
+def _serve_with_gunicorn(app, settings: Settings, *, workers: int, threads: int) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("keepalive", 30)
+
+        def load(self):
+            # Each worker opens its own connections: the pool must not cross the fork.
+            app.extensions["loanflow"].db.engine.dispose(close=False)
+            return app
+
+    Server().run()
     return 0
