@@ -1,20 +1,19 @@
-"""Rating (评级授信): score, grade, credit line and price, and risk interception at application.
+"""Rating (评级授信): score, grade, credit line, price and the large-amount flag.
 
-Adapter only: the scoring component decides; this module gathers its inputs from the task data,
-the branch's resolved rating files, the risk lists and the credit bureau, and shapes the result
-into task data the diagram's gateways and the reviewer's task read.
+Adapter only: the scoring component decides; this module gathers its inputs from the task data and
+the branch's resolved rating files, and shapes the result into task data that the diagram's
+gateways and the reviewer's task read. Risk interception ran at intake (handlers.risk).
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
 from handlers.context import HandlerContext
+from scoring.limits import is_large_amount
 from scoring.rating import rate_applicant as score_and_price
-from scoring.risk import check_risk
-from scoring.risk_lists import lists_for
 
 RATING_FILES = ("scorecard.json", "grade.dmn", "credit_line.dmn", "pricing.dmn")
-RISK_RULES_FILE = "risk_rules.json"
+LIMITS_FILE = "limits.json"
 LINE_EXCEEDED = "L001"
 
 
@@ -30,10 +29,7 @@ def scoring_applicant(data: dict) -> dict:
 def rate_applicant(ctx: HandlerContext, data: dict) -> dict:
     applicant = scoring_applicant(data)
     rating = score_and_price(applicant, ctx.product, {name: ctx.resource(name) for name in RATING_FILES})
-    facts = bureau_facts(ctx, applicant.get("id_number"))
-    hits = [h.as_dict() for h in check_risk("application", applicant, facts,
-                                             lists_for(ctx.session, [applicant.get("id_number", "")]),
-                                             ctx.resource(RISK_RULES_FILE))]
+    hits = list(data.get("risk_hits") or [])
     amount: Decimal = data["amount"]
     approved_amount = min(amount, rating.credit_line)
     if amount > rating.credit_line:
@@ -41,7 +37,6 @@ def rate_applicant(ctx: HandlerContext, data: dict) -> dict:
         hits.append({"code": LINE_EXCEEDED, "rule": "credit_line_exceeded", "severity": "warn",
                      "checkpoint": "application",
                      "message": f"requested {amount} exceeds the credit line of {rating.credit_line}"})
-    blocked = any(h["severity"] == "block" for h in hits)
     too_small = approved_amount < Decimal(ctx.product["min_amount"])
     result = rating.as_dict()  # Decimals in task data for what later steps compute with
     result.update({
@@ -49,18 +44,12 @@ def rate_applicant(ctx: HandlerContext, data: dict) -> dict:
         "risk_hits": hits,
         "risk_warning_count": sum(1 for h in hits if h["severity"] == "warn"),
         "approved_amount": approved_amount,
-        "is_large_amount": False,
-        "rating_decision": "decline" if blocked or too_small else "approve",
-        "decline_reasons": ([{"code": "RATING_LINE_TOO_SMALL",
-                              "message": f"credit line {rating.credit_line} is below the product minimum"}]
-                            if too_small and not blocked else []),
+        "is_large_amount": is_large_amount(approved_amount, Decimal(ctx.branch["tier1_capital_net"]),
+                                           ctx.resource(LIMITS_FILE)),
+        "rating_decision": "decline" if too_small else "approve",
+        "decline_reasons": list(data.get("decline_reasons") or []) + (
+            [{"code": "RATING_LINE_TOO_SMALL",
+              "message": f"credit line {rating.credit_line} is below the product minimum {ctx.product['min_amount']}"}]
+            if too_small else []),
     })
     return result
-
-
-def bureau_facts(ctx: HandlerContext, id_number: str | None) -> dict:
-    """The credit-bureau report as risk facts; no bureau configured means no bureau facts."""
-    client = ctx.services.get("bureau")
-    if client is None or not id_number:
-        return {}
-    return {"bureau": client.report(id_number).as_facts()}

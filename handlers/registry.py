@@ -10,11 +10,15 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import contract, disbursement, intake, rating
+    from handlers import contract, disbursement, intake, large_amount, rating, risk
 
     return {
         "intake.precheck": intake.precheck,
+        "risk.check_application": risk.check_application,
+        "risk.check_contract": risk.check_contract,
+        "risk.check_disbursement": risk.check_disbursement,
         "rating.rate_applicant": rating.rate_applicant,
+        "large_amount.report": large_amount.report_to_head_office,
         "contract.create": contract.create_contract,
         "contract.record_signature": contract.record_signature,
         "disbursement.disburse": disbursement.disburse,

@@ -30,7 +30,7 @@ from workflows.models import (HQ, Application, AuditEvent, Branch, Deployment, D
 SIGNATURE_MESSAGE = "customer_signed"
 SUMMARY_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
                 "review_levels", "review_route_reason", "is_large_amount", "risk_hits", "limit_hits",
-                "contract", "applicant_age")
+                "contract", "applicant_age", "large_amount_report")
 STAGES = {"intake": "intake", "rating": "rating", "review": "review", "signing": "signing",
           "disbursement": "disbursement"}
 
@@ -300,8 +300,6 @@ def derive_status(workflow: BpmnWorkflow, incident: str | None, data: dict) -> s
 def _copy_outcome(application: Application, data: dict) -> None:
     """Denormalise the decision and its reasons onto the application row for the API."""
     reasons = list(data.get("decline_reasons") or [])
-    reasons += [h for h in data.get("risk_hits") or [] if h.get("severity") == "block"]
-    reasons += list(data.get("limit_hits") or [])
     if data.get("final_decision") == "declined":
         application.decision = "declined"
         if data.get("review_outcome") == "rejected":

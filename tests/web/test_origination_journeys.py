@@ -92,3 +92,21 @@ def test_a_return_sends_the_file_back_to_the_customer_manager(client, token_for)
     decide(client, token_for("rev-BR001"), app_id, decision="return", comment="need the land contract")
     task = open_task(client, token_for("cm-BR001"), app_id)
     assert task["task_key"] == "investigation"
+
+
+def test_a_large_amount_is_reported_to_head_office_and_needs_its_approval(client, token_for):
+    api = token_for("api-demo")
+    application = submit(client, api, example("application-large.json")).get_json()
+    assert application["status"] == "in_review", application
+    assert application["rating"]["is_large_amount"] is True
+    assert application["rating"]["review_levels"] == 3
+    app_id = application["id"]
+    decide(client, token_for("cm-BR001"), app_id)
+    decide(client, token_for("rev-BR001"), app_id)
+    decide(client, token_for("appr-BR001"), app_id)
+    hq_task = open_task(client, token_for("hq-approver"), app_id)
+    report = hq_task["context"]["large_amount_report"]
+    assert report["amount"] == "25000000.00"
+    assert Decimal(report["share_of_capital"]) == Decimal("0.0313")  # 25M of BR001's 800M
+    decide(client, token_for("hq-approver"), app_id)
+    assert client.get(f"/api/v1/applications/{app_id}", headers=api).get_json()["status"] == "awaiting_signature"
