@@ -195,3 +195,25 @@ def test_two_reviewers_racing_on_one_task_get_one_success_and_one_409(app, token
     assert sorted(statuses) == [200, 409]
     view = client.get(f"/api/v1/applications/{app_id}", headers=token_for("api-demo")).get_json()
     assert [e["event"] for e in view["history"]].count("task_completed") == 1
+
+
+def test_two_concurrent_retries_with_one_key_create_one_application(app, token_for, services):
+    headers = {**token_for("api-demo"), "Idempotency-Key": "same-key-twice"}
+    body = example("application-auto.json")
+    answers: list = []
+    barrier = threading.Barrier(2)
+
+    def send():
+        c = app.test_client()
+        barrier.wait()
+        r = c.post("/api/v1/applications", json=body, headers=headers)
+        answers.append((r.status_code, r.get_json()["id"]))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [status for status, _ in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    assert count_applications(services) == 1

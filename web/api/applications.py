@@ -21,22 +21,23 @@ def submit_application():
     key = required_key()
     form = load_form("application", json_body())
     request_hash = body_hash()
-    for attempt in (1, 2):
-        try:
-            with unit_of_work() as session:
-                previous = replay(session, g.user.username, key, request_hash)
-                if previous is not None:
-                    status, body = previous
-                    return jsonify(body), status
-                application = services().origination.submit(session, form, g.user)
-                body = application_view(session, application)
-                remember(session, g.user.username, key, request_hash, 201, body)
-            return jsonify(body), 201
-        except IntegrityError:
-            # A concurrent request with the same key committed first: replay its answer.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return _submit_once(key, form, request_hash)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its result.
+        return _submit_once(key, form, request_hash)
+
+
+def _submit_once(key: str, form: dict, request_hash: str):
+    with unit_of_work() as session:
+        previous = replay(session, g.user.username, key, request_hash)
+        if previous is not None:
+            status, body = previous
+            return jsonify(body), status
+        application = services().origination.submit(session, form, g.user)
+        body = application_view(session, application)
+        remember(session, g.user.username, key, request_hash, 201, body)
+    return jsonify(body), 201
 
 
 @blueprint.get("/applications/<application_id>")
