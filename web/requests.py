@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask import request
 
@@ -21,3 +21,32 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object")
     return body
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high]; 422 naming it otherwise."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(422, "validation_failed", f"{name} must be a whole number",
+                       {name: ["not a whole number"]}) from None
+    if not low <= value <= high:
+        raise ApiError(422, "validation_failed", f"{name} must be between {low} and {high}",
+                       {name: [f"must be between {low} and {high}"]})
+    return value
+
+
+def decimal_arg(name: str) -> Decimal | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ApiError(422, "validation_failed", f"{name} must be a number", {name: ["not a number"]}) from None
+    if not value.is_finite():
+        raise ApiError(422, "validation_failed", f"{name} must be a finite number", {name: ["not finite"]})
+    return value

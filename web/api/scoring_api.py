@@ -15,7 +15,7 @@ from scoring.rating import RATING_FILES
 from web.api.context import read_only, unit_of_work
 from web.auth import require
 from web.errors import ApiError
-from web.requests import json_body
+from web.requests import int_arg, json_body
 from workflows.deployments import resolve_files
 from workflows.models import HQ, Branch, Product
 
@@ -27,27 +27,13 @@ MAX_BATCH = 1000
 MAX_PAGE = 500
 
 
-def _int_arg(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(422, "validation_failed", f"{name} must be a whole number", {name: ["not a number"]}) from None
-    if value < 0 or value > maximum:
-        raise ApiError(422, "validation_failed", f"{name} must be between 0 and {maximum}",
-                       {name: [f"between 0 and {maximum}"]})
-    return value
-
-
 @blueprint.get("/risk-lists/<name>/entries")
 @require(*STAFF)
 def list_risk_entries(name: str):
     with read_only() as session:
         entries, total = list_entries(session, name, id_number=request.args.get("id_number"),
-                                      limit=_int_arg("limit", 100, MAX_PAGE),
-                                      offset=_int_arg("offset", 0, 10**9))
+                                      limit=int_arg("limit", 100, 0, MAX_PAGE),
+                                      offset=int_arg("offset", 0, 0, 10**9))
         return jsonify({"items": [entry.as_dict() for entry in entries], "total": total})
 
 

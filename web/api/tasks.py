@@ -1,43 +1,17 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, g, jsonify, request
 
 from web.api.context import read_only, services, unit_of_work
 from web.auth import require
 from web.errors import ApiError
-from web.requests import json_body
+from web.requests import decimal_arg, int_arg, json_body
 from workflows.inbox import list_inbox, task_view
 
 blueprint = Blueprint("tasks", __name__)
 
 REVIEWERS = ("customer_manager", "reviewer", "approver", "hq_approver")
 MAX_PER_PAGE = 100
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(422, "validation_failed", f"{name} must be a whole number", {name: ["not a whole number"]})
-    if not low <= value <= high:
-        raise ApiError(422, "validation_failed", f"{name} must be between {low} and {high}",
-                       {name: [f"must be between {low} and {high}"]})
-    return value
-
-
-def _decimal_arg(name: str) -> Decimal | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise ApiError(422, "validation_failed", f"{name} must be a number", {name: ["not a number"]}) from None
 
 
 @blueprint.get("/tasks")
@@ -49,11 +23,11 @@ def inbox():
                        {"status": ["must be open, completed or cancelled"]})
     with read_only() as session:
         return jsonify(list_inbox(
-            session, g.user, page=_int_arg("page", 1, 1, 1_000_000),
-            per_page=_int_arg("per_page", 20, 1, MAX_PER_PAGE), status=status,
+            session, g.user, page=int_arg("page", 1, 1, 1_000_000),
+            per_page=int_arg("per_page", 20, 1, MAX_PER_PAGE), status=status,
             role=request.args.get("role"), mine=request.args.get("mine") in ("1", "true"),
-            application_id=request.args.get("application_id"), min_amount=_decimal_arg("min_amount"),
-            max_amount=_decimal_arg("max_amount"), overdue=request.args.get("overdue") in ("1", "true")))
+            application_id=request.args.get("application_id"), min_amount=decimal_arg("min_amount"),
+            max_amount=decimal_arg("max_amount"), overdue=request.args.get("overdue") in ("1", "true")))
 
 
 @blueprint.post("/tasks/<task_id>/claim")
