@@ -83,24 +83,24 @@ def build(engine: sa.Engine, loans: int) -> None:
             INSERT INTO ledger_loan_account (id, loan_number, branch, customer_id, product_code, principal,
                 annual_rate, penalty_rate, term_months, method, frequency, day_count, start_date, maturity_date,
                 deposit_account, status, classification, days_past_due, principal_outstanding,
-                interest_receivable, penalty_receivable, schedule_version)
+                interest_receivable, penalty_receivable, schedule_version, accrued_through_day)
             SELECT q.n, 'BENCH' || q.n, 'B' || SUBSTR(CAST(1000 + q.n % {BRANCHES} AS VARCHAR(8)), 2, 3),
                    'C' || q.n, 'AGRI', 12000 + 1200 * (q.n % 90), 0.0435, 0.06525, {TERM}, 'equal_principal',
                    'monthly', '30/360', d1.period_start, d12.due_date, 'D' || q.n, 'active', 'normal', 0,
-                   0, 0, 0, 1
+                   0, 0, 0, 1, :bd - 1
             FROM bench_seq q
             JOIN bench_due d1 ON d1.s = q.n % {n_starts} AND d1.k = 1
             JOIN bench_due d12 ON d12.s = q.n % {n_starts} AND d12.k = {TERM}
-        """))
+        """), {"bd": bd})
         # Installments due before the business date are paid, except the latest one of every
         # 50th loan (overdue).
         conn.execute(sa.text(f"""
             INSERT INTO ledger_loan_installment (loan_id, version, active, number, period_start, due_date,
-                due_day, principal, interest, principal_paid, interest_paid, remaining_balance, interest_accrued,
+                due_day, principal, interest, principal_paid, interest_paid, remaining_balance,
                 accrual_base, accrual_amount, accrual_from_day, accrual_open, settled)
             SELECT x.n, 1, TRUE, x.k, x.period_start, x.due_date, x.due_day, x.pp, x.interest,
                    CASE WHEN x.paid THEN x.pp ELSE 0 END, CASE WHEN x.paid THEN x.interest ELSE 0 END,
-                   x.p - x.pp * x.k, CASE WHEN x.due_day < :bd THEN x.interest ELSE 0 END, 0, x.interest,
+                   x.p - x.pp * x.k, 0, x.interest,
                    x.from_day, x.due_day >= :bd, x.paid
             FROM (
                 SELECT q.n, d.k, d.period_start, d.due_date, d.due_day, d.from_day,

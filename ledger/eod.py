@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger.accrual import sql_accrued_fen
 from ledger.errors import InvalidInput
 from ledger.money import sql_fen_ratio
 from ledger.schedules import parse_date
@@ -91,7 +92,6 @@ def run_eod(
         # The default 2 MB page cache thrashes on a million-row update; this connection may use
         # 512 MB while the batch runs.
         conn.exec_driver_sql("PRAGMA cache_size = -524288")
-        conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
 
     day = when.toordinal()
     prefix = f"eod:{when.isoformat()}:"
@@ -99,6 +99,7 @@ def run_eod(
     conn.execute(delete(EodWork))
 
     accrual = _accrue_interest(conn, params)
+    _find_overdue(conn, params)
     penalty = _accrue_penalty(conn, params)
     _age(conn, params)
     reclassified = _classify(conn, params, policy)
@@ -140,45 +141,45 @@ def _lines_with_totals(conn: Connection, prefix: str) -> int:
 
 def _accrue_interest(conn: Connection, params: dict) -> int:
     """Accrue each open period's interest linearly over its days, cumulatively: today's amount is
-    the interest due through today minus what was already accrued, so rounding never drifts and
-    a missed day is caught up."""
-    target = "i.base_fen + " + sql_fen_ratio("i.amount_fen * i.elapsed", "i.span")
+    the interest due through today minus the interest due through the loan's watermark, so
+    rounding never drifts and missed days are caught up. Only loan rows are written."""
+    amount_fen = _fen("i.accrual_amount")
+    today = sql_accrued_fen(amount_fen, ":d", "i.accrual_from_day", "i.due_day")
+    before = sql_accrued_fen(amount_fen, "l.accrued_through_day", "i.accrual_from_day", "i.due_day")
     conn.execute(
         text(
             f"""
             INSERT INTO ledger_eod_work (kind, loan_id, branch, installment_id, amount_fen)
-            SELECT 'accrual', l.id, l.branch, i.id, {target} - i.accrued_fen
+            SELECT 'accrual', x.loan_id, x.branch, x.id, x.today_fen - x.before_fen
             FROM (
-                SELECT id, loan_id,
-                       {_fen('accrual_base')} AS base_fen,
-                       {_fen('accrual_amount')} AS amount_fen,
-                       {_fen('interest_accrued')} AS accrued_fen,
-                       (CASE WHEN :d < due_day THEN :d ELSE due_day END) - accrual_from_day AS elapsed,
-                       due_day - accrual_from_day AS span
-                FROM ledger_loan_installment
-                WHERE accrual_open = TRUE AND accrual_from_day < :d
-            ) i
-            CROSS JOIN ledger_loan_account l
-            WHERE l.id = i.loan_id AND l.status = 'active' AND i.span > 0 AND {target} - i.accrued_fen > 0
-            ORDER BY i.id
+                SELECT i.id, i.loan_id, l.branch, {today} AS today_fen, {before} AS before_fen
+                FROM ledger_loan_installment i
+                CROSS JOIN ledger_loan_account l
+                WHERE i.accrual_open = TRUE AND i.accrual_from_day < :d AND i.due_day > i.accrual_from_day
+                  AND l.id = i.loan_id AND l.status = 'active' AND l.accrued_through_day < :d
+            ) x
+            WHERE x.today_fen > x.before_fen
+            ORDER BY x.loan_id
             """
         ),
         params,
     )
     count = _post_branch_entries(conn, params, "accrual", "interest_receivable", "interest_income",
                                  "end-of-day interest accrual")
+    # The watermark moves with the posting. A loan whose day rounded to nothing keeps its old
+    # watermark, which is just as true: the interest through it equals the interest through today.
     conn.execute(
         text(
             """
-            UPDATE ledger_loan_installment
-            SET interest_accrued = interest_accrued + w.amount_fen * 0.01
-            FROM ledger_eod_work w
-            WHERE w.kind = 'accrual' AND w.installment_id = ledger_loan_installment.id
+            UPDATE ledger_loan_account
+            SET interest_receivable = interest_receivable + s.fen * 0.01, accrued_through_day = :d
+            FROM (SELECT loan_id, SUM(amount_fen) AS fen FROM ledger_eod_work WHERE kind = 'accrual' GROUP BY loan_id) s
+            WHERE s.loan_id = ledger_loan_account.id
             """
-        )
+        ),
+        params,
     )
-    # A period is fully accrued on its due date; closing it in a separate, index-driven statement
-    # spares the big UPDATE above from rewriting the accrual index on every row.
+    # A period fully accrued leaves the accrual index; index-driven, only rows due by today.
     conn.execute(
         text(
             """
@@ -190,47 +191,56 @@ def _accrue_interest(conn: Connection, params: dict) -> int:
         ),
         params,
     )
-    _add_to_loan_balance(conn, "accrual", "interest_receivable")
     return count
 
 
-def _accrue_penalty(conn: Connection, params: dict) -> int:
-    """Penalty interest (罚息) for today on principal past its due date: overdue principal ×
-    penalty rate / 360, rounded to the fen each day (the daily-rate convention of 日利率)."""
+def _find_overdue(conn: Connection, params: dict) -> None:
+    """One pass over the unpaid past-due installments: oldest due date (aging) and overdue
+    principal × penalty rate / 360 for today, rounded to the fen per day (罚息, 日利率)."""
     micro_rate = "CAST(ROUND(l.penalty_rate * 1000000) AS BIGINT)"
-    amount = sql_fen_ratio(f"o.overdue_fen * {micro_rate}", "360000000")
+    penalty = sql_fen_ratio(f"o.overdue_fen * {micro_rate}", "360000000")
+    # MATERIALIZED: filter by the (settled, due_day) index first; left to itself SQLite walks the
+    # whole table in loan order to save a sort.
     conn.execute(
         text(
             f"""
-            INSERT INTO ledger_eod_work (kind, loan_id, branch, amount_fen)
-            SELECT 'penalty', l.id, l.branch, {amount}
-            FROM (
-                SELECT loan_id, CAST(SUM({_fen('principal - principal_paid')}) AS BIGINT) AS overdue_fen
+            WITH past_due AS MATERIALIZED (
+                SELECT loan_id, due_day, {_fen('principal - principal_paid')} AS principal_fen
                 FROM ledger_loan_installment
                 WHERE settled = FALSE AND due_day < :d
-                GROUP BY loan_id
-            ) o
-            CROSS JOIN ledger_loan_account l
-            WHERE l.id = o.loan_id AND l.status = 'active' AND o.overdue_fen > 0 AND {amount} > 0
+            ),
+            o AS (
+                SELECT loan_id, MIN(due_day) AS oldest_due_day, CAST(SUM(principal_fen) AS BIGINT) AS overdue_fen
+                FROM past_due GROUP BY loan_id
+            )
+            INSERT INTO ledger_eod_work (kind, loan_id, branch, amount_fen, days_past_due)
+            SELECT 'overdue', l.id, l.branch, {penalty}, :d - o.oldest_due_day
+            FROM o CROSS JOIN ledger_loan_account l
+            WHERE l.id = o.loan_id AND l.status = 'active'
             """
         ),
         params,
     )
-    count = _post_branch_entries(conn, params, "penalty", "penalty_receivable", "penalty_income",
-                                 "end-of-day penalty interest on overdue principal")
-    _add_to_loan_balance(conn, "penalty", "penalty_receivable")
+
+
+def _accrue_penalty(conn: Connection, params: dict) -> int:
+    count = _post_branch_entries(conn, params, "overdue", "penalty_receivable", "penalty_income",
+                                 "end-of-day penalty interest on overdue principal", entry_kind="penalty")
+    _add_to_loan_balance(conn, "overdue", "penalty_receivable")
     return count
 
 
 def _post_branch_entries(conn: Connection, params: dict, kind: str, debit_code: str, credit_code: str,
-                         description: str) -> int:
-    """One entry per branch: a loan-tagged debit line per loan, one total credit line."""
+                         description: str, *, entry_kind: str | None = None) -> int:
+    """One entry per branch: a loan-tagged debit line per loan, one total credit line, from the
+    work rows of `kind` with a positive amount."""
+    params = {**params, "entry_kind": entry_kind or kind}
     conn.execute(
         text(
             """
             INSERT INTO ledger_journal_entry (branch, posting_key, business_date, kind, description)
-            SELECT branch, :prefix || :kind || ':' || branch, :bd, :kind, :description
-            FROM ledger_eod_work WHERE kind = :kind GROUP BY branch
+            SELECT branch, :prefix || :entry_kind || ':' || branch, :bd, :entry_kind, :description
+            FROM ledger_eod_work WHERE kind = :kind AND amount_fen > 0 GROUP BY branch
             """
         ),
         {**params, "kind": kind, "description": description},
@@ -241,9 +251,9 @@ def _post_branch_entries(conn: Connection, params: dict, kind: str, debit_code: 
             INSERT INTO ledger_journal_line (entry_id, account_id, loan_id, debit, credit)
             SELECT e.id, a.id, w.loan_id, w.amount_fen * 0.01, 0
             FROM ledger_eod_work w
-            JOIN ledger_journal_entry e ON e.posting_key = :prefix || :kind || ':' || w.branch
+            JOIN ledger_journal_entry e ON e.posting_key = :prefix || :entry_kind || ':' || w.branch
             JOIN ledger_account a ON a.branch = w.branch AND a.code = :debit_code
-            WHERE w.kind = :kind
+            WHERE w.kind = :kind AND w.amount_fen > 0
             """
         ),
         {**params, "kind": kind, "debit_code": debit_code},
@@ -254,9 +264,9 @@ def _post_branch_entries(conn: Connection, params: dict, kind: str, debit_code: 
             INSERT INTO ledger_journal_line (entry_id, account_id, loan_id, debit, credit)
             SELECT e.id, a.id, NULL, 0, SUM(w.amount_fen) * 0.01
             FROM ledger_eod_work w
-            JOIN ledger_journal_entry e ON e.posting_key = :prefix || :kind || ':' || w.branch
+            JOIN ledger_journal_entry e ON e.posting_key = :prefix || :entry_kind || ':' || w.branch
             JOIN ledger_account a ON a.branch = w.branch AND a.code = :credit_code
-            WHERE w.kind = :kind
+            WHERE w.kind = :kind AND w.amount_fen > 0
             GROUP BY e.id, a.id
             """
         ),
@@ -271,7 +281,8 @@ def _add_to_loan_balance(conn: Connection, kind: str, column: str) -> None:
             f"""
             UPDATE ledger_loan_account
             SET {column} = {column} + s.fen * 0.01
-            FROM (SELECT loan_id, SUM(amount_fen) AS fen FROM ledger_eod_work WHERE kind = :kind GROUP BY loan_id) s
+            FROM (SELECT loan_id, SUM(amount_fen) AS fen FROM ledger_eod_work
+                  WHERE kind = :kind AND amount_fen > 0 GROUP BY loan_id) s
             WHERE s.loan_id = ledger_loan_account.id
             """
         ),
@@ -286,26 +297,9 @@ def _age(conn: Connection, params: dict) -> None:
     conn.execute(
         text(
             """
-            INSERT INTO ledger_eod_work (kind, loan_id, branch, days_past_due)
-            SELECT 'aging', l.id, l.branch, :d - o.oldest_due_day
-            FROM (
-                SELECT loan_id, MIN(due_day) AS oldest_due_day
-                FROM ledger_loan_installment
-                WHERE settled = FALSE AND due_day < :d
-                GROUP BY loan_id
-            ) o
-            CROSS JOIN ledger_loan_account l
-            WHERE l.id = o.loan_id AND l.status = 'active'
-            """
-        ),
-        params,
-    )
-    conn.execute(
-        text(
-            """
             UPDATE ledger_loan_account SET days_past_due = w.days_past_due
             FROM ledger_eod_work w
-            WHERE w.kind = 'aging' AND w.loan_id = ledger_loan_account.id
+            WHERE w.kind = 'overdue' AND w.loan_id = ledger_loan_account.id
               AND ledger_loan_account.days_past_due <> w.days_past_due
             """
         )
@@ -315,7 +309,7 @@ def _age(conn: Connection, params: dict) -> None:
             """
             UPDATE ledger_loan_account SET days_past_due = 0
             WHERE status = 'active' AND days_past_due <> 0
-              AND id NOT IN (SELECT loan_id FROM ledger_eod_work WHERE kind = 'aging')
+              AND id NOT IN (SELECT loan_id FROM ledger_eod_work WHERE kind = 'overdue')
             """
         )
     )

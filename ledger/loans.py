@@ -100,6 +100,7 @@ def open_loan(
         interest_receivable=ZERO,
         penalty_receivable=ZERO,
         schedule_version=1,
+        accrued_through_day=terms.start_date.toordinal(),
     )
     session.add(loan)
     session.flush()
@@ -143,7 +144,6 @@ def store_installments(
             principal_paid=ZERO,
             interest_paid=ZERO,
             remaining_balance=item.remaining_balance,
-            interest_accrued=base,
             accrual_base=base,
             accrual_amount=item.interest - base,
             accrual_from_day=from_day,

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.accrual import accrued_interest
 from ledger.books import (
     CLASSIFICATIONS,
     Line,
@@ -73,7 +74,7 @@ def interest_to_date(loan: LoanAccount, row: LoanInstallment, when: date) -> Dec
     if day >= row.due_day:
         return row.interest
     if day <= row.accrual_from_day:
-        return row.accrual_base
+        return accrued_interest(loan, row, day)
     balance = row.principal + row.remaining_balance
     start = date.fromordinal(row.accrual_from_day)
     earned = row.accrual_base + interest_for(balance, loan.annual_rate, year_fraction(start, when, loan.day_count))
@@ -83,14 +84,19 @@ def interest_to_date(loan: LoanAccount, row: LoanInstallment, when: date) -> Dec
 def _accrue_through(session: Session, loan: LoanAccount, rows: Sequence[LoanInstallment], when: date,
                     posting_key: str) -> None:
     """Bring the accrued interest of `rows` to exactly the interest earned through `when` (a
-    repayment may come before the night's batch, or a payoff needs the daily-rate figure)."""
+    repayment may come before the night's batch, or a payoff needs the daily-rate figure), and
+    re-base each row there so the batch carries on from that figure."""
+    _refuse_before_watermark(loan, when, "value_date")
+    day = when.toordinal()
     net = ZERO
     for row in rows:
-        gap = interest_to_date(loan, row, when) - row.interest_accrued
-        if gap:
-            row.interest_accrued += gap
-            row.accrual_open = row.interest_accrued < row.interest
-            net += gap
+        target = interest_to_date(loan, row, when)
+        gap = target - accrued_interest(loan, row)
+        row.accrual_base = target
+        row.accrual_from_day = max(day, row.accrual_from_day)
+        row.accrual_amount = row.interest - target
+        row.accrual_open = row.interest > target
+        net += gap
     if net > 0:
         lines = [debit("interest_receivable", net, loan.id), credit("interest_income", net)]
     elif net < 0:
@@ -103,6 +109,14 @@ def _accrue_through(session: Session, loan: LoanAccount, rows: Sequence[LoanInst
     )
 
 
+def _refuse_before_watermark(loan: LoanAccount, when: date, field: str) -> None:
+    # Interest is already accrued through the last batch; a back-dated change would have to
+    # unwind those accruals, which the ledger does not do.
+    if when.toordinal() < loan.accrued_through_day:
+        raise InvalidInput(field, f"{field} is before {date.fromordinal(loan.accrued_through_day)}, "
+                                  "through which interest is already accrued")
+
+
 # ---------------------------------------------------------------------------- repayment
 
 def payoff_quote(session: Session, loan_ref: int | str, value_date: Any) -> dict[str, Decimal]:
@@ -110,7 +124,7 @@ def payoff_quote(session: Session, loan_ref: int | str, value_date: Any) -> dict
     loan = load_loan(session, loan_ref)
     when = parse_date(value_date, "value_date")
     rows = [r for r in active_installments(session, loan.id) if not r.settled]
-    unaccrued = sum((interest_to_date(loan, r, when) - r.interest_accrued for r in rows), ZERO)
+    unaccrued = sum((interest_to_date(loan, r, when) - accrued_interest(loan, r) for r in rows), ZERO)
     interest = loan.interest_receivable + unaccrued
     total = loan.penalty_receivable + interest + loan.principal_outstanding
     return {"penalty": loan.penalty_receivable, "interest": interest,
@@ -153,6 +167,7 @@ def repay(
         raise LoanStateError(f"loan {loan.loan_number} is {loan.status}", field="loan_id")
     if when < loan.start_date:
         raise InvalidInput("value_date", "value_date is before the loan started")
+    _refuse_before_watermark(loan, when, "value_date")
 
     quote = payoff_quote(session, loan.id, when)
     if money > quote["total"]:
@@ -228,7 +243,7 @@ def _settle_for_payoff(session: Session, loan: LoanAccount, entry: JournalEntry,
     for row in rows:
         if row.due_day > when.toordinal():
             # Future periods: interest only to date; remaining principal collected now.
-            row.interest = row.interest_accrued
+            row.interest = row.accrual_base  # re-based to the payoff date just before
         pay_interest = row.interest - row.interest_paid
         pay_principal = row.principal - row.principal_paid
         row.interest_paid = row.interest
@@ -292,7 +307,7 @@ def regenerate_schedule(
     balance = loan.principal_outstanding - overdue_principal
     current = future[0]
     _accrue_through(session, loan, [current], effective, f"regen:{loan.id}:{loan.schedule_version + 1}:accrual")
-    already = current.interest_accrued
+    already = current.accrual_base  # re-based to the effective date just before
 
     step = FREQUENCIES[loan.frequency]
     periods = [Period(r.period_start, r.due_date, step) for r in future]
@@ -545,6 +560,7 @@ def _change(session, loan_ref, kind, effective_date, change_key, reason, approve
         raise LoanStateError(f"loan {loan.loan_number} is {loan.status}", field="loan_id")
     if when < loan.start_date or when >= loan.maturity_date:
         raise InvalidInput("effective_date", "effective_date must fall within the loan's term")
+    _refuse_before_watermark(loan, when, "effective_date")
     old, new = values(loan)
     version = apply(loan, when)
     session.add(LoanChange(loan_id=loan.id, change_key=change_key, kind=kind, effective_date=when,

@@ -118,6 +118,8 @@ class LoanAccount(LedgerBase):
     interest_receivable: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     penalty_receivable: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     schedule_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Interest has been accrued through this day (date.toordinal()); see LoanInstallment.
+    accrued_through_day: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
 
 
@@ -129,7 +131,7 @@ class LoanInstallment(LedgerBase):
     __table_args__ = (
         Index("ix_ledger_installment_loan", "loan_id", "active", "number"),
         # The batch finds the period being accrued and the unpaid past-due rows through these.
-        Index("ix_ledger_installment_accruing", "accrual_open", "accrual_from_day"),
+        Index("ix_ledger_installment_accruing", "accrual_open", "accrual_from_day", "due_day"),
         Index("ix_ledger_installment_unsettled", "settled", "due_day"),
     )
 
@@ -147,8 +149,9 @@ class LoanInstallment(LedgerBase):
     interest_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     remaining_balance: Mapped[Decimal] = mapped_column(Money)
     # Interest accrues linearly from accrual_from_day to due_day: accrual_base (already accrued
-    # when the row was (re)generated) + accrual_amount × elapsed / span.
-    interest_accrued: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # when the row was (re)based) + accrual_amount × elapsed / span, elapsed counted up to the
+    # loan's accrued_through_day. The batch never writes these rows for accrual: what a row has
+    # accrued follows from them and the loan's watermark (ledger.accrual.accrued_interest).
     accrual_base: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     accrual_amount: Mapped[Decimal] = mapped_column(Money)
     accrual_from_day: Mapped[int] = mapped_column(Integer)
