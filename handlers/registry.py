@@ -10,7 +10,7 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import contract, disbursement, intake, large_amount, rating, risk
+    from handlers import contract, disbursement, intake, large_amount, limits, rating, risk
 
     return {
         "intake.precheck": intake.precheck,
@@ -18,6 +18,8 @@ def build_registry() -> dict[str, Handler]:
         "risk.check_contract": risk.check_contract,
         "risk.check_disbursement": risk.check_disbursement,
         "rating.rate_applicant": rating.rate_applicant,
+        "limits.check_application": limits.check_application,
+        "limits.check_disbursement": limits.check_disbursement,
         "large_amount.report": large_amount.report_to_head_office,
         "contract.create": contract.create_contract,
         "contract.record_signature": contract.record_signature,

@@ -7,6 +7,8 @@ application    amount (Decimal yuan), id_number, and one value per dimension:
 limits_config  the parsed (or text) limits.json resolved for the branch (scope = the branch's book):
                  single_customer   {"max_amount": "5000000"}
                  concentration     {"max_share": "0.10"}   customer's outstanding / branch book
+                 min_book_for_shares "10000000"  below this book (after the loan) share limits
+                                   do not apply, only amount limits
                  warn_at           "0.90"  usage at or above this share of a limit warns
                  dimension_limits  [{"id", "dimensions": {dimension: value | "*"}, "max_amount"
                                      and/or "max_share" (of the branch book)}]
@@ -100,6 +102,8 @@ def _check_limits_config(limits_config: Any) -> Mapping[str, Any]:
             _limit_number(limits_config["large_amount"][key], f"large_amount.{key}")
     if limits_config.get("warn_at") is not None:
         _limit_number(limits_config["warn_at"], "warn_at")
+    if limits_config.get("min_book_for_shares") is not None:
+        _limit_number(limits_config["min_book_for_shares"], "min_book_for_shares")
     for index, spec in enumerate(limits_config.get("dimension_limits", [])):
         dimensions = spec.get("dimensions") or {}
         unknown = set(dimensions) - set(DIMENSIONS)
@@ -173,6 +177,10 @@ def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any
     warn_at = _decimal(config["warn_at"], "warn_at") if config.get("warn_at") is not None else None
     book = _decimal(exposure.get("book"), "exposure.book", LimitDataError)
     book_after = book + amount
+    # A share of a young branch's book says nothing about concentration: the first loan is 100 %
+    # of it. Below min_book_for_shares only the amount limits apply.
+    min_book = config.get("min_book_for_shares")
+    shares_apply = min_book is None or book_after >= _decimal(min_book, "min_book_for_shares")
     hits: list[LimitHit | None] = []
 
     if "single_customer" in config or "concentration" in config:
@@ -182,7 +190,7 @@ def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any
             cap = _decimal(config["single_customer"]["max_amount"], "single_customer.max_amount")
             hits.append(_judge("single_customer", "single_customer", who, cap, customer_after, warn_at,
                                "single-customer limit"))
-        if "concentration" in config:
+        if "concentration" in config and shares_apply:
             share = _decimal(config["concentration"]["max_share"], "concentration.max_share")
             hits.append(_judge("concentration", "concentration", who, share * book_after, customer_after,
                                warn_at, f"customer concentration ({share * 100}% of the branch book)"))
@@ -199,8 +207,10 @@ def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any
         caps = []
         if "max_amount" in spec:
             caps.append(_decimal(spec["max_amount"], f"dimension_limits[{index}].max_amount"))
-        if "max_share" in spec:
+        if "max_share" in spec and shares_apply:
             caps.append(_decimal(spec["max_share"], f"dimension_limits[{index}].max_share") * book_after)
+        if not caps:
+            continue
         dimension = "+".join(sorted(values))
         label = ", ".join(f"{name} {value}" for name, value in sorted(values.items()))
         hits.append(_judge(spec.get("id", f"limit-{index + 1}"), dimension, values, min(caps), usage,

@@ -108,12 +108,18 @@ class Application(Base):
     id_number: Mapped[str] = mapped_column(String(32), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     term_months: Mapped[int] = mapped_column(Integer)
+    # The limit dimensions (限额维度) as columns, so live exposure is one indexed aggregate.
+    region: Mapped[str] = mapped_column(String(60), default="")
+    industry: Mapped[str] = mapped_column(String(32), default="")
+    purpose: Mapped[str] = mapped_column(String(32), default="")
+    guarantee_method: Mapped[str] = mapped_column(String(16), default="")
+    customer_type: Mapped[str] = mapped_column(String(32), default="")
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(32), index=True)
     stage: Mapped[str] = mapped_column(String(64), default="")
     decision: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
-    loan_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    loan_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # Rating figures, risk hits and contract, copied from the task data after each step so the API
     # never has to open the serialized workflow state.
     summary: Mapped[dict] = mapped_column(JSON, default=dict)

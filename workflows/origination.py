@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from forms.compiler import load_form
 from handlers.context import HandlerContext
 from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
+from workflows.exposure import Exposure
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import may_work, sync_inbox, task_view
 from workflows.instances import InstanceRunner, new_instance_id
@@ -42,7 +43,7 @@ class Origination:
                  services: dict | None = None) -> None:
         self.runner = runner
         self.clock = clock
-        self.services = services or {}
+        self.services = {"exposure": Exposure(), **(services or {})}
         self.resolution = ResolutionCache()
         self.file_contents = FileContents()
 
@@ -63,6 +64,9 @@ class Origination:
             id=str(uuid.uuid4()), branch_code=branch.code, product_code=product.code,
             customer_name=form["applicant"]["name"], id_number=form["applicant"]["id_number"],
             amount=form["amount"], term_months=form["term_months"], payload=form,
+            region=form["applicant"].get("region") or branch.region, industry=form["applicant"].get("industry") or "",
+            purpose=form["purpose"], guarantee_method=form["guarantee_method"],
+            customer_type=form["applicant"].get("customer_type") or "",
             status="submitted", stage="intake", reasons=[], created_by=actor.username,
             created_at=now, updated_at=now)
         session.add(application)

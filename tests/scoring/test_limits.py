@@ -68,10 +68,11 @@ def test_nearing_a_limit_warns_without_blocking():
 
 
 def test_the_single_customer_limit_counts_the_customers_existing_loans():
-    exposure = {**roomy_exposure(), "customer": Decimal("4900000")}
+    # HQ's single-customer limit is 30,000,000 yuan.
+    exposure = {**roomy_exposure(), "customer": Decimal("29900000")}
     hits = check_limits(APPLICATION, hq_limits(), exposure)
     assert [(h.limit_id, h.severity, h.usage) for h in hits] == [
-        ("single_customer", "block", Decimal("5100000.00"))]
+        ("single_customer", "block", Decimal("30100000.00"))]
 
 
 def test_customer_concentration_is_a_share_of_the_branchs_book():
@@ -119,3 +120,18 @@ def test_the_large_amount_thresholds_come_from_the_branchs_limits_file():
     config = json.loads(hq_limits())
     config["large_amount"]["absolute"] = "10000000"
     assert is_large_amount(Decimal("10000001"), Decimal("100000000000"), config)
+
+
+def test_share_limits_wait_until_the_book_reaches_its_minimum_but_amount_limits_do_not():
+    config = {"min_book_for_shares": "10000000", "concentration": {"max_share": "0.10"},
+              "single_customer": {"max_amount": "500000"},
+              "dimension_limits": [{"id": "each-region", "dimensions": {"region": "*"}, "max_share": "0.60"}]}
+    application = {"amount": Decimal("600000"), "id_number": "X", "region": "Anqiu"}
+    young = {"customer": Decimal("0"), "book": Decimal("1000000"), "by_key": {"region=Anqiu": Decimal("0")}}
+    hits = check_limits(application, config, young)
+    assert [(h.limit_id, h.severity) for h in hits] == [("single_customer", "block")]
+    grown = dict(young, book=Decimal("20000000"))
+    assert {h.limit_id for h in check_limits(application, config, grown)} == {"single_customer"}
+    big_region = dict(grown, by_key={"region=Anqiu": Decimal("12500000")})
+    # 12.5 M + 0.6 M = 13.1 M of a 20.6 M book is 63.6 % > 60 %
+    assert {h.limit_id for h in check_limits(application, config, big_region)} == {"single_customer", "each-region"}

@@ -1,6 +1,7 @@
 """Risk interception, the credit bureau and per-branch pricing, through the API."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -85,3 +86,26 @@ def test_a_branchs_new_pricing_row_changes_its_next_price_and_no_other_branchs(c
     assert br002_after["rating"]["annual_rate"] == br002_before["rating"]["annual_rate"]
     signed = client.post(f"/api/v1/applications/{after['id']}/signature", headers=api, json=signature_for(after))
     assert Decimal(signed.get_json()["contract"]["terms"]["annual_rate"]) == Decimal("0.0298")
+
+
+def test_an_application_over_a_dimension_limit_is_declined_naming_the_dimension(client, token_for):
+    api = token_for("api-demo")
+    limits = json.loads((BPMN / "default" / "scoring" / "limits.json").read_text())
+    limits["dimension_limits"].append({"id": "machinery-loans", "dimensions": {"loan_purpose": "agri_machinery"},
+                                       "max_amount": "500000"})
+    assert deploy(client, token_for("analyst"), "BR001", {"limits.json": json.dumps(limits)}).status_code == 201
+    first = submit(client, api, example("application-review.json")).get_json()
+    for user in ("cm-BR001", "rev-BR001", "appr-BR001"):
+        decide(client, token_for(user), first["id"])
+    ready = client.get(f"/api/v1/applications/{first['id']}", headers=api).get_json()
+    signed = client.post(f"/api/v1/applications/{first['id']}/signature", headers=api, json=signature_for(ready))
+    assert signed.get_json()["status"] == "disbursed"  # 300,000 now outstanding for agri machinery
+
+    second = example("application-review.json")
+    second["applicant"]["id_number"] = "370724198003121086"
+    declined = submit(client, api, second).get_json()
+    assert declined["status"] == "declined"
+    [reason] = declined["reasons"]
+    assert reason["code"] == "LIMIT_machinery-loans"
+    assert reason["dimension"] == "loan_purpose"
+    assert (Decimal(reason["limit"]), Decimal(reason["usage"])) == (Decimal("500000"), Decimal("600000"))

@@ -1,0 +1,51 @@
+"""Limits (限额) at application and at disbursement, against live exposure.
+
+A block declines the application naming the dimension, the limit and the usage; a warning
+(usage near a limit) travels with the application and rules out auto-approval.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from handlers.context import HandlerContext
+from scoring.limits import check_limits, exposure_key, needed_exposures
+
+LIMITS_FILE = "limits.json"
+
+
+def _hits(ctx: HandlerContext, data: dict, checkpoint: str) -> list[dict]:
+    exposure_service = ctx.services["exposure"]
+    applicant = data["applicant"]
+    application = {**exposure_service.dimensions(ctx.session, ctx.application_id),
+                   "amount": Decimal(data.get("approved_amount") or data["amount"]),
+                   "id_number": applicant["id_number"]}
+    config = ctx.resource(LIMITS_FILE)
+    exposure = exposure_service.live(ctx.session, branch=ctx.branch["code"], id_number=applicant["id_number"],
+                                     needed=needed_exposures(application, config), key_of=exposure_key)
+    return [dict(h.as_dict(), checkpoint=checkpoint) for h in check_limits(application, config, exposure)]
+
+
+def _reasons(hits: list[dict], checkpoint: str) -> list[dict]:
+    return [{"code": f"LIMIT_{h['limit_id']}", "dimension": h["dimension"], "limit": h["limit"],
+             "usage": h["usage"], "message": f"{h['message']} ({checkpoint} checkpoint)"}
+            for h in hits if h["severity"] == "block"]
+
+
+def check_application(ctx: HandlerContext, data: dict) -> dict:
+    hits = _hits(ctx, data, "application")
+    blocks = _reasons(hits, "application")
+    result = {"limit_hits": hits,
+              "risk_warning_count": int(data.get("risk_warning_count") or 0)
+              + sum(1 for h in hits if h["severity"] == "warn"),
+              "decline_reasons": list(data.get("decline_reasons") or []) + blocks}
+    if blocks:
+        result["rating_decision"] = "decline"
+    return result
+
+
+def check_disbursement(ctx: HandlerContext, data: dict) -> dict:
+    hits = _hits(ctx, data, "disbursement")
+    blocks = _reasons(hits, "disbursement")
+    earlier = [h for h in data.get("limit_hits") or [] if h.get("checkpoint") != "disbursement"]
+    return {"limit_hits": earlier + hits, "risk_blocked": bool(blocks) or bool(data.get("risk_blocked")),
+            "decline_reasons": list(data.get("decline_reasons") or []) + blocks}
