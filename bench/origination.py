@@ -110,6 +110,11 @@ def run_bare_engine(n: int) -> dict:
 
     canned = {
         "intake.precheck": {"precheck_passed": True, "applicant_age": 40, "decline_reasons": []},
+        "risk.check_application": {"risk_hits": [], "risk_warning_count": 0, "risk_blocked": False},
+        "risk.check_contract": {"risk_blocked": False},
+        "risk.check_disbursement": {"risk_blocked": False},
+        "limits.check_application": {"limit_hits": []},
+        "limits.check_disbursement": {"limit_hits": [], "risk_blocked": False},
         "rating.rate_applicant": {"score": Decimal("639.22"), "grade": "A", "credit_line": Decimal("300000"),
                                   "annual_rate": Decimal("0.031975"), "approved_amount": Decimal("30000"),
                                   "risk_hits": [], "risk_warning_count": 0, "is_large_amount": False,
