@@ -88,6 +88,9 @@ def run_eod(
 
     if not _claim(conn, when):
         return EodResult(when, already_run=True)
+    if conn.dialect.name == "postgresql":
+        # One batch at a time: the scratch table is shared (SQLite writers serialize anyway).
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7270301)")
     if conn.dialect.name == "sqlite":
         # The default 2 MB page cache thrashes on a million-row update; this connection may use
         # 512 MB while the batch runs.
@@ -95,7 +98,8 @@ def run_eod(
 
     day = when.toordinal()
     prefix = f"eod:{when.isoformat()}:"
-    params = {"d": day, "bd": when, "prefix": prefix}
+    # "tally" collects the number of journal lines written (statements ignore unused keys).
+    params = {"d": day, "bd": when, "prefix": prefix, "tally": []}
     conn.execute(delete(EodWork))
 
     accrual = _accrue_interest(conn, params)
@@ -112,8 +116,7 @@ def run_eod(
     )
     if session is not None:
         session.expire_all()  # the batch changed loan rows behind the identity map
-    lines = _lines_with_totals(conn, prefix)
-    return EodResult(when, False, accrual, penalty, reclassified, lines)
+    return EodResult(when, False, accrual, penalty, reclassified, sum(params["tally"]))
 
 
 def _claim(conn: Connection, when: date) -> bool:
@@ -125,16 +128,6 @@ def _claim(conn: Connection, when: date) -> bool:
     except IntegrityError:
         return False  # another worker claimed the date first
     return True
-
-
-def _lines_with_totals(conn: Connection, prefix: str) -> int:
-    return conn.execute(
-        text(
-            "SELECT COUNT(*) FROM ledger_journal_line l JOIN ledger_journal_entry e ON e.id = l.entry_id "
-            "WHERE e.posting_key LIKE :p"
-        ),
-        {"p": prefix + "%"},
-    ).scalar_one()
 
 
 # ---------------------------------------------------------------------------- accrual
@@ -258,7 +251,7 @@ def _post_branch_entries(conn: Connection, params: dict, kind: str, debit_code: 
         ),
         {**params, "kind": kind, "debit_code": debit_code},
     ).rowcount
-    conn.execute(
+    totals = conn.execute(
         text(
             """
             INSERT INTO ledger_journal_line (entry_id, account_id, loan_id, debit, credit)
@@ -271,7 +264,8 @@ def _post_branch_entries(conn: Connection, params: dict, kind: str, debit_code: 
             """
         ),
         {**params, "kind": kind, "credit_code": credit_code},
-    )
+    ).rowcount
+    params["tally"].append(inserted + totals)
     return inserted
 
 
@@ -366,8 +360,9 @@ def _classify(conn: Connection, params: dict, policy: ClassificationPolicy) -> i
         ),
         params,
     )
-    conn.execute(text(moved.text.format(debit="w.amount_fen * 0.01", credit="0", side="new_class")), params)
-    conn.execute(text(moved.text.format(debit="0", credit="w.amount_fen * 0.01", side="old_class")), params)
+    for debit, credit, side in (("w.amount_fen * 0.01", "0", "new_class"), ("0", "w.amount_fen * 0.01", "old_class")):
+        sql = text(moved.text.format(debit=debit, credit=credit, side=side))
+        params["tally"].append(conn.execute(sql, params).rowcount)
     return conn.execute(
         text(
             """

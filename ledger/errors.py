@@ -18,7 +18,7 @@ class LedgerError(Exception):
     def as_dict(self) -> dict:
         body = {"error": self.code, "message": self.message, "fields": {}}
         if self.field:
-            body["fields"] = {self.field: self.message}
+            body["fields"] = {self.field: [self.message]}
         return body
 
 
