@@ -27,5 +27,11 @@ def build_registry() -> dict[str, Handler]:
     }
 
 
+# Handlers that write to the database. Only their calls are wrapped in a savepoint (so a failure
+# leaves none of their rows behind); the others only read, and a savepoint would be two wasted
+# statements per step.
+WRITING_OPERATIONS = frozenset({"disbursement.disburse"})
+
+
 def operation_names() -> set[str]:
     return set(build_registry())

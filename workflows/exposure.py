@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ledger.tables import LoanAccount
@@ -27,23 +27,22 @@ DIMENSION_COLUMNS = {
 }
 
 
-def _outstanding(session: Session, branch: str, *conditions) -> Decimal:
-    query = (select(func.coalesce(func.sum(LoanAccount.principal_outstanding), 0))
-             .select_from(Application)
-             .join(LoanAccount, LoanAccount.loan_number == Application.loan_id)
-             .where(Application.branch_code == branch, *conditions))
-    return Decimal(session.scalar(query))
-
-
 def live_exposure(session: Session, *, branch: str, id_number: str, needed: list[dict[str, str]],
                   key_of) -> dict:
-    """{"customer", "book", "by_key"} as scoring.limits.check_limits reads it."""
-    by_key = {}
-    for values in needed:
-        conditions = [DIMENSION_COLUMNS[name] == value for name, value in values.items()]
-        by_key[key_of(values)] = _outstanding(session, branch, *conditions)
-    return {"customer": _outstanding(session, branch, Application.id_number == id_number),
-            "book": _outstanding(session, branch), "by_key": by_key}
+    """{"customer", "book", "by_key"} as scoring.limits.check_limits reads it, in one query."""
+    outstanding = LoanAccount.principal_outstanding
+
+    def total_where(*conditions):
+        return func.coalesce(func.sum(case((and_(*conditions), outstanding), else_=0)), 0)
+
+    columns = [func.coalesce(func.sum(outstanding), 0), total_where(Application.id_number == id_number)]
+    columns += [total_where(*(DIMENSION_COLUMNS[name] == value for name, value in values.items()))
+                for values in needed]
+    row = session.execute(select(*columns).select_from(Application)
+                          .join(LoanAccount, LoanAccount.loan_number == Application.loan_id)
+                          .where(Application.branch_code == branch)).one()
+    return {"book": Decimal(row[0]), "customer": Decimal(row[1]),
+            "by_key": {key_of(values): Decimal(total) for values, total in zip(needed, row[2:])}}
 
 
 def application_dimensions(session: Session, application_id: str) -> dict[str, str]:

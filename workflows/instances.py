@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from handlers.context import HandlerContext
+from handlers.registry import WRITING_OPERATIONS
 from workflows.deployments import ResolvedFile, SpecCache, load_files
 from workflows.engine import LoanScriptEngine, deserialize, make_serializer
 from workflows.errors import Conflict, HandlerFailed
@@ -85,13 +86,15 @@ class InstanceRunner:
                 raise HandlerFailed(f"No handler is registered for operation '{operation}'")
             data = dict(task.data)
             data.update(params)
-            savepoint = session.begin_nested()
+            savepoint = session.begin_nested() if operation in WRITING_OPERATIONS else None
             try:
                 result = handler(ctx, data)
-                savepoint.commit()
             except Exception as err:  # noqa: BLE001 - handler errors become incidents
-                savepoint.rollback()
+                if savepoint is not None:
+                    savepoint.rollback()
                 raise HandlerFailed(f"{operation}: {getattr(err, 'message', None) or err}") from err
+            if savepoint is not None:
+                savepoint.commit()
             return result
         return call
 
