@@ -90,7 +90,12 @@ class LoanAccount(LedgerBase):
     """
 
     __tablename__ = "ledger_loan_account"
-    __table_args__ = (Index("ix_ledger_loan_status_branch", "status", "branch"),)
+    __table_args__ = (
+        Index("ix_ledger_loan_status_branch", "status", "branch"),
+        # The batch rewrites every active loan row daily; free space in each page lets
+        # PostgreSQL update in place (HOT) without touching the indexes.
+        {"postgresql_with": {"fillfactor": "70"}},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_number: Mapped[str] = mapped_column(String(64), unique=True)
