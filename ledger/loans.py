@@ -4,8 +4,6 @@ Public entry points are re-exported from `ledger.service`; see docs/ledger.md.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -13,8 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.books import (
-    Account,
-    account_ids,
     credit,
     debit,
     ensure_chart,
@@ -32,7 +28,7 @@ from ledger.schedules import (
     schedule_for_terms,
     validate_terms,
 )
-from ledger.tables import JournalEntry, JournalLine, LoanAccount, LoanInstallment
+from ledger.tables import Account, JournalEntry, JournalLine, LoanAccount, LoanInstallment
 
 # Penalty interest (罚息) on overdue principal: the contract rate plus 50 %, the PBOC rule of
 # thumb for overdue loans (逾期罚息利率为借款合同载明的利率水平上加收30%-50%).

@@ -1,6 +1,6 @@
 """The ledger's public entry points, for handlers and web. Every function takes the caller's
 SQLAlchemy Session (or, for the batch, a Connection) and never commits. See docs/ledger.md."""
-from ledger.books import (  # noqa: F401
+from ledger.books import (
     CHART,
     CLASSIFICATIONS,
     TrialBalance,
@@ -13,8 +13,8 @@ from ledger.books import (  # noqa: F401
     reverse_entry,
     trial_balance,
 )
-from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, run_eod  # noqa: F401
-from ledger.errors import (  # noqa: F401
+from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, run_eod
+from ledger.errors import (
     DuplicateLoan,
     InvalidInput,
     LedgerError,
@@ -24,10 +24,10 @@ from ledger.errors import (  # noqa: F401
     UnknownEntry,
     UnknownLoan,
 )
-from ledger.loans import PENALTY_MARKUP, disburse, load_loan, loan_view, open_loan  # noqa: F401
-from ledger.reports import loan_book, npl_ratio  # noqa: F401
-from ledger.schedules import Schedule, build_schedule  # noqa: F401
-from ledger.servicing import (  # noqa: F401
+from ledger.loans import PENALTY_MARKUP, disburse, load_loan, loan_view, open_loan
+from ledger.reports import loan_book, npl_ratio
+from ledger.schedules import Schedule, build_schedule
+from ledger.servicing import (
     DEFAULT_ALLOCATION_ORDER,
     RepaymentResult,
     change_method,
@@ -40,3 +40,49 @@ from ledger.servicing import (  # noqa: F401
     reverse_loan_entry,
     write_off,
 )
+
+__all__ = [
+    "CHART",
+    "DEFAULT_ALLOCATION_ORDER",
+    "DuplicateLoan",
+    "CLASSIFICATIONS",
+    "ClassificationPolicy",
+    "DEFAULT_POLICY",
+    "EodResult",
+    "InvalidInput",
+    "LedgerError",
+    "LoanStateError",
+    "PENALTY_MARKUP",
+    "RepaymentResult",
+    "Schedule",
+    "TrialBalance",
+    "UnbalancedEntry",
+    "UnknownAccount",
+    "UnknownEntry",
+    "UnknownLoan",
+    "account_balance",
+    "build_schedule",
+    "change_method",
+    "change_rate",
+    "change_repayment_account",
+    "credit",
+    "debit",
+    "disburse",
+    "ensure_chart",
+    "load_loan",
+    "loan_book",
+    "loan_posting_balances",
+    "loan_view",
+    "npl_ratio",
+    "open_loan",
+    "override_classification",
+    "payoff_quote",
+    "post_entry",
+    "recover",
+    "repay",
+    "reverse_entry",
+    "reverse_loan_entry",
+    "run_eod",
+    "trial_balance",
+    "write_off",
+]

@@ -2,7 +2,8 @@
 override, write-off and recovery. Functions never commit; the caller owns the transaction."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import ROUND_CEILING
 from datetime import date
 from decimal import Decimal
 from typing import Any, Sequence
@@ -22,9 +23,9 @@ from ledger.books import (
     post_entry,
     reverse_entry,
 )
-from ledger.errors import InvalidInput, LoanStateError, UnknownEntry
+from ledger.errors import AlreadyReversed, InvalidInput, LoanStateError, UnknownEntry
 from ledger.loans import active_installments, load_loan, store_installments
-from ledger.money import ZERO, high_precision, parse_money, to_fen
+from ledger.money import ZERO, high_precision, parse_money
 from ledger.schedules import (
     FREQUENCIES,
     METHODS,
@@ -324,11 +325,9 @@ def regenerate_schedule(
     first = new_rows[0]
     share_fraction = _remaining_fraction(loan.day_count, method, first.period_start, effective, first.due_date,
                                          step if method != "bullet" else None)
-    rest = to_fen(balance * rate * share_fraction)
+    rest = interest_for(balance, rate, share_fraction)
     if method == "bullet":
-        rest = to_fen(balance * rate * year_fraction(effective, first.due_date, loan.day_count))
-    from dataclasses import replace
-
+        rest = interest_for(balance, rate, year_fraction(effective, first.due_date, loan.day_count))
     new_rows[0] = replace(first, interest=already + rest, total=first.principal + already + rest)
 
     for row in future:
@@ -364,7 +363,7 @@ def _shortened_count(loan: LoanAccount, current: LoanInstallment, balance: Decim
                 return n
         return available
     if method == "equal_principal" and current.principal > 0:
-        n = int((balance / current.principal).to_integral_value(rounding="ROUND_CEILING"))
+        n = int((balance / current.principal).to_integral_value(rounding=ROUND_CEILING))
         return max(1, min(available, n))
     return available
 
@@ -423,8 +422,6 @@ def _reverse_on_current_class(session, loan, original, posting_key, when, reason
     """Mirror the entry, but put principal back on the loan's current classification account
     (the loan may have been reclassified since the repayment)."""
     if session.scalar(select(JournalEntry.id).where(JournalEntry.reverses_entry_id == original.id)):
-        from ledger.errors import AlreadyReversed
-
         raise AlreadyReversed(f"entry {original.id} is already reversed", field="entry_id")
     mirrored = []
     for l in entry_lines(session, original.id):

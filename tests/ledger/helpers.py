@@ -1,5 +1,4 @@
 from datetime import date
-from decimal import Decimal as D
 
 from ledger import service
 
