@@ -1,16 +1,60 @@
 """Compiles form definitions (forms.definitions) to marshmallow schemas, once each."""
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from forms.definitions import CHOICES, FORMS
 
 
 class UnknownForm(LookupError):
     pass
+
+
+class ExactDecimal(fields.Field):
+    """A decimal from a string of ASCII digits or a JSON number, never a float, with at most
+    `places` decimal places. Money uses places=2: 30000.123 is refused, not rounded."""
+
+    _TEXT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$")  # [0-9]: \d would also take full-width digits
+
+    def __init__(self, places: int | None, **kwargs):
+        super().__init__(**kwargs)
+        self.places = places
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise ValidationError("must be a number written as digits, e.g. \"30000.00\"")
+        if isinstance(value, str) and not self._TEXT.match(value):
+            raise ValidationError("must be plain digits with an optional decimal point, e.g. \"30000.00\"")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValidationError("is not a number") from None
+        if not number.is_finite() or number.adjusted() > 15:
+            raise ValidationError("is not a sensible amount")
+        if self.places is not None and number.as_tuple().exponent < -self.places:
+            raise ValidationError(f"has more than {self.places} decimal places")
+        return number.quantize(Decimal(1).scaleb(-self.places)) if self.places is not None else number
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+class _FormSchema(Schema):
+    """Cross-field checks declared on the fields ("not_more_than": other field)."""
+    cross_checks: tuple = ()
+
+    @validates_schema
+    def _cross_field_checks(self, data, **kwargs):
+        problems = {}
+        for name, other in self.cross_checks:
+            if data.get(name) is not None and data.get(other) is not None and data[name] > data[other]:
+                problems[name] = [f"cannot be more than {other} ({data[other]})"]
+        if problems:
+            raise ValidationError(problems)
 
 
 def _field(spec: dict) -> fields.Field:
@@ -27,11 +71,11 @@ def _field(spec: dict) -> fields.Field:
         return fields.String(required=required, allow_none=not required, validate=[
             validate.Length(max=spec.get("max_length", 500)),
             validate.URL(schemes={"http", "https"}, require_tld=False)])
-    if kind == "decimal":
+    if kind in ("decimal", "money"):
         checks.append(validate.Range(min=Decimal(spec["min"]) if "min" in spec else None,
                                      max=Decimal(spec["max"]) if "max" in spec else None))
-        return fields.Decimal(required=required, validate=checks, as_string=True, places=None,
-                              allow_nan=False, allow_none=not required)
+        return ExactDecimal(2 if kind == "money" else None, required=required, validate=checks,
+                            allow_none=not required)
     if kind == "integer":
         checks.append(validate.Range(min=spec.get("min"), max=spec.get("max")))
         return fields.Integer(required=required, strict=True, validate=checks, allow_none=not required)
@@ -52,8 +96,11 @@ def _field(spec: dict) -> fields.Field:
 
 def _schema(field_specs: list[dict], name: str) -> Schema:
     attrs = {spec["name"]: _field(spec) for spec in field_specs}
+    attrs["cross_checks"] = tuple((spec["name"], spec["not_more_than"]) for spec in field_specs
+                                  if spec.get("not_more_than"))
+    schema_class = type(f"{name.title()}Form", (_FormSchema,), attrs)
     # Unknown keys are refused, so a misspelt field is an error rather than silently dropped.
-    return Schema.from_dict(attrs, name=f"{name.title()}Form")(unknown=RAISE)
+    return schema_class(unknown=RAISE)
 
 
 @lru_cache(maxsize=None)

@@ -1,5 +1,9 @@
 """Declarative definitions of every form a person or an integrator fills in.
 
+Field types: string, url, money (a decimal with at most two places, as a string or a
+JSON number), decimal, integer, boolean, datetime, choice, choice_list, object. A field may say
+"not_more_than": <other field> for a cross-field check.
+
 One definition serves the JSON API (compiled to a marshmallow schema by forms.compiler) and,
 later, the HTML pages (the same field list renders the inputs). A user task in BPMN names its
 form by the key in FORMS.
@@ -19,27 +23,31 @@ CHOICES = {
 MAX_AMOUNT = "100000000"  # no single application above 100 million yuan gets past the edge
 
 APPLICANT = [
-    {"name": "name", "type": "string", "required": True, "max_length": 60, "label": "Full name"},
-    {"name": "id_number", "type": "string", "required": True, "pattern": r"^\d{17}[\dXx]$",
+    {"name": "name", "type": "string", "required": True, "max_length": 60, "label": "Full name",
+     "pattern": r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$", "pattern_message": "must be a name, not blank or control characters"},
+    {"name": "id_number", "type": "string", "required": True, "pattern": r"^[0-9]{17}[0-9Xx]$",
      "label": "Resident ID number", "pattern_message": "must be 17 digits followed by a digit or X"},
-    {"name": "phone", "type": "string", "required": True, "pattern": r"^1\d{10}$",
+    {"name": "phone", "type": "string", "required": True, "pattern": r"^1[0-9]{10}$",
      "label": "Mobile phone", "pattern_message": "must be an 11-digit mobile number"},
-    {"name": "monthly_income", "type": "decimal", "required": True, "min": "0", "max": "10000000",
+    {"name": "monthly_income", "type": "money", "required": True, "min": "0", "max": "10000000",
      "label": "Monthly income (yuan)"},
     {"name": "deposit_account", "type": "string", "required": True, "max_length": 32,
+     "pattern": r"^[0-9]{10,32}$", "pattern_message": "must be the account number (10 to 32 digits)",
      "label": "Deposit account for disbursement and repayment"},
     {"name": "region", "type": "string", "required": False, "max_length": 60, "label": "Region"},
-    {"name": "industry", "type": "choice", "choices": "industry", "required": False, "label": "Industry"},
-    {"name": "customer_type", "type": "choice", "choices": "customer_type", "required": False,
+    # Limits are kept per industry and customer type, so both are required.
+    {"name": "industry", "type": "choice", "choices": "industry", "required": True, "label": "Industry"},
+    {"name": "customer_type", "type": "choice", "choices": "customer_type", "required": True,
      "label": "Customer type"},
     {"name": "years_at_address", "type": "integer", "required": False, "min": 0, "max": 100},
     {"name": "land_mu", "type": "decimal", "required": False, "min": "0", "max": "100000",
      "label": "Farmland (mu)"},
     {"name": "livestock_head", "type": "integer", "required": False, "min": 0, "max": 1000000},
-    {"name": "family_members", "type": "integer", "required": False, "min": 1, "max": 50},
-    {"name": "labourers", "type": "integer", "required": False, "min": 0, "max": 50},
+    {"name": "family_members", "type": "integer", "required": True, "min": 1, "max": 50},
+    {"name": "labourers", "type": "integer", "required": True, "min": 0, "max": 50,
+     "not_more_than": "family_members"},
     {"name": "income_sources", "type": "choice_list", "choices": "income_source", "required": False},
-    {"name": "existing_debt", "type": "decimal", "required": False, "min": "0", "max": "1000000000"},
+    {"name": "existing_debt", "type": "money", "required": False, "min": "0", "max": "1000000000"},
     {"name": "credit_village", "type": "boolean", "required": False, "label": "From a credit village"},
     {"name": "credit_household", "type": "boolean", "required": False, "label": "Credit household"},
 ]
@@ -50,7 +58,7 @@ FORMS: dict[str, dict] = {
         "fields": [
             {"name": "branch", "type": "string", "required": True, "max_length": 16, "label": "Branch code"},
             {"name": "product", "type": "string", "required": True, "max_length": 32, "label": "Product code"},
-            {"name": "amount", "type": "decimal", "required": True, "min": "0.01", "max": MAX_AMOUNT,
+            {"name": "amount", "type": "money", "required": True, "min": "0.01", "max": MAX_AMOUNT,
              "label": "Amount (yuan)"},
             {"name": "term_months", "type": "integer", "required": True, "min": 1, "max": 360},
             {"name": "purpose", "type": "choice", "choices": "purpose", "required": True},
@@ -66,7 +74,7 @@ FORMS: dict[str, dict] = {
             {"name": "decision", "type": "choice", "choices": "investigation_decision", "required": True},
             {"name": "comment", "type": "string", "required": True, "max_length": 2000,
              "label": "Findings of the on-site investigation"},
-            {"name": "verified_income", "type": "decimal", "required": False, "min": "0", "max": "10000000"},
+            {"name": "verified_income", "type": "money", "required": False, "min": "0", "max": "10000000"},
         ],
     },
     "review": {

@@ -15,9 +15,10 @@ def field_schema(spec: dict) -> dict:
             schema["pattern"] = spec["pattern"]
     elif kind == "url":
         schema = {"type": "string", "format": "uri", "maxLength": spec.get("max_length", 500)}
-    elif kind == "decimal":
+    elif kind in ("decimal", "money"):
         # Money travels as a decimal string so no float ever carries a yuan amount.
-        schema = {"type": "string", "format": "decimal"}
+        schema = {"type": "string", "format": "decimal",
+                  "pattern": r"^-?\d+(\.\d{1,2})?$" if kind == "money" else r"^-?\d+(\.\d+)?$"}
         if "min" in spec:
             schema["x-minimum"] = spec["min"]
         if "max" in spec:

@@ -20,4 +20,6 @@ def data_file_problem(name: str, text: str) -> str | None:
         validate_rating_file(name, text)
     except ScoringError as err:
         return getattr(err, "message", None) or str(err)
+    except RecursionError:
+        return "is nested too deeply to read"
     return None

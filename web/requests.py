@@ -50,3 +50,22 @@ def decimal_arg(name: str) -> Decimal | None:
     if not value.is_finite():
         raise ApiError(422, "validation_failed", f"{name} must be a finite number", {name: ["not finite"]})
     return value
+
+
+def bool_arg(name: str) -> bool:
+    raw = request.args.get(name)
+    if raw is None:
+        return False
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    raise ApiError(422, "validation_failed", f"{name} must be true or false", {name: ["must be true or false"]})
+
+
+def choice_arg(name: str, choices) -> str | None:
+    raw = request.args.get(name)
+    if raw is not None and raw not in choices:
+        raise ApiError(422, "validation_failed", f"{name} must be one of {', '.join(sorted(choices))}",
+                       {name: [f"must be one of {', '.join(sorted(choices))}"]})
+    return raw

@@ -92,7 +92,9 @@ class Origination:
     # -- reviewers ----------------------------------------------------------------------------
     def claim(self, session: Session, task_id: str, actor: User) -> HumanTask:
         row = self._task_for_update(session, task_id, actor)
-        if row.assignee and row.assignee != actor.username:
+        if row.assignee == actor.username:
+            return row  # claiming again changes nothing
+        if row.assignee:
             raise Conflict(f"Task is claimed by {row.assignee}")
         self._check_separation_of_duties(session, row, actor)
         row.assignee = actor.username
@@ -149,6 +151,7 @@ class Origination:
                    and getattr(t.task_spec.event_definition, "name", None) == SIGNATURE_MESSAGE]
         if not waiting:
             raise Conflict(f"Application is {application.status}; it is not waiting for a signature")
+        _check_signature_matches(application.summary.get("contract") or {}, form_data)
         form_data["signed_at"] = form_data["signed_at"].isoformat()
         workflow.catch(BpmnEvent(MessageEventDefinition(SIGNATURE_MESSAGE), payload=form_data))
         self._audit(session, application, actor.username, "signature_received",
@@ -254,6 +257,18 @@ class Origination:
         if application is None or actor.branch_code not in (HQ, application.branch_code):
             raise NotFound(f"Application {application_id} was not found")
         return application
+
+
+def _check_signature_matches(contract: dict, signature: dict) -> None:
+    """A signature must be for exactly the contract the customer was shown; a mismatch is refused
+    before it reaches the process, so the application keeps waiting for the right one."""
+    problems = {}
+    if signature["contract_number"] != contract.get("number"):
+        problems["contract_number"] = ["does not match the application's contract"]
+    if signature["content_hash"] != contract.get("content_hash"):
+        problems["content_hash"] = ["does not match the contract's content (was it changed after signing?)"]
+    if problems:
+        raise InvalidInput("The signature is not for this application's contract", fields=problems)
 
 
 def _check_product_terms(product: Product, form: dict) -> None:

@@ -19,6 +19,8 @@ from workflows.errors import ScriptRefused
 MAX_SECONDS = 1.0
 MAX_RANGE = 100_000
 MAX_POWER_EXPONENT = 64
+MAX_SOURCE_CHARS = 20_000
+MAX_SEQUENCE_ITEMS = 1_000_000
 
 # Names a script may not call or even mention: they reach the interpreter, files or frames.
 FORBIDDEN_NAMES = frozenset({
@@ -110,6 +112,8 @@ class _Checker(ast.NodeVisitor):
 
 def problems_in(source: str, mode: str = "exec") -> list[str]:
     """Every reason the sandbox refuses this source; empty if it may run."""
+    if len(source) > MAX_SOURCE_CHARS:
+        return [f"script is longer than {MAX_SOURCE_CHARS} characters"]
     try:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as err:
@@ -119,13 +123,45 @@ def problems_in(source: str, mode: str = "exec") -> list[str]:
     return checker.problems
 
 
+def _repeat(left, right):
+    """`a * b` in scripts: `"x" * 10**9` or `[0] * n` would allocate in one C call, where no
+    time budget can stop it, so repetition of sequences is capped."""
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, (str, list, tuple, bytes)) and isinstance(count, int) \
+                and len(sequence) * count > MAX_SEQUENCE_ITEMS:
+            raise ScriptRefused(f"repeating a sequence to more than {MAX_SEQUENCE_ITEMS} items is not allowed")
+    return left * right
+
+
+class _GuardMultiplication(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Mult):
+            return ast.copy_location(ast.Call(func=ast.Name(id=_REPEAT, ctx=ast.Load()),
+                                              args=[node.left, node.right], keywords=[]), node)
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Mult) and isinstance(node.target, ast.Name):
+            value = ast.Call(func=ast.Name(id=_REPEAT, ctx=ast.Load()),
+                             args=[ast.Name(id=node.target.id, ctx=ast.Load()), node.value], keywords=[])
+            return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
+        return node
+
+
+# Injected after the check (scripts cannot name anything starting with "_" themselves).
+_REPEAT = "__sandbox_repeat__"
+
+
 @lru_cache(maxsize=4096)
 def compile_checked(source: str, mode: str):
     problems = problems_in(source, mode)
     if problems:
         raise ScriptRefused("Script refused by the sandbox: " + "; ".join(problems),
                             fields={"script": problems})
-    return compile(source, "<bpmn-script>", mode)
+    tree = ast.fix_missing_locations(_GuardMultiplication().visit(ast.parse(source, mode=mode)))
+    return compile(tree, "<bpmn-script>", mode)
 
 
 class _Budget:
@@ -144,7 +180,7 @@ class _Budget:
 
 def run_sandboxed(source: str, mode: str, namespace: dict):
     code = compile_checked(source, mode)
-    namespace["__builtins__"] = SAFE_BUILTINS
+    namespace["__builtins__"] = SAFE_BUILTINS_WITH_GUARDS
     previous = sys.gettrace()
     sys.settrace(_Budget(MAX_SECONDS))
     try:
@@ -155,3 +191,6 @@ def run_sandboxed(source: str, mode: str, namespace: dict):
     finally:
         sys.settrace(previous)
         namespace.pop("__builtins__", None)
+
+
+SAFE_BUILTINS_WITH_GUARDS = {**SAFE_BUILTINS, _REPEAT: _repeat}

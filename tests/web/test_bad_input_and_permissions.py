@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 import sqlalchemy as sa
 
 from tests.web.journeys import decide, example, open_task, submit
@@ -217,3 +219,39 @@ def test_two_concurrent_retries_with_one_key_create_one_application(app, token_f
     assert [status for status, _ in answers] == [201, 201]
     assert answers[0][1] == answers[1][1]
     assert count_applications(services) == 1
+
+
+def test_a_signature_for_another_contract_is_refused_and_the_application_keeps_waiting(client, token_for):
+    api = token_for("api-demo")
+    application = submit(client, api, example("application-auto.json")).get_json()
+    body = example("signature.json")
+    body.update(contract_number=application["contract"]["number"], content_hash="0" * 64)
+    response = client.post(f"/api/v1/applications/{application['id']}/signature", headers=api, json=body)
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"content_hash"}
+    after = client.get(f"/api/v1/applications/{application['id']}", headers=api).get_json()
+    assert after["status"] == "awaiting_signature"
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"amount": "30000.123"}, "amount"),
+    ({"amount": "3e4"}, "amount"),
+    ({"amount": "１２３"}, "amount"),
+])
+def test_amounts_must_be_plain_digits_to_the_fen(client, token_for, change, field):
+    response = submit(client, token_for("api-demo"), example("application-auto.json", **change))
+    assert response.status_code == 422
+    assert field in response.get_json()["fields"]
+
+
+def test_what_rating_and_limits_need_from_the_applicant_is_required_and_consistent(client, token_for):
+    missing = example("application-auto.json")
+    del missing["applicant"]["industry"]
+    response = submit(client, token_for("api-demo"), missing)
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]["applicant"]) == {"industry"}
+    inconsistent = example("application-auto.json")
+    inconsistent["applicant"]["labourers"] = 9
+    response = submit(client, token_for("api-demo"), inconsistent)
+    assert response.status_code == 422
+    assert response.get_json()["fields"]["applicant"] == {"labourers": ["cannot be more than family_members (4)"]}

@@ -66,3 +66,19 @@ def test_a_script_that_runs_too_long_is_stopped():
     slow = "total = 0\nfor i in range(100000):\n    for j in range(100000):\n        total = total + 1"
     with pytest.raises(ScriptRefused, match="time budget"):
         run_sandboxed(slow, "exec", {})
+
+
+def test_repeating_a_sequence_into_a_memory_bomb_is_stopped_before_it_allocates():
+    for source in ("x = 'a' * 10 ** 10", "x = [0] * n", "x = n * [0]", "x = [0]\nx *= n"):
+        with pytest.raises(ScriptRefused, match="repeating a sequence"):
+            run_sandboxed(source, "exec", {"n": 10 ** 9})
+
+
+def test_multiplying_numbers_still_works():
+    namespace = {"amount": Decimal("3.5"), "n": 4}
+    run_sandboxed("fee = amount * n\nn *= 2\nline = 'ab' * 3", "exec", namespace)
+    assert (namespace["fee"], namespace["n"], namespace["line"]) == (Decimal("14.0"), 8, "ababab")
+
+
+def test_an_overlong_script_is_refused():
+    assert problems_in("x = 1\n" * 5000, "exec") == ["script is longer than 20000 characters"]
