@@ -84,6 +84,15 @@ FORMS: dict[str, dict] = {
             {"name": "comment", "type": "string", "required": True, "max_length": 2000},
         ],
     },
+    "risk_list_entry": {
+        "title": "Risk list entry",
+        "fields": [
+            {"name": "id_number", "type": "string", "required": True, "pattern": r"^[0-9]{17}[0-9Xx]$",
+             "pattern_message": "must be a resident ID number: 17 digits followed by a digit or X"},
+            {"name": "reason", "type": "string", "required": True, "max_length": 500,
+             "pattern": r"\S", "pattern_message": "must say why"},
+        ],
+    },
     "signature": {
         "title": "Customer's signature from the channel",
         "fields": [

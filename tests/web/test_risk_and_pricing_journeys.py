@@ -109,3 +109,13 @@ def test_an_application_over_a_dimension_limit_is_declined_naming_the_dimension(
     assert reason["code"] == "LIMIT_machinery-loans"
     assert reason["dimension"] == "loan_purpose"
     assert (Decimal(reason["limit"]), Decimal(reason["usage"])) == (Decimal("500000"), Decimal("600000"))
+
+
+def test_a_risk_list_entry_needs_a_resident_id_number_and_a_reason(client, token_for):
+    approver = token_for("appr-BR001")
+    response = client.post("/api/v1/risk-lists/blacklist/entries", headers=approver,
+                           json={"id_number": "123", "reason": {"a": 1}})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"id_number", "reason"}
+    removal = client.delete(f"/api/v1/risk-lists/blacklist/entries/{ID_NUMBER}", headers=approver)
+    assert removal.status_code == 422 and "reason" in removal.get_json()["fields"]

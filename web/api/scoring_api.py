@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from forms.compiler import load_form
 from scoring.batch import rate_rows
 from scoring.risk_lists import add_entry, history, list_entries, remove_entry
 from scoring.rating import RATING_FILES
@@ -40,10 +41,9 @@ def list_risk_entries(name: str):
 @blueprint.post("/risk-lists/<name>/entries")
 @require(*LIST_MANAGERS)
 def add_risk_entry(name: str):
-    body = json_body()
+    form = load_form("risk_list_entry", json_body())
     with unit_of_work() as session:
-        entry = add_entry(session, name, str(body.get("id_number") or ""), reason=str(body.get("reason") or ""),
-                          actor=g.user.username)
+        entry = add_entry(session, name, form["id_number"].upper(), reason=form["reason"], actor=g.user.username)
         view = entry.as_dict()
     return jsonify(view), 201
 
@@ -55,6 +55,9 @@ def remove_risk_entry(name: str, id_number: str):
     reason = request.args.get("reason")
     if reason is None and request.get_data(cache=True):
         reason = json_body().get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ApiError(422, "validation_failed", "reason is required (query parameter or JSON body)",
+                       {"reason": ["must say why the entry is removed"]})
     with unit_of_work() as session:
         remove_entry(session, name, id_number, reason=str(reason or ""), actor=g.user.username)
     return "", 204
