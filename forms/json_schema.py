@@ -51,6 +51,11 @@ def object_schema(fields: list[dict]) -> dict:
     }
 
 
+def schema_name(form_name: str) -> str:
+    """risk_list_entry -> RiskListEntryForm"""
+    return "".join(part.title() for part in form_name.split("_")) + "Form"
+
+
 def form_schemas() -> dict[str, dict]:
-    return {f"{name.title()}Form": {**object_schema(form["fields"]), "title": form["title"]}
+    return {schema_name(name): {**object_schema(form["fields"]), "title": form["title"]}
             for name, form in FORMS.items()}

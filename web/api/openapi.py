@@ -90,6 +90,38 @@ def build_document() -> dict:
                                                  params=[_query("branch")])},
             "/loans/{loan_id}": {"get": _op("A loan: terms, schedule, balances, transactions",
                                             params=[_path_param("loan_id")])},
+            "/loans/{loan_id}/repayments": {"post": _op(
+                "Post a repayment (amount, value_date, prepayment: reduce_installment|shorten_term)", ok=201,
+                params=[_path_param("loan_id"), {"name": "Idempotency-Key", "in": "header", "required": True,
+                                                 "schema": {"type": "string"}}])},
+            "/loans/{loan_id}/classification": {"post": _op(
+                "Override the five-level classification (approvers), with a reason",
+                params=[_path_param("loan_id"), {"name": "Idempotency-Key", "in": "header", "required": True,
+                                                 "schema": {"type": "string"}}])},
+            "/schedules/preview": {"get": _op(
+                "Loan calculator: installments and totals", errors=(422,), secure=False,
+                params=[_query("principal"), _query("annual_rate", description="a fraction: 0.0435 for 4.35 %"),
+                        _query("term_months", "integer"),
+                        _query("method", description="equal_installment|equal_principal|bullet|interest_only|revolving"),
+                        _query("start_date", description="YYYY-MM-DD"),
+                        _query("day_count", description="30/360|actual/365|actual/actual")])},
+            "/ledger/trial-balance": {"get": _op("Trial balance of a branch, or consolidated for HQ",
+                                                 params=[_query("branch")])},
+            "/ledger/loan-book": {"get": _op("Loan book by branch, product and classification, with the NPL ratio",
+                                             params=[_query("branch"), _query("product")])},
+            "/risk-lists/{name}/entries": {
+                "get": _op("Entries of a risk list (blacklist, graylist, aml)",
+                           params=[_path_param("name"), _query("id_number"), _query("limit", "integer"),
+                                   _query("offset", "integer")]),
+                "post": _op("Add an entry (approvers), audited", body="RiskListEntryForm", ok=201,
+                            params=[_path_param("name")]),
+            },
+            "/risk-lists/{name}/entries/{id_number}": {"delete": _op(
+                "Remove an entry (approvers) with a reason, audited", ok=204,
+                params=[_path_param("name"), _path_param("id_number"), _query("reason")])},
+            "/risk-lists/{name}/changes": {"get": _op("The audit trail of a risk list",
+                                                      params=[_path_param("name"), _query("id_number")])},
+            "/rating/batch": {"post": _op("Pre-rate a list of applicants for one branch and product")},
         },
     }
 
