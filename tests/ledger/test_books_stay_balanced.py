@@ -30,7 +30,14 @@ repay_op = st.tuples(
     st.decimals(min_value=D("0.01"), max_value=D("1"), places=2), st.sampled_from(["reduce_installment", "shorten_term"]),
 )
 reverse_op = st.tuples(st.just("reverse"), st.integers(0, 20))
-operations = st.lists(st.one_of(open_op, eod_op, eod_op, repay_op, repay_op, reverse_op), min_size=3, max_size=14)
+rate_op = st.tuples(st.just("change_rate"), st.integers(0, 9), st.decimals(min_value=D("0"), max_value=D("0.24"), places=4))
+classify_op = st.tuples(st.just("override"), st.integers(0, 9),
+                        st.sampled_from(["special_mention", "substandard", "doubtful", "loss", None]))
+write_off_op = st.tuples(st.just("write_off"), st.integers(0, 9), st.decimals(min_value=D("0.01"), max_value=D("999"), places=2))
+operations = st.lists(
+    st.one_of(open_op, eod_op, eod_op, repay_op, repay_op, reverse_op, rate_op, classify_op, write_off_op),
+    min_size=3, max_size=14,
+)
 
 
 class World:
@@ -94,6 +101,29 @@ class World:
         service.reverse_loan_entry(s, self.entries[index % len(self.entries)], posting_key=f"reverse:{self.n}",
                                    business_date=self.today, reason="test")
 
+    def _loan(self, index):
+        return self.loans[index % len(self.loans)] if self.loans else None
+
+    def change_rate(self, s, index, rate):
+        if self.loans:
+            self.n += 1
+            service.change_rate(s, self._loan(index), rate, effective_date=self.today, change_key=f"rate:{self.n}")
+
+    def override(self, s, index, classification):
+        if self.loans:
+            self.n += 1
+            service.override_classification(s, self._loan(index), classification, reason="review", approver="A",
+                                            posting_key=f"override:{self.n}", business_date=self.today)
+
+    def write_off(self, s, index, recovered):
+        if self.loans:
+            self.n += 1
+            loan_id = self._loan(index)
+            service.override_classification(s, loan_id, "loss", reason="uncollectable", approver="A",
+                                            posting_key=f"override:{self.n}", business_date=self.today)
+            service.write_off(s, loan_id, posting_key=f"write-off:{self.n}", business_date=self.today, reason="x")
+            service.recover(s, loan_id, recovered, posting_key=f"recover:{self.n}", business_date=self.today)
+
     def check(self):
         with self.db.unit_of_work() as s:
             assert_books_consistent(s, self.loans, BRANCHES)
@@ -108,7 +138,7 @@ class World:
                     assert sum((accrued_interest(loan, r) - r.interest_paid for r in rows), D(0)) == loan.interest_receivable
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(ops=operations)
 def test_any_mix_of_postings_keeps_every_branch_balanced_and_every_loan_equal_to_its_postings(new_database, ops):
