@@ -8,10 +8,11 @@ Conventions (documented in docs/ledger.md):
   schedules, payoff to date) uses the Chinese daily rate, annual rate / 360, on actual days.
 - actual/365: actual days / 365. actual/actual: ISDA — days falling in a leap year / 366, the
   rest / 365.
-- Equal installment (等额本息): the payment is the annuity on the nominal period rate
-  (rate × months per period / 12), rounded to the fen; each period's interest is computed on the
-  remaining balance with the day count and rounded to the fen; principal = payment − interest. The
-  last installment takes the whole remaining balance, so rounding residue lands there.
+- Equal installment (等额本息): the level payment for the periods' own rates (rate × day-count
+  fraction; under 30/360 that is the annuity on rate × months / 12), rounded to the fen; each
+  period's interest is computed on the remaining balance with the day count and rounded to the
+  fen; principal = payment − interest. The last installment takes the whole remaining balance,
+  so rounding residue lands there.
 - Equal principal (等额本金): principal / n rounded to the fen, residue in the last installment.
 - Bullet (利随本清): one installment at maturity, interest for the whole term.
 - Interest only (按期付息到期还本): interest every period, principal at maturity.
@@ -289,20 +290,21 @@ def amortize(
     """Installments repaying `balance` over `periods`. Also used to regenerate the rest of a
     schedule after a prepayment or a change, where the first period may be a broken one."""
     n = len(periods)
+    fractions = [
+        daily_fraction(p.start, p.end, day_count) if method == "revolving"
+        else year_fraction(p.start, p.end, day_count, whole_months=p.whole_months)
+        for p in periods
+    ]
     payment = None
     if method == "equal_installment":
-        payment = annuity_payment(balance, annual_rate, n, months_per_period)
+        payment = level_payment(balance, annual_rate, fractions)
     level_principal = to_fen(balance / n) if method == "equal_principal" else None
 
     rows: list[Installment] = []
     remaining = balance
     for index, period in enumerate(periods):
         last = index == n - 1
-        if method == "revolving":
-            fraction = daily_fraction(period.start, period.end, day_count)
-        else:
-            fraction = year_fraction(period.start, period.end, day_count, whole_months=period.whole_months)
-        interest = interest_for(remaining, annual_rate, fraction)
+        interest = interest_for(remaining, annual_rate, fractions[index])
         if last:
             principal = remaining
         elif method == "equal_installment":
@@ -324,6 +326,22 @@ def amortize(
             )
         )
     return rows
+
+
+def level_payment(balance: Decimal, annual_rate: Decimal, fractions: Sequence[Decimal]) -> Decimal:
+    """The level payment that repays `balance` when period k earns annual_rate × fractions[k].
+
+    With equal periods (30/360) this is the textbook annuity (PMT); with actual day counts each
+    period's own rate is used, as progressive EMI calculators (e.g. Apache Fineract's) do, so the
+    payment fits the interest actually charged and the last installment's residue stays small.
+    """
+    with high_precision():
+        discount = Decimal(1)
+        total = Decimal(0)
+        for fraction in fractions:
+            discount /= 1 + annual_rate * fraction
+            total += discount
+        return to_fen(balance / total)
 
 
 def annuity_payment(balance: Decimal, annual_rate: Decimal, periods: int, months_per_period: int = 1) -> Decimal:

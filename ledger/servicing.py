@@ -31,7 +31,7 @@ from ledger.schedules import (
     METHODS,
     Period,
     amortize,
-    annuity_payment,
+    level_payment,
     parse_date,
     parse_rate,
     interest_for,
@@ -314,7 +314,7 @@ def regenerate_schedule(
     periods = [Period(r.period_start, r.due_date, step) for r in future]
     count = len(periods)
     if prepayment == "shorten_term":
-        count = _shortened_count(loan, current, balance, rate, method, step, len(periods))
+        count = _shortened_count(loan, current, balance, rate, method, periods)
     periods = periods[:count]
     if method == "bullet":
         periods = [Period(periods[0].start, periods[-1].end, None)]
@@ -354,12 +354,14 @@ def _remaining_fraction(day_count: str, method: str, start: date, effective: dat
 
 
 def _shortened_count(loan: LoanAccount, current: LoanInstallment, balance: Decimal, rate: Decimal,
-                     method: str, step: int, available: int) -> int:
+                     method: str, periods: Sequence[Period]) -> int:
     """Fewest periods that keep the installment no larger than before."""
+    available = len(periods)
     if method == "equal_installment":
         payment = current.principal + current.interest
+        fractions = [year_fraction(p.start, p.end, loan.day_count, whole_months=p.whole_months) for p in periods]
         for n in range(1, available + 1):
-            if annuity_payment(balance, rate, n, step) <= payment:
+            if level_payment(balance, rate, fractions[:n]) <= payment:
                 return n
         return available
     if method == "equal_principal" and current.principal > 0:

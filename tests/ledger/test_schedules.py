@@ -11,6 +11,8 @@ Sources of the figures:
   5307.27 a month (first month interest 4083.33, principal 1223.94); over 20 years 6544.44;
   等额本金 first month 6861.11 (2777.78 + 4083.33) over 30 years, second month 6849.77, and
   8250.00 (4166.67 + 4083.33) over 20 years.
+- Apache Fineract's ProgressiveEMICalculatorTest: 100 at 9.4822% (30/360) and 100 at 15.678%
+  (actual days / 365) over 6 months, every installment's EMI, interest, principal and balance.
 - Day-count figures are hand computations from the conventions' definitions (shown inline).
 """
 from datetime import date
@@ -54,6 +56,34 @@ def test_numpy_financial_ipmt_table_interest_column_matches_to_the_fen():
         assert abs(row.principal - D(published)) <= D("0.02")
     assert abs(schedule.total_interest - D("112.98")) <= D("0.02")
     assert schedule.total_principal == D("2500.00")
+
+
+def test_fineract_emi_example_on_30_360_matches_every_figure():
+    # Apache Fineract ProgressiveEMICalculatorTest.test_disbursedAmt100_dayInYears360_daysInMonth30_repayEvery1Month:
+    # 100 at 9.4822%, 6 months from 2024-01-01: EMI 17.13.
+    schedule = build_schedule("100", "0.094822", 6, "equal_installment", "2024-01-01")
+    rows = [(str(r.total), str(r.interest), str(r.principal), str(r.remaining_balance)) for r in schedule.installments]
+    assert rows == [
+        ("17.13", "0.79", "16.34", "83.66"), ("17.13", "0.66", "16.47", "67.19"), ("17.13", "0.53", "16.60", "50.59"),
+        ("17.13", "0.40", "16.73", "33.86"), ("17.13", "0.27", "16.86", "17.00"), ("17.13", "0.13", "17.00", "0.00"),
+    ]
+
+
+def test_fineract_emi_example_on_actual_365_uses_each_periods_own_days():
+    # Fineract test_emiAdjustment_newCalculatedEmiNotBetterThanOriginal: 100 at 15.678%, DAYS_365 /
+    # actual days in month, 6 months from 2024-01-01: EMI 17.43, last 17.47.
+    schedule = build_schedule("100", "0.15678", 6, "equal_installment", "2024-01-01", day_count="actual/365")
+    rows = [(str(r.total), str(r.interest), str(r.principal), str(r.remaining_balance)) for r in schedule.installments]
+    assert rows == [
+        ("17.43", "1.33", "16.10", "83.90"), ("17.43", "1.05", "16.38", "67.52"), ("17.43", "0.90", "16.53", "50.99"),
+        ("17.43", "0.66", "16.77", "34.22"), ("17.43", "0.46", "16.97", "17.25"), ("17.47", "0.22", "17.25", "0.00"),
+    ]
+
+
+def test_fineract_twelve_month_example_pays_8_65_a_month():
+    # Fineract test_emi_calculator_performance: 100 at 7%, 30/360, 12 months → EMI 8.65.
+    schedule = build_schedule("100", "0.07", 12, "equal_installment", "2024-01-01")
+    assert {r.total for r in schedule.installments[:-1]} == {D("8.65")}
 
 
 def test_chinese_equal_installment_example_one_million_at_4_9_percent_over_30_years():
