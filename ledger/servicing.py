@@ -283,6 +283,46 @@ def _result_of(session: Session, entry: JournalEntry) -> RepaymentResult:
                            by.get("interest_receivable", ZERO), principal, ZERO, loan.status == "closed")
 
 
+# ---------------------------------------------------------------------------- revolving lines
+
+def draw(session: Session, loan_ref: int | str, amount: Any, *, posting_key: str, business_date: Any) -> JournalEntry:
+    """Draw again on a revolving credit line (随借随还) up to its limit (the contract principal):
+    Dr loans receivable, Cr deposits; interest from today is charged on the larger balance.
+
+    Disbursement draws the whole line; the customer repays principal whenever they like (an early
+    repayment) and draws it again here.
+    """
+    existing = find_entry(session, posting_key) if posting_key else None
+    if existing is not None:
+        return existing
+    if not posting_key:
+        raise InvalidInput("posting_key", "posting_key is required")
+    money = parse_money(amount, "amount")
+    if money <= 0:
+        raise InvalidInput("amount", "amount must be greater than zero")
+    when = parse_date(business_date, "business_date")
+    loan = load_loan(session, loan_ref, for_update=True)
+    if loan.method != "revolving":
+        raise LoanStateError("only a revolving credit line can be drawn again", field="loan_id")
+    if loan.status != "active":
+        raise LoanStateError(f"loan {loan.loan_number} is {loan.status}", field="loan_id")
+    if when >= loan.maturity_date:
+        raise InvalidInput("business_date", "the line has expired")
+    _refuse_before_watermark(loan, when, "business_date")
+    undrawn = loan.principal - loan.principal_outstanding
+    if money > undrawn:
+        raise InvalidInput("amount", f"amount exceeds the undrawn line {undrawn}")
+    entry = post_entry(
+        session, branch=loan.branch, posting_key=posting_key, business_date=when, kind="draw",
+        description=f"draw on the line to {loan.deposit_account}", loan_id=loan.id,
+        lines=[debit(loans_account_code(loan.classification), money, loan.id),
+               credit("customer_deposits", money, loan.id)],
+    )
+    regenerate_schedule(session, loan, when)
+    session.flush()
+    return entry
+
+
 # ---------------------------------------------------------------------------- schedule regeneration
 
 def regenerate_schedule(

@@ -34,8 +34,9 @@ rate_op = st.tuples(st.just("change_rate"), st.integers(0, 9), st.decimals(min_v
 classify_op = st.tuples(st.just("override"), st.integers(0, 9),
                         st.sampled_from(["special_mention", "substandard", "doubtful", "loss", None]))
 write_off_op = st.tuples(st.just("write_off"), st.integers(0, 9), st.decimals(min_value=D("0.01"), max_value=D("999"), places=2))
+draw_op = st.tuples(st.just("draw"), st.integers(0, 9), st.decimals(min_value=D("0.01"), max_value=D("1"), places=2))
 operations = st.lists(
-    st.one_of(open_op, eod_op, eod_op, repay_op, repay_op, reverse_op, rate_op, classify_op, write_off_op),
+    st.one_of(open_op, eod_op, eod_op, repay_op, repay_op, reverse_op, rate_op, classify_op, write_off_op, draw_op),
     min_size=3, max_size=14,
 )
 
@@ -123,6 +124,13 @@ class World:
                                             posting_key=f"override:{self.n}", business_date=self.today)
             service.write_off(s, loan_id, posting_key=f"write-off:{self.n}", business_date=self.today, reason="x")
             service.recover(s, loan_id, recovered, posting_key=f"recover:{self.n}", business_date=self.today)
+
+    def draw(self, s, index, fraction):
+        if self.loans:
+            self.n += 1
+            loan = service.load_loan(s, self._loan(index))
+            amount = ((loan.principal - loan.principal_outstanding) * fraction).quantize(D("0.01"))
+            service.draw(s, loan.id, amount, posting_key=f"draw:{self.n}", business_date=self.today)
 
     def check(self):
         with self.db.unit_of_work() as s:

@@ -210,3 +210,33 @@ def test_method_and_repayment_account_changes_are_recorded(database):
         service.change_repayment_account(s, loan.id, "DEP-NEW", effective_date="2024-06-01", change_key="a1")
         assert service.loan_view(s, loan.id)["terms"]["deposit_account"] == "DEP-NEW"
         assert s.scalar(select(func.count()).select_from(LoanChange)) == 2
+
+
+def test_a_revolving_line_charges_daily_interest_on_whatever_is_drawn(database):
+    # 随借随还: a 100,000 line at 7.2% (30/360 → 0.02% a day), Jan 1 → Apr 1, interest settled monthly.
+    # Jan 1–11 on 100,000: 200.00; 40,000 repaid on Jan 11; Jan 11–21 on 60,000: 120.00;
+    # 20,000 drawn on Jan 21; Jan 21–Feb 1 on 80,000: 176.00 → January's interest 496.00.
+    # February (29 days) on 80,000: 464.00; March (31 days): 496.00.
+    with database.unit_of_work() as s:
+        loan = open_and_disburse(s, principal="100000.00", rate="0.072", term=3, method="revolving",
+                                 start=date(2024, 1, 1))
+        service.repay(s, loan.id, "40000.00", posting_key="repay-1", value_date="2024-01-11")
+        service.draw(s, loan.id, "20000.00", posting_key="draw-1", business_date="2024-01-21")
+        rows = active_rows(s, loan.id)
+        assert [r["interest"] for r in rows] == ["496.00", "464.00", "496.00"]
+        assert rows[-1]["principal"] == "80000.00"
+        with pytest.raises(InvalidInput) as caught:
+            service.draw(s, loan.id, "20000.01", posting_key="draw-2", business_date="2024-01-22")
+        assert caught.value.field == "amount"
+        assert_books_consistent(s, [loan.id], ["B01"])
+    run_days(database, date(2024, 1, 22), date(2024, 2, 1))
+    with database.unit_of_work() as s:
+        assert service.load_loan(s, loan.id).interest_receivable == D("496.00")
+        assert_books_consistent(s, [loan.id], ["B01"])
+
+
+def test_only_a_revolving_line_can_be_drawn_again(database):
+    with database.unit_of_work() as s:
+        loan = open_and_disburse(s)
+        with pytest.raises(LoanStateError):
+            service.draw(s, loan.id, "1.00", posting_key="d", business_date="2024-01-20")
