@@ -50,6 +50,18 @@ def test_a_repayment_is_posted_once_per_idempotency_key(client, services, token_
     assert unknown.status_code == 404
 
 
+def test_the_payoff_quote_and_a_payoff_close_the_loan_over_http(client, services, token_for):
+    loan_id = _loan(services)
+    headers = token_for("cm-BR001")
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff?value_date=2024-01-25", headers=headers).get_json()
+    assert quote == {"penalty": "0.00", "interest": "20.00", "principal": "12000.00", "total": "12020.00"}
+    paid = client.post(f"/api/v1/loans/{loan_id}/repayments", json={"amount": "12020.00", "value_date": "2024-01-25"},
+                       headers={**headers, "Idempotency-Key": "payoff"})
+    assert paid.status_code == 201 and paid.get_json()["closed"] is True
+    other_branch = client.get(f"/api/v1/loans/{loan_id}/payoff", headers=token_for("cm-BR002"))
+    assert other_branch.status_code == 404
+
+
 def test_trial_balance_is_per_branch_for_branch_staff_and_consolidated_for_hq(client, services, token_for):
     _loan(services)
     own = client.get("/api/v1/ledger/trial-balance", headers=token_for("rev-BR001")).get_json()

@@ -2,6 +2,8 @@
 
 GET  /schedules/preview                 public, no sign-in (a calculator on the bank's site)
 POST /loans/{id}/repayments             customer managers and integrators, Idempotency-Key required
+POST /loans/{id}/draws                  customer managers and integrators: draw on a revolving line
+GET  /loans/{id}/payoff?value_date=     staff and integrators: what closes the loan on a date
 POST /loans/{id}/classification         approvers: override the five-level class with a reason
 GET  /ledger/trial-balance?branch=      staff; HQ may omit branch for the consolidated balance
 GET  /ledger/loan-book?branch=&product= staff; outstanding by branch, product and class, NPL ratio
@@ -66,6 +68,28 @@ def post_repayment(loan_id: str):
         answer = result.to_dict()
         answer["loan"] = service.loan_view(session, loan.id)["balances"]
     return jsonify(answer), 201
+
+
+@blueprint.post("/loans/<loan_id>/draws")
+@require(*REPAYERS)
+def post_draw(loan_id: str):
+    key = required_key()
+    body = json_body()
+    with unit_of_work() as session:
+        loan = _own_loan(session, loan_id)
+        entry = service.draw(session, loan.id, body.get("amount"), posting_key=f"api:draw:{loan.id}:{key}",
+                             business_date=body.get("business_date") or date.today().isoformat())
+        answer = {"entry_id": entry.id, "loan": service.loan_view(session, loan.id)["balances"]}
+    return jsonify(answer), 201
+
+
+@blueprint.get("/loans/<loan_id>/payoff")
+@require(*STAFF, "integrator")
+def get_payoff(loan_id: str):
+    with read_only() as session:
+        loan = _own_loan(session, loan_id)
+        quote = service.payoff_quote(session, loan.id, request.args.get("value_date") or date.today().isoformat())
+        return jsonify({name: str(amount) for name, amount in quote.items()})
 
 
 @blueprint.post("/loans/<loan_id>/classification")
