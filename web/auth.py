@@ -46,7 +46,7 @@ def _load_user(username: str) -> User | None:
         cached = cache.get(username)
     if cached and cached[0] > now:
         return cached[1]
-    with current_app.extensions["loanflow"].db.sessions() as session:
+    with current_app.extensions["loanflow"].db.read_sessions() as session:
         user = session.get(User, username)
         if user is None:
             return None

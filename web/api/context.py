@@ -21,7 +21,7 @@ def unit_of_work():
 @contextmanager
 def read_only():
     """A session for reads; rolled back at the end, so nothing a read does can stick."""
-    session = services().db.sessions()
+    session = services().db.read_sessions()
     try:
         yield session
     finally:
