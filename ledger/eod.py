@@ -114,6 +114,8 @@ def run_eod(
         .where(EodRun.business_date == when)
         .values(accrual_lines=accrual, penalty_lines=penalty, reclassified=reclassified)
     )
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default for this connection
     if session is not None:
         session.expire_all()  # the batch changed loan rows behind the identity map
     return EodResult(when, False, accrual, penalty, reclassified, sum(params["tally"]))
