@@ -6,7 +6,9 @@ ROUND_HALF_UP (四舍五入), the convention of Chinese bank statements, and it 
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+import re
+
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from ledger.errors import InvalidInput
@@ -28,21 +30,28 @@ def high_precision():
     return localcontext(prec=_WORKING_PRECISION)
 
 
+_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+
+
 def parse_decimal(value: Any, field: str) -> Decimal:
     """A Decimal from a Decimal, int or numeric string; floats are refused (they are not exact)."""
     if isinstance(value, bool) or isinstance(value, float):
         raise InvalidInput(field, f"{field} must be a decimal string or Decimal, not a float")
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, (int, str)):
-        try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise InvalidInput(field, f"{field} is not a number: {value!r}") from None
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        # ASCII digits only: Decimal() would also read full-width digits and "1_000".
+        if not _PLAIN_NUMBER.match(value.strip()):
+            raise InvalidInput(field, f"{field} is not a number written as digits: {value!r}")
+        result = Decimal(value.strip())
     else:
         raise InvalidInput(field, f"{field} must be a decimal number")
     if not result.is_finite():
         raise InvalidInput(field, f"{field} must be a finite number")
+    if result and not -12 <= result.adjusted() <= 15:
+        raise InvalidInput(field, f"{field} is not a sensible figure: {value!r}")
     return result
 
 

@@ -22,6 +22,8 @@ Conventions (documented in docs/ledger.md):
 """
 from __future__ import annotations
 
+import re
+
 import calendar
 from dataclasses import dataclass
 from datetime import date
@@ -129,15 +131,25 @@ class Schedule:
 
 # ---------------------------------------------------------------------------- validation
 
+# Business dates outside these years are typos (and 9999-12-31 plus a term overflows the calendar).
+EARLIEST_DATE, LATEST_DATE = date(1970, 1, 1), date(2199, 12, 31)
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 def parse_date(value: Any, field: str) -> date:
+    parsed = None
     if isinstance(value, date):
-        return value
-    if isinstance(value, str):
+        parsed = value
+    elif isinstance(value, str) and _ISO_DATE.match(value.strip()):
         try:
-            return date.fromisoformat(value.strip())
+            parsed = date.fromisoformat(value.strip())
         except ValueError:
-            pass
-    raise InvalidInput(field, f"{field} must be a date as YYYY-MM-DD, got {value!r}")
+            parsed = None
+    if parsed is None:
+        raise InvalidInput(field, f"{field} must be a date as YYYY-MM-DD, got {value!r}")
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise InvalidInput(field, f"{field} must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    return parsed
 
 
 def parse_rate(value: Any, field: str = "annual_rate", *, cap: Decimal = MAX_ANNUAL_RATE) -> Decimal:

@@ -17,7 +17,7 @@ def required_key() -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         raise ApiError(400, "idempotency_key_required",
-                       "Send an Idempotency-Key header so a retried request cannot create a second application",
+                       "Send an Idempotency-Key header, so a retried request cannot take effect twice",
                        {"Idempotency-Key": ["is required"]})
     if len(key) > MAX_KEY_LENGTH:
         raise ApiError(400, "invalid_idempotency_key", f"Idempotency-Key is longer than {MAX_KEY_LENGTH}",

@@ -7,7 +7,7 @@ GET  /loans/{id}/payoff?value_date=     staff and integrators: what closes the l
 POST /loans/{id}/classification         approvers: override the five-level class with a reason
 GET  /ledger/trial-balance?branch=      staff; HQ may omit branch for the consolidated balance
 GET  /ledger/loan-book?branch=&product= staff; outstanding by branch, product and class, NPL ratio
-(GET /loans/{id} lives in web/api/loans.py.)
+GET  /loans/{id}                        anyone signed in, own branch (HQ: all): terms, schedule, postings
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ledger import service
 from web.api.context import read_only, unit_of_work
 from web.auth import require
 from web.errors import ApiError
-from web.idempotency import required_key
+from web.idempotency import body_hash, remember, replay, required_key
 from web.requests import json_body
 from workflows.models import HQ
 
@@ -52,35 +52,64 @@ def _own_loan(session, loan_id: str):
     return loan
 
 
+@blueprint.get("/loans/<loan_id>")
+@require()
+def show_loan(loan_id: str):
+    with read_only() as session:
+        return jsonify(service.loan_view(session, _own_loan(session, loan_id).id))
+
+
+def _day(body: dict, name: str) -> str:
+    """A value or business date from the body: today when absent, never in the future."""
+    value = body.get(name)
+    if value is None:
+        return date.today().isoformat()
+    if not isinstance(value, str):
+        raise ApiError(422, "validation_failed", f"{name} must be a date as YYYY-MM-DD", {name: ["not a date"]})
+    if value > date.today().isoformat():
+        raise ApiError(422, "validation_failed", f"{name} cannot be in the future",
+                       {name: ["cannot be in the future"]})
+    return value
+
+
+def _posting(kind: str, loan_id: str, act):
+    """One posting per Idempotency-Key: `act(session, loan, body, posting_key)` runs once; a
+    retry with the same key and body replays the first answer; another body under it is refused."""
+    key = required_key()
+    body = json_body()
+    request_hash = body_hash()
+    scope = f"{kind}:{loan_id}:{key}"
+    with unit_of_work() as session:
+        previous = replay(session, g.user.username, scope, request_hash)
+        if previous is not None:
+            return jsonify(previous[1]), previous[0]
+        loan = _own_loan(session, loan_id)
+        answer, status = act(session, loan, body, f"api:{kind}:{loan.id}:{key}")
+        remember(session, g.user.username, scope, request_hash, status, answer)
+    return jsonify(answer), status
+
+
 @blueprint.post("/loans/<loan_id>/repayments")
 @require(*REPAYERS)
 def post_repayment(loan_id: str):
-    key = required_key()
-    body = json_body()
-    with unit_of_work() as session:
-        loan = _own_loan(session, loan_id)
-        result = service.repay(
-            session, loan.id, body.get("amount"),
-            posting_key=f"api:repayment:{loan.id}:{key}",
-            value_date=body.get("value_date") or date.today().isoformat(),
-            prepayment=body.get("prepayment", "reduce_installment"),
-        )
+    def act(session, loan, body, posting_key):
+        result = service.repay(session, loan.id, body.get("amount"), posting_key=posting_key,
+                               value_date=_day(body, "value_date"),
+                               prepayment=body.get("prepayment", "reduce_installment"))
         answer = result.to_dict()
         answer["loan"] = service.loan_view(session, loan.id)["balances"]
-    return jsonify(answer), 201
+        return answer, 201
+    return _posting("repayment", loan_id, act)
 
 
 @blueprint.post("/loans/<loan_id>/draws")
 @require(*REPAYERS)
 def post_draw(loan_id: str):
-    key = required_key()
-    body = json_body()
-    with unit_of_work() as session:
-        loan = _own_loan(session, loan_id)
-        entry = service.draw(session, loan.id, body.get("amount"), posting_key=f"api:draw:{loan.id}:{key}",
-                             business_date=body.get("business_date") or date.today().isoformat())
-        answer = {"entry_id": entry.id, "loan": service.loan_view(session, loan.id)["balances"]}
-    return jsonify(answer), 201
+    def act(session, loan, body, posting_key):
+        entry = service.draw(session, loan.id, body.get("amount"), posting_key=posting_key,
+                             business_date=_day(body, "business_date"))
+        return {"entry_id": entry.id, "loan": service.loan_view(session, loan.id)["balances"]}, 201
+    return _posting("draw", loan_id, act)
 
 
 @blueprint.get("/loans/<loan_id>/payoff")
@@ -95,16 +124,16 @@ def get_payoff(loan_id: str):
 @blueprint.post("/loans/<loan_id>/classification")
 @require(*APPROVERS)
 def override_classification(loan_id: str):
-    key = required_key()
-    body = json_body()
-    with unit_of_work() as session:
-        loan = _own_loan(session, loan_id)
-        service.override_classification(
-            session, loan.id, body.get("classification"), reason=str(body.get("reason") or ""),
-            approver=g.user.username, posting_key=f"api:override:{loan.id}:{key}",
-            business_date=body.get("business_date") or date.today().isoformat(),
-        )
-        return jsonify(service.loan_view(session, loan.id))
+    def act(session, loan, body, posting_key):
+        reason = body.get("reason")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 400:
+            raise ApiError(422, "validation_failed", "reason is required: why the class is overridden",
+                           {"reason": ["must say why, in at most 400 characters"]})
+        service.override_classification(session, loan.id, body.get("classification"), reason=reason,
+                                        approver=g.user.username, posting_key=posting_key,
+                                        business_date=_day(body, "business_date"))
+        return service.loan_view(session, loan.id), 200
+    return _posting("override", loan_id, act)
 
 
 def _branch_scope() -> str | None:
