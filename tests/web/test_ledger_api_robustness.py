@@ -69,3 +69,9 @@ def test_a_classification_override_needs_a_written_reason(client, token_for, loa
 def test_another_branchs_loan_is_not_found(client, token_for, loan_id):
     assert client.get(f"/api/v1/loans/{loan_id}", headers=token_for("cm-BR002")).status_code == 404
     assert client.get(f"/api/v1/loans/{loan_id}", headers=token_for("cm-BR001")).status_code == 200
+
+
+def test_the_books_of_an_unknown_branch_are_not_found(client, token_for):
+    response = client.get("/api/v1/ledger/trial-balance?branch=XX", headers=token_for("hq-approver"))
+    assert response.status_code == 404
+    assert client.get("/api/v1/ledger/trial-balance?branch=BR001", headers=token_for("hq-approver")).status_code == 200

@@ -21,7 +21,7 @@ from web.auth import require
 from web.errors import ApiError
 from web.idempotency import body_hash, remember, replay, required_key
 from web.requests import json_body
-from workflows.models import HQ
+from workflows.models import HQ, Branch
 
 blueprint = Blueprint("ledger", __name__)
 
@@ -136,8 +136,10 @@ def override_classification(loan_id: str):
     return _posting("override", loan_id, act)
 
 
-def _branch_scope() -> str | None:
+def _branch_scope(session) -> str | None:
     branch = request.args.get("branch") or None
+    if branch is not None and session.get(Branch, branch) is None:
+        raise ApiError(404, "not_found", f"Unknown branch '{branch}'", {"branch": ["unknown branch"]})
     if g.user.branch_code == HQ:
         return branch
     if branch not in (None, g.user.branch_code):
@@ -150,11 +152,11 @@ def _branch_scope() -> str | None:
 @require(*STAFF)
 def get_trial_balance():
     with read_only() as session:
-        return jsonify(service.trial_balance(session, _branch_scope()).to_dict())
+        return jsonify(service.trial_balance(session, _branch_scope(session)).to_dict())
 
 
 @blueprint.get("/ledger/loan-book")
 @require(*STAFF)
 def get_loan_book():
     with read_only() as session:
-        return jsonify(service.loan_book(session, branch=_branch_scope(), product=request.args.get("product")))
+        return jsonify(service.loan_book(session, branch=_branch_scope(session), product=request.args.get("product")))
