@@ -1,14 +1,16 @@
 """The worker process: scheduled jobs on APScheduler.
 
-Jobs: webhook delivery from the outbox (every few seconds) and the ledger's end-of-day batch
-(daily). Each job is one unit of work; rows are claimed in the database, so several workers on
-several machines can run side by side.
+Jobs: webhook delivery from the outbox (every few seconds), auto-debit of due installments through
+the payment channel (daily, when a channel is configured) and the ledger's end-of-day batch
+(daily). Each job works in units of work of its own; rows are claimed in the database (auto-debit
+relies on its references instead), so several workers on several machines can run side by side.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -19,6 +21,8 @@ from workflows.outbox import deliver_due
 
 log = logging.getLogger(__name__)
 
+SCHEDULER_TIMEZONE = "Asia/Shanghai"
+
 
 def end_of_day(db: Database, business_date: dt.date | None = None) -> dict:
     from ledger.service import run_eod
@@ -28,11 +32,29 @@ def end_of_day(db: Database, business_date: dt.date | None = None) -> dict:
         return run_eod(session, day.isoformat()).to_dict()
 
 
+def auto_debit(db: Database, channel_url: str, business_date: dt.date | None = None) -> dict:
+    from workflows.collection import PaymentChannelClient, collect_due
+
+    # The due date is the customer's, in China: a UTC server would still be on yesterday at 00:10.
+    day = business_date or dt.datetime.now(ZoneInfo(SCHEDULER_TIMEZONE)).date()
+    result = collect_due(db, day, PaymentChannelClient(channel_url)).to_dict()
+    log.info("auto-debit %s: %s", day, result)
+    return result
+
+
 def build_scheduler(db: Database, *, webhook_seconds: int = 5, eod_hour: int = 0, eod_minute: int = 30,
+                    payment_channel_url: str | None = None, auto_debit_hour: int = 0, auto_debit_minute: int = 10,
                     scheduler_factory: Callable = BlockingScheduler):
-    scheduler = scheduler_factory(timezone="Asia/Shanghai")
+    scheduler = scheduler_factory(timezone=SCHEDULER_TIMEZONE)
     scheduler.add_job(deliver_due, IntervalTrigger(seconds=webhook_seconds), args=[db], id="webhooks",
                       max_instances=1, coalesce=True)
+    if payment_channel_url:
+        # Runs for today, just before the batch closes yesterday: an installment due today is
+        # debited on its due date, and one that bounced yesterday is tried again before
+        # yesterday's batch would age it. What stays unpaid is aged by the batch as usual.
+        scheduler.add_job(auto_debit, CronTrigger(hour=auto_debit_hour, minute=auto_debit_minute),
+                          args=[db, payment_channel_url], id="auto_debit", max_instances=1, coalesce=True,
+                          misfire_grace_time=6 * 3600)
     # Just after midnight the previous business day is closed: accrual, aging, classification.
     scheduler.add_job(end_of_day, CronTrigger(hour=eod_hour, minute=eod_minute), args=[db], id="end_of_day",
                       max_instances=1, coalesce=True, misfire_grace_time=6 * 3600)

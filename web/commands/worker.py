@@ -1,15 +1,17 @@
-"""`loanflow worker`: webhook delivery and the daily end-of-day batch (APScheduler)."""
+"""`loanflow worker`: webhook delivery, daily auto-debit (when LOANFLOW_PAYMENT_CHANNEL_URL is set) and
+the daily end-of-day batch (APScheduler)."""
 from __future__ import annotations
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("worker", help="run scheduled jobs: webhooks, end-of-day batch")
+    parser = subparsers.add_parser("worker", help="run scheduled jobs: webhooks, auto-debit, end-of-day batch")
     parser.add_argument("--once", action="store_true", help="deliver due webhooks once and exit")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     import logging
+    import os
 
     from web.config import Settings
     from workflows.db import Database
@@ -22,8 +24,10 @@ def run(args) -> int:
         if args.once:
             print(f"delivered {deliver_due(db)} webhook(s)")
             return 0
-        scheduler = build_scheduler(db)
-        print("loanflow worker: webhooks every 5 s, end-of-day batch daily at 00:30 Asia/Shanghai")
+        channel_url = os.environ.get("LOANFLOW_PAYMENT_CHANNEL_URL")
+        scheduler = build_scheduler(db, payment_channel_url=channel_url)
+        auto_debit = "auto-debit daily at 00:10, " if channel_url else "no auto-debit (LOANFLOW_PAYMENT_CHANNEL_URL unset), "
+        print(f"loanflow worker: webhooks every 5 s, {auto_debit}end-of-day batch daily at 00:30 Asia/Shanghai")
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
