@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,9 +72,29 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 READ_ONLY = "loanflow_read_only"
 
 
+class SchemaOutdated(RuntimeError):
+    """The database was created by another version of loanflow's tables."""
+
+
 def create_schema(engine: Engine) -> None:
+    """Create missing tables, then make sure the existing ones have every column of this version.
+
+    There are no migrations yet: a database made by an older version is refused with a clear
+    message instead of failing later on a missing column.
+    """
     for metadata in all_metadata():
         metadata.create_all(engine)
+    inspector = inspect(engine)
+    missing = [f"{table.name}.{column.name}"
+               for metadata in all_metadata() for table in metadata.tables.values()
+               for column in table.columns
+               if column.name not in {c["name"] for c in inspector.get_columns(table.name)}]
+    if missing:
+        raise SchemaOutdated(
+            f"The database at {engine.url.render_as_string(hide_password=True)} was created by an older "
+            f"version of loanflow (missing {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}) and "
+            "there are no migrations yet. For the demo database, delete it (rm var/loanflow.sqlite3) and "
+            "run `make run` again.")
 
 
 class Database:

@@ -19,7 +19,10 @@ def run(args) -> int:
 
     from werkzeug.serving import WSGIRequestHandler, run_simple
 
+    import sys
+
     from web.app import create_app
+    from workflows.db import SchemaOutdated
     from web.services import build_services
     from workflows.seed import DEMO_PASSWORD, USERS
 
@@ -37,6 +40,11 @@ def run(args) -> int:
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
+    try:
+        services.db.create_schema()
+    except SchemaOutdated as err:
+        print(f"loanflow: {err}", file=sys.stderr)
+        return 2
     if args.demo:
         services.seed_demo()
         print("Demo users (password for all: %s):" % DEMO_PASSWORD)
