@@ -13,6 +13,7 @@ from ledger.books import (
     reverse_entry,
     trial_balance,
 )
+from ledger.collection import DueCollection, due_collections
 from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, run_eod
 from ledger.errors import (
     DuplicateLoan,
@@ -70,6 +71,8 @@ __all__ = [
     "debit",
     "disburse",
     "draw",
+    "DueCollection",
+    "due_collections",
     "ensure_chart",
     "load_loan",
     "loan_book",

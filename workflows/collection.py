@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import requests
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.collection import due_collections
+from ledger.service import due_collections
 from ledger.errors import LedgerError
 from ledger.schedules import parse_date
 from ledger.service import repay
