@@ -9,7 +9,6 @@ Run: .venv/bin/python bench/rating.py [N]
 from __future__ import annotations
 
 import csv
-import io
 import sys
 import tempfile
 import time

@@ -16,6 +16,9 @@ from tests.support import postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 
+# The Flask app on a fresh demo database (client, token_for, services, bureau), for any test folder.
+pytest_plugins = ["tests.support.web_app"]
+
 
 @pytest.fixture(scope="session")
 def postgres_server_url():

@@ -1,7 +1,6 @@
 """The ledger's HTTP endpoints (web/api/ledger_api.py) and `loanflow eod`, over a real app."""
 from datetime import date
 
-from tests.web.conftest import app, bureau, client, services, token_for  # noqa: F401  (fixtures)
 from ledger import service
 
 
