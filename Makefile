@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/loanflow serve --demo
 
 worker: $(STAMP)
-	$(BIN)/loanflow worker
+	$(BIN)/loanflow worker --demo
 
 # PostgreSQL's server binaries are needed for the suite's throwaway server, unless
 # LOANFLOW_TEST_POSTGRES_URL points at a running one.
