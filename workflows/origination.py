@@ -32,8 +32,8 @@ SIGNATURE_MESSAGE = "customer_signed"
 SUMMARY_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
                 "review_levels", "review_route_reason", "is_large_amount", "risk_hits", "limit_hits",
                 "contract", "applicant_age", "large_amount_report")
-STAGES = {"intake": "intake", "rating": "rating", "review": "review", "signing": "signing",
-          "disbursement": "disbursement"}
+# The called processes of loan_origination; the innermost one running is the application's stage.
+STAGES = frozenset({"intake", "rating", "review", "signing", "disbursement"})
 
 
 class Origination:
@@ -296,9 +296,8 @@ def current_stage(workflow: BpmnWorkflow) -> str:
     if workflow.completed:
         return "closed"
     for sub in sorted(workflow.get_active_subprocesses(), key=lambda s: s.depth, reverse=True):
-        name = STAGES.get(sub.spec.name)
-        if name:
-            return name
+        if sub.spec.name in STAGES:
+            return sub.spec.name
     return "intake"
 
 
@@ -325,7 +324,8 @@ def _copy_outcome(application: Application, data: dict) -> None:
             last = (data.get("decision_trail") or [{}])[-1]
             reasons.append({"code": "REVIEW_REJECTED",
                             "message": f"rejected at {last.get('task')} by {last.get('by')}: {last.get('comment')}"})
-    elif data.get("review_outcome") == "approved" or data.get("review_levels") == 0 and data.get("rating_decision") == "approve":
+    elif data.get("review_outcome") == "approved" or (
+            data.get("review_levels") == 0 and data.get("rating_decision") == "approve"):
         application.decision = "approved"
     application.reasons = reasons
     application.summary = {k: data[k] for k in SUMMARY_KEYS if k in data}
