@@ -17,7 +17,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from werkzeug.serving import WSGIRequestHandler, run_simple
+    from werkzeug.serving import run_simple
 
     import sys
 
@@ -52,13 +52,29 @@ def run(args) -> int:
             print(f"  {username:<12} {branch:<6} {roles:<18} {full_name}")
     app = create_app(settings, services=services)
     print(f"loanflow API on http://{settings.host}:{settings.port}/api/v1  (database: {settings.database_url})")
+    _RequestHandler = _request_handler_class()
     if args.server == "gunicorn":
         return _serve_with_gunicorn(app, settings, workers=args.workers, threads=args.threads)
-    # HTTP/1.1 keeps integrators' connections open between requests.
-    WSGIRequestHandler.protocol_version = "HTTP/1.1"
     run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False,
-               request_handler=WSGIRequestHandler)
+               request_handler=_RequestHandler)
     return 0
+
+
+def _request_handler_class():
+    import socket
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    class RequestHandler(WSGIRequestHandler):
+        # HTTP/1.1 keeps integrators' connections open between requests; with keep-alive, Nagle's
+        # algorithm would hold the response's last segment back until the client's delayed ACK.
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    return RequestHandler
 
 
 def _serve_with_gunicorn(app, settings: Settings, *, workers: int, threads: int) -> int:
