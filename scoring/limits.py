@@ -85,7 +85,7 @@ def parse_limits_config(limits_config: Mapping[str, Any] | str) -> Mapping[str, 
 
 def _parse_limits_text(text: str) -> Mapping[str, Any]:
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=money.refuse_json_constant)
     except ValueError as error:
         raise RatingFileError(f"limits.json is not valid JSON: {error}", field="limits.json") from None
     return _check_limits_config(document)

@@ -57,3 +57,8 @@ def to_decimal(value, *, field: str, error: type[ScoringError] = ScoringError,
             raise error(f"not a finite number: {value!r}", field=field)
         return result
     raise error(f"expected a decimal number, got {type(value).__name__}", field=field)
+
+
+def refuse_json_constant(name: str):
+    """json.loads calls this for NaN, Infinity and -Infinity: no rating file may hold them."""
+    raise ValueError(f"{name} is not a number a rating file may hold")

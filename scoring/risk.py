@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
+from scoring import money
 from scoring.errors import RatingFileError, ScoringError
 
 CHECKPOINTS = ("application", "contract", "disbursement")
@@ -164,7 +165,7 @@ def parse_rules_config(rules_config: Mapping[str, Any] | str | None) -> Mapping[
         cached = _parsed.get(rules_config)
         if cached is None:
             try:
-                document = json.loads(rules_config)
+                document = json.loads(rules_config, parse_constant=money.refuse_json_constant)
             except ValueError as error:
                 raise RatingFileError(f"risk_rules.json is not valid JSON: {error}",
                                       field="risk_rules.json") from None

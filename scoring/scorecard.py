@@ -135,7 +135,7 @@ def load_scorecard(text: str) -> Scorecard:
 
 def compile_scorecard(text: str) -> Scorecard:
     try:
-        document = json.loads(text, parse_float=Decimal)
+        document = json.loads(text, parse_float=Decimal, parse_constant=money.refuse_json_constant)
     except ValueError as error:
         raise RatingFileError(f"scorecard is not valid JSON: {error}", field="scorecard.json") from None
     if not isinstance(document, dict):

@@ -136,3 +136,9 @@ def test_a_new_branch_version_applies_to_new_applications_only(client, token_for
         status = client.get(f"/api/v1/applications/{app_id}", headers=api).get_json()["status"]
         assert status == ("in_review" if expect_hq else "awaiting_signature")
     assert open_task(client, token_for("hq-approver"), fresh["id"])["role"] == "hq_approver"
+
+
+def test_a_data_file_holding_nan_is_refused(client, token_for):
+    response = deploy(client, token_for("analyst"), "BR002", {"limits.json": '{"warn_at": NaN}'})
+    assert response.status_code == 422
+    assert "NaN" in response.get_json()["fields"]["limits.json"][0]
