@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger.books import (
@@ -119,15 +119,19 @@ def store_installments(
     *,
     version: int,
     first_accrual: tuple[Decimal, int] | None = None,
-) -> list[LoanInstallment]:
+) -> None:
     """Store schedule rows. `first_accrual` = (already accrued, accrual start day) for a first row
-    regenerated in the middle of its period."""
+    regenerated in the middle of its period.
+
+    One executemany, not an INSERT per row: the rows need no identity in this session (readers
+    select them), and a 360-month schedule should not cost 360 statements.
+    """
     rows = []
     for index, item in enumerate(installments):
         base, from_day = (ZERO, item.period_start.toordinal())
         if index == 0 and first_accrual is not None:
             base, from_day = first_accrual
-        row = LoanInstallment(
+        rows.append(dict(
             loan_id=loan.id,
             version=version,
             active=True,
@@ -145,11 +149,10 @@ def store_installments(
             accrual_from_day=from_day,
             accrual_open=item.interest > base,
             settled=False,
-        )
-        session.add(row)
-        rows.append(row)
+        ))
     session.flush()
-    return rows
+    if rows:
+        session.execute(insert(LoanInstallment), rows)
 
 
 def load_loan(session: Session, loan_ref: int | str, *, for_update: bool = False) -> LoanAccount:
