@@ -119,9 +119,3 @@ def load_form(form_name: str, payload) -> dict:
     if not isinstance(payload, dict):
         raise ValidationError({"_schema": ["expected a JSON object"]})
     return schema_for(form_name).load(payload)
-
-
-def describe_form(form_name: str) -> dict:
-    if form_name not in FORMS:
-        raise UnknownForm(form_name)
-    return {"name": form_name, **FORMS[form_name], "choices": CHOICES}

@@ -13,9 +13,3 @@ class HandlerError(Exception):
         self.field = field
         if code:
             self.code = code
-
-
-class MissingData(HandlerError):
-    """The task data lacks what the handler needs: a modelling error in the diagram."""
-    kind = "invalid"
-    code = "missing_task_data"

@@ -14,7 +14,6 @@ from typing import Iterable
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity as CallActivityMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
@@ -221,7 +220,3 @@ def user_task_form(task_spec) -> str | None:
 
 def task_property(task_spec, name: str, default=None):
     return (getattr(task_spec, "extensions", {}) or {}).get("properties", {}).get(name, default)
-
-
-def is_call_activity(task_spec) -> bool:
-    return isinstance(task_spec, CallActivityMixin)
