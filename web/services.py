@@ -5,6 +5,7 @@ Built by the app factory or the worker from Settings, never at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from forms.compiler import form_names
 from handlers.registry import build_registry
@@ -28,6 +29,16 @@ class Services:
         self.db.create_schema()
         with self.db.unit_of_work() as session:
             seed_demo(session, self.settings.bpmn_dir, operations=self.operations, forms=self.forms)
+
+
+def open_services(settings: Settings) -> Services:
+    """Services for a long-running command (serve, worker): the SQLite file's folder exists and the
+    schema is current. Raises workflows.db.SchemaOutdated for a database of an older version."""
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    services = build_services(settings)
+    services.db.create_schema()
+    return services
 
 
 def external_services(settings: Settings) -> dict:

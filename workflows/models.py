@@ -138,6 +138,9 @@ class ProcessInstance(Base):
     state: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32))
     incident: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Automatic retries of an incident (a bureau outage clears by itself): how many so far, and when next.
+    incident_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

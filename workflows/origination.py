@@ -181,7 +181,7 @@ class Origination:
         now = self.clock()
         data = current_data(workflow)
         before = application.status
-        instance.incident = outcome.incident
+        _schedule_retry(instance, outcome.incident, now)
         application.status = derive_status(workflow, outcome.incident, data)
         application.stage = current_stage(workflow)
         instance.status = "incident" if outcome.incident else ("completed" if workflow.completed else "waiting")
@@ -257,6 +257,20 @@ class Origination:
         if application is None or actor.branch_code not in (HQ, application.branch_code):
             raise NotFound(f"Application {application_id} was not found")
         return application
+
+
+AUTOMATIC_RETRIES = 5
+
+
+def _schedule_retry(instance: ProcessInstance, incident: str | None, now: dt.datetime) -> None:
+    """An incident is retried by the worker after 1, 2, 4, 8 and 16 minutes, then left to people."""
+    instance.incident = incident
+    if incident is None:
+        instance.incident_attempts, instance.next_retry_at = 0, None
+        return
+    attempts = (instance.incident_attempts or 0) + 1
+    instance.incident_attempts = attempts
+    instance.next_retry_at = now + dt.timedelta(minutes=2 ** (attempts - 1)) if attempts <= AUTOMATIC_RETRIES else None
 
 
 def _check_signature_matches(contract: dict, signature: dict) -> None:

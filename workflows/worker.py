@@ -1,6 +1,7 @@
 """The worker process: scheduled jobs on APScheduler.
 
-Jobs: webhook delivery from the outbox (every few seconds), auto-debit of due installments through
+Jobs: webhook delivery from the outbox (every few seconds), automatic retries of incidents (every
+minute, with backoff per instance), auto-debit of due installments through
 the payment channel (daily, when a channel is configured) and the ledger's end-of-day batch
 (daily). Each job works in units of work of its own; rows are claimed in the database (auto-debit
 relies on its references instead), so several workers on several machines can run side by side.
@@ -17,6 +18,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from workflows.db import Database
+from workflows.incidents import retry_due_incidents
+from workflows.origination import Origination
 from workflows.outbox import deliver_due
 
 log = logging.getLogger(__name__)
@@ -24,10 +27,15 @@ log = logging.getLogger(__name__)
 SCHEDULER_TIMEZONE = "Asia/Shanghai"
 
 
+def china_today() -> dt.date:
+    # Business dates are the customers', in China: a UTC server is still on yesterday at 00:10.
+    return dt.datetime.now(ZoneInfo(SCHEDULER_TIMEZONE)).date()
+
+
 def end_of_day(db: Database, business_date: dt.date | None = None) -> dict:
     from ledger.service import run_eod
 
-    day = business_date or (dt.date.today() - dt.timedelta(days=1))
+    day = business_date or (china_today() - dt.timedelta(days=1))
     with db.unit_of_work() as session:
         return run_eod(session, day.isoformat()).to_dict()
 
@@ -35,8 +43,7 @@ def end_of_day(db: Database, business_date: dt.date | None = None) -> dict:
 def auto_debit(db: Database, channel_url: str, business_date: dt.date | None = None) -> dict:
     from workflows.collection import PaymentChannelClient, collect_due
 
-    # The due date is the customer's, in China: a UTC server would still be on yesterday at 00:10.
-    day = business_date or dt.datetime.now(ZoneInfo(SCHEDULER_TIMEZONE)).date()
+    day = business_date or china_today()
     result = collect_due(db, day, PaymentChannelClient(channel_url)).to_dict()
     log.info("auto-debit %s: %s", day, result)
     return result
@@ -44,10 +51,13 @@ def auto_debit(db: Database, channel_url: str, business_date: dt.date | None = N
 
 def build_scheduler(db: Database, *, webhook_seconds: int = 5, eod_hour: int = 0, eod_minute: int = 30,
                     payment_channel_url: str | None = None, auto_debit_hour: int = 0, auto_debit_minute: int = 10,
-                    scheduler_factory: Callable = BlockingScheduler):
+                    origination: Origination | None = None, scheduler_factory: Callable = BlockingScheduler):
     scheduler = scheduler_factory(timezone=SCHEDULER_TIMEZONE)
     scheduler.add_job(deliver_due, IntervalTrigger(seconds=webhook_seconds), args=[db], id="webhooks",
                       max_instances=1, coalesce=True)
+    if origination is not None:
+        scheduler.add_job(retry_due_incidents, IntervalTrigger(seconds=60), args=[db, origination],
+                          id="incident_retries", max_instances=1, coalesce=True)
     if payment_channel_url:
         # Runs for today, just before the batch closes yesterday: an installment due today is
         # debited on its due date, and one that bounced yesterday is tried again before

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -119,3 +120,30 @@ def test_a_risk_list_entry_needs_a_resident_id_number_and_a_reason(client, token
     assert set(response.get_json()["fields"]) == {"id_number", "reason"}
     removal = client.delete(f"/api/v1/risk-lists/blacklist/entries/{ID_NUMBER}", headers=approver)
     assert removal.status_code == 422 and "reason" in removal.get_json()["fields"]
+
+
+def test_the_worker_retries_an_incident_by_itself_once_the_bureau_is_back(client, token_for, bureau, services):
+    import datetime as dt
+
+    from scoring.bureau import BureauClient, CircuitBreaker
+    from workflows.incidents import retry_due_incidents
+    from workflows.models import utcnow
+
+    # A breaker that closes again within the test (production waits 30 s before a trial call).
+    services.origination.services["bureau"] = BureauClient(
+        bureau.url, backoff_base=0.01, breaker=CircuitBreaker(failure_threshold=5, reset_after=0.2))
+    api = token_for("api-demo")
+    requests.post(f"{bureau.url}/control", json={"down": True}, timeout=5)
+    try:
+        application = submit(client, api, example("application-auto.json")).get_json()
+        assert application["status"] == "incident"
+        # Still down at the first automatic attempt: the incident stays and backs off.
+        assert retry_due_incidents(services.db, services.origination, now=utcnow() + dt.timedelta(minutes=2)) == 0
+    finally:
+        requests.post(f"{bureau.url}/control", json={"down": False}, timeout=5)
+    assert retry_due_incidents(services.db, services.origination, now=utcnow()) == 0  # not due yet
+    time.sleep(0.3)  # the breaker's trial call may go through now
+    assert retry_due_incidents(services.db, services.origination, now=utcnow() + dt.timedelta(hours=1)) == 1
+    after = client.get(f"/api/v1/applications/{application['id']}", headers=api).get_json()
+    assert after["status"] == "awaiting_signature"
+    assert [e["actor"] for e in after["history"] if e["event"] == "incident_retried"] == ["system", "system"]

@@ -15,15 +15,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
+    import sys
 
     from werkzeug.serving import run_simple
 
-    import sys
-
     from web.app import create_app
+    from web.services import open_services
     from workflows.db import SchemaOutdated
-    from web.services import build_services
     from workflows.seed import DEMO_PASSWORD, USERS
 
     settings = Settings.from_env()
@@ -37,11 +35,8 @@ def run(args) -> int:
         bureau = start_in_thread(bureau_app())
         settings = replace(settings, bureau_url=bureau.url)
         print(f"Credit-bureau simulator on {bureau.url}")
-    if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    services = build_services(settings)
     try:
-        services.db.create_schema()
+        services = open_services(settings)
     except SchemaOutdated as err:
         print(f"loanflow: {err}", file=sys.stderr)
         return 2
