@@ -1,8 +1,8 @@
 """Running a process instance: build, load, advance to its next wait state, and save.
 
-The engine is advanced inside the caller's unit of work. Handler calls run in a savepoint, so a
-failing handler leaves no half-written rows behind; its error becomes an incident on the instance
-(visible through the API, retryable) instead of a crash.
+The engine is advanced inside the caller's unit of work. Handlers that write run in a savepoint,
+so a failing one leaves no half-written rows behind; any handler's error becomes an incident on
+the instance (visible through the API, retried by the worker and by people) instead of a crash.
 """
 from __future__ import annotations
 
