@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -29,8 +30,6 @@ from scoring.unary_tests import Predicate, compile_unary_tests, is_catch_all, pa
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _HIT_POLICIES = {"UNIQUE", "FIRST", "ANY", "COLLECT"}
 _AGGREGATIONS = {None, "SUM", "MIN", "MAX", "COUNT"}
-_CACHE_LIMIT = 256
-_cache: dict[str, "DmnModel"] = {}
 
 
 def _parser() -> etree.XMLParser:
@@ -167,15 +166,10 @@ class DmnModel:
         return self.decision(key).evaluate(context)
 
 
+@lru_cache(maxsize=256)
 def load_dmn(text: str) -> DmnModel:
     """The compiled model for a DMN file's text, compiled once per distinct text."""
-    model = _cache.get(text)
-    if model is None:
-        model = compile_dmn(text)
-        if len(_cache) >= _CACHE_LIMIT:
-            _cache.clear()
-        _cache[text] = model
-    return model
+    return compile_dmn(text)
 
 
 def compile_dmn(text: str) -> DmnModel:

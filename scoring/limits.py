@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -66,23 +67,15 @@ def exposure_key(values: Mapping[str, str]) -> str:
     return "&".join(f"{name}={values[name]}" for name in sorted(values))
 
 
-_parsed: dict[str, Mapping[str, Any]] = {}
-
-
 def parse_limits_config(limits_config: Mapping[str, Any] | str) -> Mapping[str, Any]:
     """The limits configuration, checked whole: known dimensions, every number a decimal string.
     A text is parsed and checked once; the result is shared, so callers must not change it."""
     if isinstance(limits_config, str):
-        cached = _parsed.get(limits_config)
-        if cached is None:
-            cached = _parse_limits_text(limits_config)
-            if len(_parsed) >= 64:
-                _parsed.clear()
-            _parsed[limits_config] = cached
-        return cached
+        return _parse_limits_text(limits_config)
     return _check_limits_config(limits_config)
 
 
+@lru_cache(maxsize=64)
 def _parse_limits_text(text: str) -> Mapping[str, Any]:
     try:
         document = json.loads(text, parse_constant=money.refuse_json_constant)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
@@ -154,27 +155,22 @@ RULES: tuple[_Rule, ...] = (
 BUREAU_NOT_CHECKED = "W000"
 
 
-_parsed: dict[str, Mapping[str, Any]] = {}
-
-
 def parse_rules_config(rules_config: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
     """The per-rule settings by code, checked. A text is parsed once; the result is shared."""
     if rules_config is None:
         return {}
     if isinstance(rules_config, str):
-        cached = _parsed.get(rules_config)
-        if cached is None:
-            try:
-                document = json.loads(rules_config, parse_constant=money.refuse_json_constant)
-            except ValueError as error:
-                raise RatingFileError(f"risk_rules.json is not valid JSON: {error}",
-                                      field="risk_rules.json") from None
-            cached = _check_rules_config(document)
-            if len(_parsed) >= 64:
-                _parsed.clear()
-            _parsed[rules_config] = cached
-        return cached
+        return _parse_rules_text(rules_config)
     return _check_rules_config(rules_config)
+
+
+@lru_cache(maxsize=64)
+def _parse_rules_text(text: str) -> Mapping[str, Any]:
+    try:
+        document = json.loads(text, parse_constant=money.refuse_json_constant)
+    except ValueError as error:
+        raise RatingFileError(f"risk_rules.json is not valid JSON: {error}", field="risk_rules.json") from None
+    return _check_rules_config(document)
 
 
 def _check_rules_config(rules_config: Any) -> Mapping[str, Any]:

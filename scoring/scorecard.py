@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal, localcontext
 from typing import Any, Callable, Mapping
 
@@ -31,8 +32,6 @@ from scoring.unary_tests import compile_unary_tests
 from scoring import money
 
 Test = Callable[[Any], bool]
-_CACHE_LIMIT = 64
-_cache: dict[str, "Scorecard"] = {}
 
 
 @dataclass(frozen=True)
@@ -122,15 +121,10 @@ def _total_range(characteristics: tuple[Characteristic, ...]) -> tuple[Decimal, 
             sum((c.best_points for c in characteristics), Decimal(0)))
 
 
+@lru_cache(maxsize=64)
 def load_scorecard(text: str) -> Scorecard:
     """The compiled scorecard for a JSON text, compiled once per distinct text."""
-    card = _cache.get(text)
-    if card is None:
-        card = compile_scorecard(text)
-        if len(_cache) >= _CACHE_LIMIT:
-            _cache.clear()
-        _cache[text] = card
-    return card
+    return compile_scorecard(text)
 
 
 def compile_scorecard(text: str) -> Scorecard:
