@@ -32,15 +32,17 @@ def china_today() -> dt.date:
     return dt.datetime.now(ZoneInfo(SCHEDULER_TIMEZONE)).date()
 
 
-def end_of_day(db: Database, business_date: dt.date | None = None) -> dict:
+def end_of_day(db: Database, business_date: dt.date | str | None = None) -> dict:
+    """Close a business date (yesterday in China unless given): accrual, penalty, aging, class."""
     from ledger.service import run_eod
 
     day = business_date or (china_today() - dt.timedelta(days=1))
     with db.unit_of_work() as session:
-        return run_eod(session, day.isoformat()).to_dict()
+        return run_eod(session, day).to_dict()
 
 
-def auto_debit(db: Database, channel_url: str, business_date: dt.date | None = None) -> dict:
+def auto_debit(db: Database, channel_url: str, business_date: dt.date | str | None = None) -> dict:
+    """Debit what is due on a business date (today in China unless given) through the channel."""
     from workflows.collection import PaymentChannelClient, collect_due
 
     day = business_date or china_today()

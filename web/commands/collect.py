@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 CHANNEL_URL_VARIABLE = "LOANFLOW_PAYMENT_CHANNEL_URL"
 
@@ -33,16 +31,15 @@ def run(args) -> int:
     from ledger.errors import LedgerError
     from web.config import Settings
     from web.services import build_services
-    from workflows.collection import PaymentChannelClient, collect_due
+    from workflows.worker import auto_debit
 
-    business_date = args.date or datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     services = build_services(Settings.from_env())
     try:
-        result = collect_due(services.db, business_date, PaymentChannelClient(channel_url))
+        result = auto_debit(services.db, channel_url, args.date)
     except LedgerError as err:
         print(json.dumps(err.as_dict()), file=sys.stderr)
         return 2
     finally:
         services.db.dispose()
-    print(json.dumps(result.to_dict()))
-    return 1 if result.channel_unavailable or result.not_posted else 0
+    print(json.dumps(result))
+    return 1 if result["channel_unavailable"] or result["not_posted"] else 0
