@@ -21,20 +21,14 @@ def run(args) -> int:
 
     from web.app import create_app
     from web.services import open_services
+    from web.simulators import with_demo_bureau
     from workflows.db import SchemaOutdated
     from workflows.seed import DEMO_PASSWORD, USERS
 
     settings = Settings.from_env()
-    if args.demo and not settings.bureau_url:
+    if args.demo:
         # The demo brings its own credit bureau (the simulator) unless a real one is configured.
-        from dataclasses import replace
-
-        from web.simulators import start_in_thread
-        from web.simulators.bureau import create_app as bureau_app
-
-        bureau = start_in_thread(bureau_app())
-        settings = replace(settings, bureau_url=bureau.url)
-        print(f"Credit-bureau simulator on {bureau.url}")
+        settings = with_demo_bureau(settings)
     try:
         services = open_services(settings)
     except SchemaOutdated as err:

@@ -14,8 +14,6 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import logging
     import os
-    from dataclasses import replace
-
     from web.config import Settings
     import sys
 
@@ -30,16 +28,13 @@ def run(args) -> int:
     if args.demo:
         # The demo's external systems are simulators: a core where every deposit account holds
         # funds, and a credit bureau for the steps that incidents retry.
-        from web.simulators import start_in_thread
-        from web.simulators.bureau import create_app as bureau_app
+        from web.simulators import start_in_thread, with_demo_bureau
         from web.simulators.payment_channel import create_app as channel_app
 
         if not channel_url:
             channel_url = start_in_thread(channel_app()).url
             print(f"Payment-channel simulator on {channel_url}")
-        if not settings.bureau_url:
-            settings = replace(settings, bureau_url=start_in_thread(bureau_app()).url)
-            print(f"Credit-bureau simulator on {settings.bureau_url}")
+        settings = with_demo_bureau(settings)
     try:
         services = open_services(settings)
     except SchemaOutdated as err:

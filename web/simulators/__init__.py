@@ -25,3 +25,26 @@ def start_in_thread(app, host: str = "127.0.0.1", port: int = 0) -> RunningServe
     thread = threading.Thread(target=server.serve_forever, name=f"sim-{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(f"http://{host}:{server.server_port}", server, thread)
+
+
+def apply_outage_switches(state: dict, switches: dict, fresh_state) -> None:
+    """The POST /control switches every simulator takes: reset, down and delay (seconds)."""
+    if switches.get("reset"):
+        state.update(fresh_state())
+    if "down" in switches:
+        state["down"] = bool(switches["down"])
+    if "delay" in switches:
+        state["delay"] = float(switches["delay"])
+
+
+def with_demo_bureau(settings):
+    """The settings, with a credit-bureau simulator started for the demo unless a bureau is set."""
+    from dataclasses import replace
+
+    from web.simulators.bureau import create_app
+
+    if settings.bureau_url:
+        return settings
+    url = start_in_thread(create_app()).url
+    print(f"Credit-bureau simulator on {url}")
+    return replace(settings, bureau_url=url)

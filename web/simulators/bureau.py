@@ -20,6 +20,8 @@ from datetime import date
 
 from flask import Flask, jsonify, request
 
+from web.simulators import apply_outage_switches
+
 _ID_NUMBER = re.compile(r"[0-9]{15}([0-9]{2}[0-9Xx])?\Z")
 
 
@@ -75,12 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     def control():
         switches = request.get_json(silent=True) or {}
         with lock:
-            if switches.get("reset"):
-                state.update(_fresh_state())
-            if "down" in switches:
-                state["down"] = bool(switches["down"])
-            if "delay" in switches:
-                state["delay"] = float(switches["delay"])
+            apply_outage_switches(state, switches, _fresh_state)
             if "fail_next" in switches:
                 state["fail_next"] = int(switches["fail_next"])
             state["reports"].update(switches.get("reports") or {})

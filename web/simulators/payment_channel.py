@@ -21,6 +21,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Flask, jsonify, request
 
+from web.simulators import apply_outage_switches
+
 DEFAULT_BALANCE = Decimal("1000000.00")
 FEN = Decimal("0.01")
 
@@ -95,12 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
                 return _rejected("invalid_amount", f"balance of {account} must be a decimal string")
             balances[account] = amount
         with lock:
-            if switches.get("reset"):
-                state.update(_fresh_state())
-            if "down" in switches:
-                state["down"] = bool(switches["down"])
-            if "delay" in switches:
-                state["delay"] = float(switches["delay"])
+            apply_outage_switches(state, switches, _fresh_state)
             state["balances"].update(balances)
             return jsonify(_public(state))
 
