@@ -119,7 +119,7 @@ class Origination:
         if form_data.get("decision") == "approve":
             self._check_separation_of_duties(session, row, actor)
         application = session.get(Application, row.application_id)
-        instance = self._instance_for_update(session, row.instance_id)
+        instance = self._instance_for_update(session, row.application_id)
         workflow = self.runner.load(session, instance)
         task = workflow.get_task_from_id(uuid.UUID(row.id))
         if task is None or task.state != TaskState.READY:
@@ -144,7 +144,7 @@ class Origination:
     def record_signature(self, session: Session, application_id: str, actor: User, payload) -> Application:
         form_data = load_form("signature", payload)
         application = self._application_for(session, application_id, actor)
-        instance = self._instance_for_update(session, self._instance_id(session, application.id))
+        instance = self._instance_for_update(session, application.id)
         workflow = self.runner.load(session, instance)
         waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING)
                    if getattr(t.task_spec, "event_definition", None) is not None
@@ -161,7 +161,7 @@ class Origination:
 
     def retry(self, session: Session, application_id: str, actor: User) -> Application:
         application = self._application_for(session, application_id, actor)
-        instance = self._instance_for_update(session, self._instance_id(session, application.id))
+        instance = self._instance_for_update(session, application.id)
         if instance.status != "incident":
             raise Conflict(f"Application is {application.status}; there is no incident to retry")
         workflow = self.runner.load(session, instance)
@@ -242,15 +242,13 @@ class Origination:
             raise Forbidden(f"{actor.username} already approved level {other_level.level} "
                             f"('{other_level.title}') of this application; one person cannot approve two levels")
 
-    def _instance_for_update(self, session: Session, instance_id: str) -> ProcessInstance:
-        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    def _instance_for_update(self, session: Session, application_id: str) -> ProcessInstance:
+        """The application's one process instance, locked until the unit of work ends."""
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.application_id == application_id)
                                   .with_for_update())
         if instance is None:
             raise NotFound("Process instance not found")
         return instance
-
-    def _instance_id(self, session: Session, application_id: str) -> str:
-        return session.scalar(select(ProcessInstance.id).where(ProcessInstance.application_id == application_id))
 
     def _application_for(self, session: Session, application_id: str, actor: User) -> Application:
         application = session.get(Application, application_id)
