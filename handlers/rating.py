@@ -9,11 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handlers.context import HandlerContext
+from handlers.limits import LIMITS_FILE
 from scoring.limits import is_large_amount
+from scoring.rating import RATING_FILES
 from scoring.rating import rate_applicant as score_and_price
 
-RATING_FILES = ("scorecard.json", "grade.dmn", "credit_line.dmn", "pricing.dmn")
-LIMITS_FILE = "limits.json"
 LINE_EXCEEDED = "L001"
 
 

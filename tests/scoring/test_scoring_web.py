@@ -6,40 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from web.app import create_app
 from web.cli import main as loanflow
-from web.config import PROJECT_ROOT, Settings
-from web.services import build_services
 
 PERSON = "330102199001011234"
 
 
 @pytest.fixture
-def services(database_url):
-    svc = build_services(Settings(database_url=database_url, secret_key="test-secret",
-                                  bpmn_dir=PROJECT_ROOT / "bpmn"))
-    svc.seed_demo()
-    yield svc
-    svc.db.dispose()
-
-
-@pytest.fixture
-def client(services):
-    return create_app(services.settings, services=services).test_client()
-
-
-@pytest.fixture
-def as_user(client):
-    tokens: dict[str, dict] = {}
-
-    def headers(username: str) -> dict:
-        if username not in tokens:
-            response = client.post("/api/v1/auth/token", json={"username": username, "password": "demo"})
-            assert response.status_code == 200, response.get_json()
-            tokens[username] = {"Authorization": f"Bearer {response.get_json()['token']}"}
-        return tokens[username]
-
-    return headers
+def as_user(token_for):
+    """Headers of a demo user (client, services and token_for come from tests/support/web_app.py)."""
+    return token_for
 
 
 def test_an_approver_blacklists_a_person_with_a_reason_and_staff_see_it(client, as_user):
