@@ -8,6 +8,7 @@ DMN cell the sandbox refuses.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -101,6 +102,18 @@ def parse_set(files: dict[str, str]) -> ParsedSet:
     return ParsedSet(parser, parser.get_process_ids(), decisions, names)
 
 
+# Elements whose text SpiffWorkflow evaluates (mode "exec" for scripts, "eval" for expressions).
+EXPRESSION_ELEMENTS = {
+    "script": "exec", "preScript": "exec", "postScript": "exec",
+    "conditionExpression": "eval", "timeDate": "eval", "timeDuration": "eval", "timeCycle": "eval",
+    "loopCardinality": "eval", "completionCondition": "eval", "loopCondition": "eval",
+    "messagePayload": "eval",
+}
+TIMER_ELEMENTS = ("timeDate", "timeDuration", "timeCycle")
+# Elements and attributes that name a task-data variable the engine writes.
+VARIABLE_ELEMENTS = ("messageVariable", "loopDataInputRef", "loopDataOutputRef")
+
+
 def _expressions(root) -> Iterable[tuple[str, str, str]]:
     """(where, source, mode) for every piece of code a diagram carries."""
     for el in root.iter():
@@ -108,13 +121,11 @@ def _expressions(root) -> Iterable[tuple[str, str, str]]:
             continue
         local = etree.QName(el).localname
         owner = el.getparent()
-        where = (owner.get("id") if owner is not None and owner.get("id") else el.get("id")) or local
+        where = _element_id(el)
         text = (el.text or "").strip()
-        if local == "script" and text:
-            yield where, text, "exec"
-        elif local in ("preScript", "postScript") and text:
-            yield where, text, "exec"
-        elif local == "conditionExpression" and text:
+        if local in EXPRESSION_ELEMENTS and text:
+            yield where, text, EXPRESSION_ELEMENTS[local] if local not in TIMER_ELEMENTS else "timer"
+        elif local == "expression" and etree.QName(el).namespace == SPIFF_NS and text:
             yield where, text, "eval"
         elif local == "parameter" and el.get("value"):
             yield el.get("id") or where, el.get("value"), "eval"
@@ -125,13 +136,41 @@ def _expressions(root) -> Iterable[tuple[str, str, str]]:
         elif local in ("inputEntry", "outputEntry"):
             for t in el:
                 if isinstance(t.tag, str) and (t.text or "").strip() not in ("", "-"):
-                    yield (f"{el.getparent().get('id')}", t.text.strip(), local)
+                    yield where, t.text.strip(), local
         elif local == "formalExpression" and text and owner is not None \
                 and etree.QName(owner).localname in ("correlationPropertyRetrievalExpression", "messagePath"):
             yield where, text, "eval"
+        elif local in VARIABLE_ELEMENTS and text:
+            yield where, text, "variable"
+        for attribute in ("resultVariable", "messageVariable"):
+            if el.get(attribute):
+                yield where, el.get(attribute), "variable"
+
+
+def _element_id(el) -> str:
+    """The id of the nearest element that has one: the task, flow, event or DMN cell."""
+    node = el
+    while node is not None:
+        if isinstance(node.tag, str) and node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return etree.QName(el).localname
+
+
+_BARE_TIMER = re.compile(r"^(R\d*/)?P|^\d{4}-\d{2}-\d{2}")
 
 
 def _script_problems(source: str, mode: str) -> list[str]:
+    if mode == "timer":
+        # SpiffWorkflow evaluates timer text as an expression: P1D is a name, 'P1D' is the text.
+        if _BARE_TIMER.match(source):
+            return [f"timer expressions are evaluated, so a fixed duration or date must be quoted: "
+                    f"'{source}'"]
+        return problems_in(source, "eval")
+    if mode == "variable":
+        if not source.isidentifier() or source.startswith("_"):
+            return [f"'{source}' is not a usable variable name (letters, digits and '_', not starting with '_')"]
+        return []
     if mode == "inputEntry":
         # SpiffWorkflow's DMN turns a cell into `(input) == (cell)` or `input cell`, or, when the
         # cell holds `?`, replaces `?` with the input's value.

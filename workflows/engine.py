@@ -8,6 +8,7 @@ serializer with converters for Decimal and date.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 from typing import Callable
 
@@ -23,7 +24,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
-from workflows.errors import HandlerFailed, ScriptRefused, WorkflowError
+from workflows.errors import HandlerFailed, ScriptFailed, WorkflowError
 from workflows.sandbox import run_sandboxed
 
 
@@ -41,9 +42,6 @@ class SandboxedEnvironment(TaskDataEnvironment):
         try:
             run_sandboxed(script, "exec", context)
         finally:
-            # Functions a script defined cannot be serialized; drop them with the externals.
-            for name in [k for k, v in context.items() if callable(v)]:
-                context.pop(name)
             for name in external_context or {}:
                 context.pop(name, None)
         return True
@@ -53,7 +51,11 @@ ServiceCall = Callable[[str, dict, object], dict]
 
 
 class LoanScriptEngine(PythonScriptEngine):
-    """One per unit of work: it carries the handler dispatcher bound to that transaction."""
+    """One per unit of work: it carries the handler dispatcher bound to that transaction.
+
+    Every failure of an analyst's expression leaves here as ScriptFailed naming the element, so
+    an incident says where and why instead of SpiffWorkflow's "Error evaluating expression".
+    """
 
     def __init__(self, call_handler: ServiceCall | None = None):
         super().__init__(environment=SandboxedEnvironment())
@@ -67,13 +69,51 @@ class LoanScriptEngine(PythonScriptEngine):
         params = {name: p["value"] for name, p in kwargs.get("operation_params", {}).items()}
         return self._call_handler(operation, params, task)
 
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except ScriptFailed:
+            raise
+        except Exception as err:  # noqa: BLE001 - an analyst's expression failing is an incident
+            raise _script_failed(task, expression, err) from None
+
     def execute(self, task, script, external_context=None):
         try:
             return self.environment.execute(script, task.data, external_context or {})
-        except (ScriptRefused, WorkflowError):
-            raise
-        except Exception as err:  # an analyst's script failing is an incident, not a crash
-            raise self.create_task_exec_exception(task, script, err) from err
+        except Exception as err:  # noqa: BLE001 - an analyst's script failing is an incident
+            raise _script_failed(task, script, err) from None
+
+
+def _script_failed(task, source: str, err: Exception) -> ScriptFailed:
+    spec = getattr(task, "task_spec", None)
+    element = (getattr(spec, "bpmn_id", None) or getattr(spec, "name", None) or "expression")
+    name = getattr(spec, "bpmn_name", None)
+    label = f"{element} ({name})" if name and name != element else element
+    return ScriptFailed(element=label, reason=plain_reason(err), expression=source)
+
+
+def plain_reason(err: Exception) -> str:
+    """What went wrong, in words an analyst can act on; Python's own text only where it names
+    nothing but the script's own values."""
+    if isinstance(err, WorkflowError):
+        return err.message
+    if isinstance(err, NameError):
+        return f"unknown name '{getattr(err, 'name', None) or err}' (not in the task data)"
+    if isinstance(err, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(err, KeyError):
+        return f"no key {err.args[0]!r}" if err.args else "no such key"
+    if isinstance(err, IndexError):
+        return "index out of range"
+    if isinstance(err, decimal.DecimalException):
+        return "invalid decimal operation (result out of range or undefined)"
+    if isinstance(err, RecursionError):
+        return "values nested too deeply"
+    if isinstance(err, MemoryError):
+        return "out of memory"
+    if isinstance(err, (TypeError, ValueError, OverflowError)):
+        return f"{err.__class__.__name__}: {str(err)[:200]}"
+    return err.__class__.__name__
 
 
 class LoanServiceTask(ServiceTask):

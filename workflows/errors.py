@@ -53,6 +53,22 @@ class ScriptRefused(WorkflowError):
     code = "script_refused"
 
 
+class ScriptFailed(WorkflowError):
+    """An analyst's script, condition or expression that failed or was refused while running.
+
+    Carries what an incident shows: the element, a plain reason and the expression as the
+    analyst wrote it; never a traceback, never a value from outside task data.
+    """
+    code = "script_failed"
+    MAX_SHOWN = 300
+
+    def __init__(self, *, element: str, reason: str, expression: str):
+        shown = expression if len(expression) <= self.MAX_SHOWN else expression[:self.MAX_SHOWN] + "…"
+        super().__init__(f"{element}: {reason} — in: {shown}",
+                         fields={"element": [element], "reason": [reason], "expression": [shown]})
+        self.element, self.reason, self.expression = element, reason, shown
+
+
 class HandlerFailed(WorkflowError):
     """A service task's handler raised; the instance records an incident."""
     kind = "unavailable"

@@ -19,7 +19,7 @@ from handlers.context import HandlerContext
 from handlers.registry import WRITING_OPERATIONS
 from workflows.deployments import ResolvedFile, SpecCache, load_files
 from workflows.engine import LoanScriptEngine, deserialize, make_serializer
-from workflows.errors import Conflict, HandlerFailed
+from workflows.errors import Conflict, HandlerFailed, ScriptFailed
 from workflows.models import ProcessInstance, utcnow
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,26 @@ class InstanceRunner:
 
 
 def _describe(err: Exception) -> str:
+    script = _script_failure(err)
+    if script is not None:
+        # SpiffWorkflow's DMN engine wraps our error and notes the table row it was on.
+        rows = [note for note in getattr(err, "notes", None) or [] if "row" in note]
+        return script.message + (f" ({'; '.join(rows)})" if rows else "")
     message = getattr(err, "message", None) or str(err) or err.__class__.__name__
     task = getattr(err, "task", None)
     if task is not None and getattr(task, "task_spec", None) is not None:
         return f"{task.task_spec.bpmn_name or task.task_spec.name}: {message}"
     return message
+
+
+def _script_failure(err: BaseException | None) -> ScriptFailed | None:
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, ScriptFailed):
+            return err
+        err = getattr(err, "exception", None) or err.__cause__ or err.__context__
+        seen += 1
+    return None
 
 
 def new_instance_id() -> str:

@@ -36,11 +36,11 @@ def deployment_count(client, headers) -> int:
 
 
 @pytest.mark.parametrize("script, reason", [
-    ("import os\nos.system('id')", "imports are not allowed"),
-    ("data = open('/etc/passwd').read()", "'open' is not available"),
-    ("leak = ().__class__.__base__.__subclasses__()", "attribute '__class__' is not allowed"),
-    ("x = '{0.__class__}'.format(1)", "not allowed"),
-    ("x = 10 ** 10 ** 10", "constant exponent"),
+    ("import os\nos.system('id')", "line 1: imports are not part of the script language"),
+    ("data = open('/etc/passwd').read()", "'open' is not a function of the script language"),
+    ("leak = ().__class__.__base__.__subclasses__()", "the attribute '.__class__' is not part of"),
+    ("x = '{0.__class__}'.format(1)", "'.format()' is not a method of the script language"),
+    ("x = 10 ** 10 ** 10", "this constant expression would exceed 4096 bits"),
 ])
 def test_a_script_the_sandbox_refuses_is_not_deployed(client, token_for, script, reason):
     analyst = token_for("analyst")

@@ -1,9 +1,6 @@
-"""The sandbox for analysts' BPMN scripts, conditions and DMN expressions.
-
-SpiffWorkflow runs these with Python's exec/eval and full builtins, so a diagram could import os
-or walk `().__class__.__base__.__subclasses__()`. A diagram is input, not trusted code: every
-source is checked here before it runs (and at deployment, so a bad diagram never deploys), then
-executed with a small allow-listed set of builtins, under a step and time budget.
+"""BASELINE ONLY: the deny-list sandbox loanflow used until issue 7 (commit 3af4a4d), kept so that
+bench/sandbox.py can measure the new allow-list sandbox against it in the same run. It is NOT safe
+(a `match` class pattern and C-level allocations got past it); nothing in the product imports it.
 """
 from __future__ import annotations
 

@@ -1,0 +1,58 @@
+"""The sandbox for analysts' scripts, gateway conditions, DMN cells, timer expressions,
+multi-instance expressions and message correlations (docs/script-language.md).
+
+SpiffWorkflow would hand all of these to Python's exec/eval. Here each source is first checked
+against an allow-list of syntax, names, methods and attributes (`language`), refused at
+deployment with the line and a plain reason, then rewritten so that every operation that could
+do unbounded work in one C call is size-checked before it runs (`rewrite`, `guards`), compiled
+once and cached. At run time an evaluation spends a deterministic step and allocation budget;
+what a script leaves in task data must be storable (`values`).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from workflows.errors import ScriptRefused
+from workflows.sandbox.guards import BUILTINS, GUARD_NAME, GUARDS, Budget, active_budget
+from workflows.sandbox.language import parse, problems_in
+from workflows.sandbox.rewrite import guarded
+from workflows.sandbox.values import check_storable
+
+__all__ = ["problems_in", "compile_checked", "run_sandboxed", "ScriptRefused"]
+
+# Builtins of every evaluation; `__sb__` is reachable only from rewritten code (scripts cannot
+# write a name starting with '_').
+_BUILTINS = {**BUILTINS, GUARD_NAME: GUARDS}
+FILENAME = "<script>"
+
+
+@lru_cache(maxsize=4096)
+def compile_checked(source: str, mode: str):
+    """The guarded code object for a source; ScriptRefused (with every reason) if it is refused."""
+    problems = problems_in(source, mode)
+    if problems:
+        raise ScriptRefused("; ".join(problems), fields={"script": problems})
+    try:
+        return compile(guarded(parse(source, mode)), FILENAME, mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
+        raise ScriptRefused(f"the script cannot be compiled: {err.__class__.__name__}") from None
+
+
+def run_sandboxed(source: str, mode: str, namespace: dict):
+    """Evaluate (mode 'eval') or execute ('exec') a source against task data in `namespace`.
+
+    An executed script may change `namespace`; whatever it leaves there must be storable.
+    """
+    code = compile_checked(source, mode)
+    namespace["__builtins__"] = _BUILTINS
+    token = active_budget.set(Budget())
+    try:
+        if mode == "eval":
+            return eval(code, namespace)  # noqa: S307 - checked, rewritten and guarded above
+        exec(code, namespace)  # noqa: S102 - checked, rewritten and guarded above
+    finally:
+        active_budget.reset(token)
+        namespace.pop("__builtins__", None)
+    # All of it, not only the names it bound: `applicant["x"] = ...` changes a dict in place.
+    check_storable(namespace, list(namespace))
+    return None

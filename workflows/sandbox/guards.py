@@ -1,0 +1,568 @@
+"""What a checked script may touch at run time, and the budget it spends.
+
+`rewrite.py` turns every operation that could do unbounded work in one C call (`+`, `*`, `**`,
+`<<`, `%` on text, method calls, f-strings, loops) into a call of `GUARDS`, which checks the
+SIZE of the result before the work is done and charges it to the evaluation's `Budget`. Every
+method and data attribute is listed per exact type (`METHODS`, `ATTRIBUTES`): a type or name
+not listed is refused, so `str.format`, frames and dunders are unreachable by construction.
+
+A script may not put a list, dict, set or tuple inside another one. That one rule keeps every
+structure a script builds flat, so no comparison, hash or copy can walk an exponential graph of
+shared references (`a = [a, a]` thirty times is 2**30 paths for `==`).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import time
+from contextvars import ContextVar
+from decimal import Decimal
+
+from workflows.errors import ScriptRefused
+from workflows.sandbox.limits import (MAX_ALLOCATION, MAX_DECIMAL_EXPONENT, MAX_INT_BITS, MAX_ITEMS,
+                                      MAX_ROUND_DIGITS, MAX_SECONDS, MAX_STEPS, MAX_STRING)
+
+SCALAR_TYPES = frozenset({str, int, float, bool, type(None), Decimal, _dt.date, _dt.datetime, _dt.timedelta})
+CONTAINER_TYPES = (list, dict, set, tuple, frozenset)
+_SEQUENCES = (str, list, tuple)
+_KINDS = {str: "text", int: "number", float: "number", bool: "boolean", type(None): "None",
+          Decimal: "decimal", _dt.date: "date", _dt.datetime: "datetime", _dt.timedelta: "duration",
+          list: "list", dict: "dict", set: "set", tuple: "tuple"}
+
+
+def kind(value) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def refuse(reason: str):
+    raise ScriptRefused(reason)
+
+
+class Budget:
+    """Steps and allocation one evaluation may spend; deterministic, with a clock as a backstop."""
+    __slots__ = ("steps", "allocated", "deadline")
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.allocated = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            refuse(f"the script ran more than {MAX_STEPS:,} loop steps")
+        if not self.steps & 255:
+            self.check_clock()
+
+    def charge(self, amount: int) -> None:
+        self.allocated += amount
+        if self.allocated > MAX_ALLOCATION:
+            refuse(f"the script built more than {MAX_ALLOCATION:,} characters and items in all")
+        self.check_clock()
+
+    def check_clock(self) -> None:
+        if time.monotonic() > self.deadline:
+            refuse(f"the script ran longer than its time budget of {MAX_SECONDS:g} s")
+
+
+active_budget: ContextVar[Budget] = ContextVar("sandbox_budget")
+
+
+def _charge(amount: int) -> None:
+    active_budget.get().charge(amount)
+
+
+def item(value):
+    """A value going into a list, dict, set or tuple the script builds: no containers inside."""
+    if type(value) in SCALAR_TYPES or value in BUILTIN_CALLABLES:
+        return value
+    refuse(f"a {kind(value)} cannot be put inside a list, dict, set or tuple in a script "
+           "(structures a script builds hold text, numbers, dates, booleans and None)")
+
+
+def _check_int_bits(bits: int) -> None:
+    if bits > MAX_INT_BITS:
+        refuse(f"the number would have more than {MAX_INT_BITS} bits")
+
+
+def _limit_for(value) -> int:
+    return MAX_STRING if isinstance(value, str) else MAX_ITEMS
+
+
+def _check_size(value, size: int) -> None:
+    limit = _limit_for(value)
+    if size > limit:
+        what = "characters" if isinstance(value, str) else "items"
+        refuse(f"the {kind(value)} would have {size:,} {what}; at most {limit:,} are allowed")
+    _charge(size)
+
+
+# -- operators ----------------------------------------------------------------------------------
+def add(left, right):
+    if isinstance(left, _SEQUENCES) and type(left) is type(right):
+        _check_size(left, len(left) + len(right))
+    return left + right
+
+
+def mul(left, right):
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, _SEQUENCES) and isinstance(count, int):
+            _check_size(sequence, len(sequence) * max(count, 0))
+            return left * right
+    if type(left) in (int, bool) and type(right) in (int, bool):
+        _check_int_bits(left.bit_length() + right.bit_length())
+    return left * right
+
+
+def power(base, exponent):
+    if type(base) in (int, bool) and type(exponent) in (int, bool) and exponent > 0 \
+            and base not in (0, 1, -1):
+        _check_int_bits(base.bit_length() * exponent)
+    elif isinstance(base, Decimal) or isinstance(exponent, Decimal):
+        _check_decimal_operand(base)
+        _check_decimal_operand(exponent)
+    return base ** exponent
+
+
+def lshift(value, shift):
+    if type(value) in (int, bool) and type(shift) in (int, bool) and value and shift > 0:
+        _check_int_bits(value.bit_length() + shift)
+    return value << shift
+
+
+def mod(left, right):
+    if isinstance(left, str):
+        refuse("'%' formatting of text is not part of the script language; use an f-string")
+    return left % right
+
+
+def _check_decimal_operand(value) -> None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        _check_int_bits(value.bit_length())
+
+
+# -- loops ----------------------------------------------------------------------------------------
+_ITERABLE_TYPES = (list, tuple, dict, set, frozenset, str, range, type({}.keys()), type({}.values()),
+                   type({}.items()), enumerate, reversed, type(reversed([])), type(reversed({})),
+                   type(iter(range(0))), type(iter([])), type(iter("")), type(x for x in ()))
+
+
+def iterate(iterable):
+    """Every `for` of a script and of its comprehensions: one budget step per item."""
+    if not isinstance(iterable, _ITERABLE_TYPES):
+        refuse(f"a {kind(iterable)} cannot be looped over")
+    budget = active_budget.get()
+    for value in iterable:
+        budget.step()
+        yield value
+
+
+# -- items, attributes, methods -------------------------------------------------------------------
+def setitem(container, key, value):
+    """`x[k] = v`: one item at a time, plain values only, within the size limit."""
+    if type(container) not in (list, dict):
+        refuse(f"items of a {kind(container)} cannot be assigned")
+    if isinstance(key, slice):
+        refuse("assign one item at a time (slices cannot be assigned)")
+    item(value)
+    if type(container) is dict and key not in container and len(container) >= MAX_ITEMS:
+        refuse(f"the dict would have more than {MAX_ITEMS:,} items")
+    container[key] = value
+
+
+def attr(obj, name: str):
+    allowed = ATTRIBUTES.get(type(obj), ())
+    if name in allowed:
+        return getattr(obj, name)
+    if name in METHODS.get(type(obj), {}):
+        refuse(f"'.{name}' is a method: call it, as in x.{name}(...)")
+    refuse(f"a {kind(obj)} has no attribute '.{name}' in the script language")
+
+
+def method(obj, name: str, *args, **kwargs):
+    table = METHODS.get(type(obj))
+    if table is None or name not in table:
+        refuse(f"'.{name}()' is not available on a {kind(obj)} in the script language")
+    check = table[name]
+    if check is not None:
+        args = check(obj, args, kwargs) or args
+    result = getattr(obj, name)(*args, **kwargs)
+    if isinstance(result, (str, list)):
+        _charge(len(result))
+    return result
+
+
+def _no_kwargs(name, kwargs, allowed=()):
+    extra = set(kwargs) - set(allowed)
+    if extra:
+        refuse(f"{name}() does not take {', '.join(sorted(extra))}=")
+
+
+def _check_width(obj, args, kwargs):
+    _no_kwargs("padding", kwargs)
+    width = args[0] if args else 0
+    if isinstance(width, int) and width > MAX_STRING:
+        refuse(f"text can be padded to at most {MAX_STRING:,} characters")
+
+
+def _check_replace(text, args, kwargs):
+    _no_kwargs("replace", kwargs)
+    if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
+        return None
+    old, new = args[0], args[1]
+    count = args[2] if len(args) > 2 and isinstance(args[2], int) else -1
+    hits = text.count(old) if old else len(text) + 1
+    if count >= 0:
+        hits = min(hits, count)
+    _check_size(text, len(text) + hits * (len(new) - len(old)))
+    return None
+
+
+def _check_join(separator, args, kwargs):
+    _no_kwargs("join", kwargs)
+    if len(args) != 1:
+        return None
+    parts = list(args[0]) if not isinstance(args[0], str) else list(args[0])
+    if not all(isinstance(p, str) for p in parts):
+        refuse("join() takes a list of texts")
+    _check_size(separator, sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0))
+    return (parts,)
+
+
+def _check_append(container, args, kwargs):
+    _no_kwargs("append", kwargs)
+    for value in args:
+        item(value)
+    _check_size(container, len(container) + 1)
+    return None
+
+
+def _check_insert(container, args, kwargs):
+    _no_kwargs("insert", kwargs)
+    if len(args) == 2:
+        item(args[1])
+    _check_size(container, len(container) + 1)
+    return None
+
+
+def _check_extend(container, args, kwargs):
+    _no_kwargs("extend", kwargs)
+    if len(args) != 1:
+        return None
+    values = [item(v) for v in _materialize(args[0])]
+    _check_size(container, len(container) + len(values))
+    return (values,)
+
+
+def _check_dict_update(container, args, kwargs):
+    other = dict(args[0]) if args and isinstance(args[0], dict) else None
+    if args and other is None:
+        refuse("update() takes a dict")
+    values = {**(other or {}), **kwargs}
+    for value in values.values():
+        item(value)
+    _check_size(container, len(container) + len(values))
+    return None
+
+
+def _check_setdefault(container, args, kwargs):
+    _no_kwargs("setdefault", kwargs)
+    if len(args) == 2:
+        item(args[1])
+    _check_size(container, len(container) + 1)
+    return None
+
+
+def _check_set_add(container, args, kwargs):
+    _no_kwargs("add", kwargs)
+    for value in args:
+        item(value)
+    _check_size(container, len(container) + 1)
+    return None
+
+
+def _check_set_update(container, args, kwargs):
+    _no_kwargs("update", kwargs)
+    values = [item(v) for arg in args for v in _materialize(arg)]
+    _check_size(container, len(container) + len(values))
+    return (values,)
+
+
+def _check_set_algebra(container, args, kwargs):
+    _no_kwargs("set operation", kwargs)
+    _check_size(container, len(container) + sum(len(_materialize(a)) for a in args))
+    return None
+
+
+def _check_sort(container, args, kwargs):
+    _check_key(kwargs)
+    _no_kwargs("sort", kwargs, ("key", "reverse"))
+    return None
+
+
+def _check_quantize(number, args, kwargs):
+    _no_kwargs("quantize", kwargs, ("rounding",))
+    _check_rounding(kwargs.get("rounding"))
+    if args and not isinstance(args[0], Decimal):
+        refuse("quantize() takes a Decimal, as in amount.quantize(Decimal('0.01'))")
+    return None
+
+
+def _check_to_integral(number, args, kwargs):
+    _no_kwargs("to_integral_value", kwargs, ("rounding",))
+    _check_rounding(kwargs.get("rounding"))
+    return None
+
+
+def _check_date_replace(value, args, kwargs):
+    _no_kwargs("replace", kwargs, ("year", "month", "day", "hour", "minute", "second", "microsecond"))
+    if args:
+        refuse("replace() takes named parts only, as in d.replace(day=1)")
+    return None
+
+
+ROUNDINGS = {name: getattr(decimal, name) for name in (
+    "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_HALF_DOWN", "ROUND_UP", "ROUND_DOWN", "ROUND_CEILING",
+    "ROUND_FLOOR")}
+
+
+def _check_rounding(rounding) -> None:
+    if rounding is not None and rounding not in ROUNDINGS.values():
+        refuse(f"rounding must be one of {', '.join(ROUNDINGS)}")
+
+
+def _materialize(iterable) -> list:
+    if isinstance(iterable, _ITERABLE_TYPES):
+        values = list(iterable)
+        if len(values) > MAX_ITEMS:
+            refuse(f"more than {MAX_ITEMS:,} items")
+        return values
+    refuse(f"a {kind(iterable)} is not a list of values")
+
+
+_TEXT_READERS = ("capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha",
+                 "isdecimal", "isdigit", "islower", "isnumeric", "isspace", "istitle", "isupper",
+                 "lower", "lstrip", "partition", "removeprefix", "removesuffix", "rfind", "rindex",
+                 "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
+                 "swapcase", "title", "upper")
+_DATE_READERS = ("isoformat", "weekday", "isoweekday")
+METHODS: dict[type, dict] = {
+    str: {**{name: None for name in _TEXT_READERS}, "replace": _check_replace, "join": _check_join,
+          "ljust": _check_width, "rjust": _check_width, "center": _check_width, "zfill": _check_width},
+    list: {"append": _check_append, "extend": _check_extend, "insert": _check_insert, "count": None,
+           "index": None, "pop": None, "remove": None, "reverse": None, "sort": _check_sort, "copy": None},
+    dict: {"get": None, "keys": None, "values": None, "items": None, "pop": None, "copy": None,
+           "setdefault": _check_setdefault, "update": _check_dict_update},
+    set: {"add": _check_set_add, "discard": None, "remove": None, "pop": None, "copy": None,
+          "update": _check_set_update, "union": _check_set_algebra, "intersection": None,
+          "difference": None, "symmetric_difference": _check_set_algebra, "issubset": None,
+          "issuperset": None, "isdisjoint": None},
+    tuple: {"count": None, "index": None},
+    Decimal: {"quantize": _check_quantize, "to_integral_value": _check_to_integral, "copy_abs": None,
+              "copy_negate": None, "is_zero": None, "is_signed": None, "is_finite": None},
+    float: {"is_integer": None},
+    _dt.date: {**{name: None for name in _DATE_READERS}, "replace": _check_date_replace},
+    _dt.datetime: {**{name: None for name in _DATE_READERS}, "replace": _check_date_replace, "date": None},
+    _dt.timedelta: {"total_seconds": None},
+}
+ATTRIBUTES: dict[type, frozenset] = {
+    _dt.date: frozenset({"year", "month", "day"}),
+    _dt.datetime: frozenset({"year", "month", "day", "hour", "minute", "second", "microsecond"}),
+    _dt.timedelta: frozenset({"days", "seconds", "microseconds"}),
+}
+METHOD_NAMES = frozenset(name for table in METHODS.values() for name in table)
+ATTRIBUTE_NAMES = frozenset(name for names in ATTRIBUTES.values() for name in names)
+
+
+# -- f-strings ------------------------------------------------------------------------------------
+def format_value(value, spec: str) -> str:
+    if type(value) not in SCALAR_TYPES:
+        refuse(f"a {kind(value)} cannot be put in an f-string; pick the values you need")
+    if spec and spec[-1] in "f%" and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        # 'f' writes every digit: f"{Decimal('1e999999999'):f}" would be a billion characters.
+        if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 40:
+            refuse("the number is too large to write out in full")
+        if isinstance(value, float) and abs(value) > 1e40:
+            refuse("the number is too large to write out in full")
+        if isinstance(value, int) and value.bit_length() > 140:
+            refuse("the number is too large to write out in full")
+    text = format(value, spec)
+    return text
+
+
+def fstring(*parts: str) -> str:
+    size = sum(map(len, parts))
+    if size > MAX_STRING:
+        refuse(f"the text would have {size:,} characters; at most {MAX_STRING:,} are allowed")
+    _charge(size)
+    return "".join(parts)
+
+
+# -- builtins ------------------------------------------------------------------------------------
+def safe_str(value="") -> str:
+    if type(value) not in SCALAR_TYPES:
+        refuse(f"str() of a {kind(value)} is not available; pick the values you need")
+    text = str(value)
+    _charge(len(text))
+    return text
+
+
+def safe_int(value=0, *base):
+    if isinstance(value, str) and len(value) > 1_300:
+        refuse("the text is too long to be a number")
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 1_200:
+        refuse(f"the number would have more than {MAX_INT_BITS} bits")
+    if isinstance(value, float) and abs(value) > 1e300:
+        refuse(f"the number would have more than {MAX_INT_BITS} bits")
+    result = int(value, *base)
+    _check_int_bits(result.bit_length())
+    return result
+
+
+def safe_decimal(value="0"):
+    if isinstance(value, str) and len(value) > 200:
+        refuse("the text is too long to be a Decimal")
+    if isinstance(value, int) and not isinstance(value, bool):
+        _check_int_bits(value.bit_length())
+    if type(value) not in (str, int, float, bool, Decimal):
+        refuse(f"Decimal() takes text or a number, not a {kind(value)}")
+    result = Decimal(value)
+    if not result.is_finite():
+        refuse("Decimal() must be a finite number (no NaN or Infinity)")
+    if abs(result.adjusted()) > MAX_DECIMAL_EXPONENT:
+        refuse(f"the Decimal's exponent is beyond ±{MAX_DECIMAL_EXPONENT}")
+    return result
+
+
+def safe_round(number, digits=None):
+    if digits is not None:
+        if not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS:
+            refuse(f"round() takes at most {MAX_ROUND_DIGITS} digits either way")
+        return round(number, digits)
+    return round(number)
+
+
+def safe_range(*args):
+    values = range(*args)
+    if len(values) > MAX_ITEMS:
+        refuse(f"a range of {len(values):,} items exceeds the limit of {MAX_ITEMS:,}")
+    return values
+
+
+def safe_sum(values, start=0):
+    total = start
+    for value in iterate(values):
+        if type(value) not in (int, float, Decimal, bool):
+            refuse(f"sum() adds numbers, not a {kind(value)}")
+        total = add(total, value)
+    return total
+
+
+def safe_isinstance(value, types) -> bool:
+    """isinstance(x, str) must see the real types behind our checked wrappers."""
+    if isinstance(types, tuple):
+        types = tuple(TYPE_FOR_ISINSTANCE.get(t, t) for t in types)
+    else:
+        types = TYPE_FOR_ISINSTANCE.get(types, types)
+    return isinstance(value, types)
+
+
+def to_date(text) -> _dt.date:
+    """A date from task data's ISO text ('2026-12-01'); JSON has no date type."""
+    if isinstance(text, _dt.datetime):
+        return text.date()
+    if isinstance(text, _dt.date):
+        return text
+    if not isinstance(text, str) or len(text) > 32:
+        refuse("to_date() takes an ISO date text such as '2026-12-01'")
+    return _dt.date.fromisoformat(text[:10])
+
+
+def _sized(result):
+    if len(result) > MAX_ITEMS:
+        refuse(f"more than {MAX_ITEMS:,} items")
+    _charge(len(result))
+    return result
+
+
+def safe_list(values=()):
+    return _sized(list(values))
+
+
+def safe_tuple(values=()):
+    return _sized(tuple(values))
+
+
+def safe_set(values=()):
+    return _sized({item(v) for v in values})
+
+
+def safe_dict(*args, **kwargs):
+    result = dict(*args, **kwargs)
+    copies = len(args) == 1 and isinstance(args[0], dict)
+    for value in (kwargs.values() if copies else result.values()):
+        item(value)
+    return _sized(result)
+
+
+def _check_key(kwargs) -> None:
+    key = kwargs.get("key")
+    if key is not None and key not in KEY_FUNCTIONS:
+        refuse("key= takes one of the builtins len, str, abs, int, float")
+
+
+def safe_sorted(values, **kwargs):
+    _check_key(kwargs)
+    _no_kwargs("sorted", kwargs, ("key", "reverse"))
+    return _sized(sorted(values, **kwargs))
+
+
+def safe_min(*args, **kwargs):
+    _check_key(kwargs)
+    _no_kwargs("min", kwargs, ("key", "default"))
+    return min(*args, **kwargs)
+
+
+def safe_max(*args, **kwargs):
+    _check_key(kwargs)
+    _no_kwargs("max", kwargs, ("key", "default"))
+    return max(*args, **kwargs)
+
+
+class _Guards:
+    """What rewritten code calls as `__sb__.name(...)`; scripts cannot name it (no '_' names)."""
+    __slots__ = ()
+    add = staticmethod(add)
+    mul = staticmethod(mul)
+    power = staticmethod(power)
+    lshift = staticmethod(lshift)
+    mod = staticmethod(mod)
+    iterate = staticmethod(iterate)
+    item = staticmethod(item)
+    setitem = staticmethod(setitem)
+    attr = staticmethod(attr)
+    method = staticmethod(method)
+    format = staticmethod(format_value)
+    fstring = staticmethod(fstring)
+
+
+GUARDS = _Guards()
+GUARD_NAME = "__sb__"
+
+# The names a script sees besides its task data. Each one is a function or type whose every
+# argument is checked above, or one that cannot allocate more than its input.
+BUILTINS = {
+    "abs": abs, "all": all, "any": any, "bool": bool, "len": len, "isinstance": safe_isinstance,
+    "enumerate": enumerate, "reversed": reversed, "float": float,
+    "str": safe_str, "int": safe_int, "Decimal": safe_decimal, "round": safe_round,
+    "range": safe_range, "sum": safe_sum, "list": safe_list, "tuple": safe_tuple, "set": safe_set,
+    "dict": safe_dict, "sorted": safe_sorted, "min": safe_min, "max": safe_max,
+    "date": _dt.date, "datetime": _dt.datetime, "timedelta": _dt.timedelta, "to_date": to_date,
+    "True": True, "False": False, "None": None, **ROUNDINGS,
+}
+CALLABLE_BUILTINS = frozenset(name for name, value in BUILTINS.items() if callable(value))
+BUILTIN_CALLABLES = tuple(value for value in BUILTINS.values() if callable(value))
+KEY_FUNCTIONS = (len, safe_str, abs, safe_int, float)
+# isinstance(x, str) must see the real types, not our wrappers.
+TYPE_FOR_ISINSTANCE = {safe_str: str, safe_int: int, safe_decimal: Decimal, safe_list: list,
+                       safe_tuple: tuple, safe_set: set, safe_dict: dict}
