@@ -44,12 +44,12 @@ depends_on = None
 def upgrade():
     recreate = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
     with op.batch_alter_table("application", recreate=recreate) as batch:
-        batch.add_column(sa.Column("channel", sa.String(16), nullable=False, server_default="api"))
+        batch.add_column(sa.Column("test_rebuilt", sa.String(16), nullable=False, server_default="yes"))
 
 
 def downgrade():
     with op.batch_alter_table("application") as batch:
-        batch.drop_column("channel")
+        batch.drop_column("test_rebuilt")
 '''
 
 
@@ -313,7 +313,7 @@ def test_serve_demo_upgrades_a_behind_demo_database_by_itself(engine_on, empty_u
     code, out, _ = run_cli(monkeypatch, capsys, empty_url, "serve", "--demo")
 
     assert code == 0 and len(serving) == 1
-    assert f"applied {with_a_later_revision}" in out
+    assert f"now at {with_a_later_revision} (test revision" in out
     assert schema.inspect_schema(engine_on).state == schema.CURRENT
     assert rows.counts(engine_on)["application"] == loaded["application"]
 
