@@ -149,10 +149,13 @@ def test_the_comparison_notices_when_the_database_and_the_models_disagree(databa
     assert ("remove_column", "note") in found
 
 
-def test_the_revisions_form_one_chain_from_the_baseline():
+def test_the_revisions_form_one_chain_from_the_baseline_with_one_file_each():
+    # Two branches that both add a 0002 would leave alembic one of them, with only a warning.
     chain = schema.revision_chain()
+    files = sorted(path.name for path in (schema.MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
     assert chain[0] == schema.BASELINE
     assert chain[-1] == schema.head_revision()
+    assert [name.split("_", 1)[0] for name in files] == chain
 
 
 # -- rows survive --------------------------------------------------------------------------------
