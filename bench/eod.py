@@ -25,7 +25,8 @@ import sqlalchemy as sa  # noqa: E402
 from ledger.books import ensure_chart  # noqa: E402
 from ledger.eod import run_eod  # noqa: E402
 from ledger.schedules import add_months  # noqa: E402
-from workflows.db import create_schema, make_engine  # noqa: E402
+from workflows.db import make_engine  # noqa: E402
+from workflows.schema import upgrade  # noqa: E402
 
 BUSINESS_DATE = date(2025, 1, 10)
 BRANCHES = 50
@@ -168,7 +169,7 @@ def time_bulk_insert(engine: sa.Engine, lines: int) -> float:
 
 def run(label: str, engine: sa.Engine, loans: int) -> None:
     t0 = time.perf_counter()
-    create_schema(engine)
+    upgrade(engine)
     build(engine, loans)
     print(f"[{label}] built {loans:,} loans in {time.perf_counter() - t0:.1f} s", flush=True)
     seconds, result = time_eod(engine)

@@ -1,8 +1,9 @@
 """Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
 
 `database_url` is a fresh database holding the whole schema. Each backend builds a template once
-per session (a SQLite file, or a PostgreSQL template database) and every test gets a copy, so tests
-never see each other's rows and the schema is not recreated each time.
+per session (a SQLite file, or a PostgreSQL template database) by running the migrations, as
+`loanflow db upgrade` does, and every test gets a copy, so tests never see each other's rows and
+the schema is not recreated each time.
 """
 from __future__ import annotations
 
@@ -35,11 +36,12 @@ def postgres_server_url():
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
-    from workflows.db import create_schema, make_engine
+    from workflows.db import make_engine
+    from workflows.schema import upgrade
 
     path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
-    create_schema(engine)
+    upgrade(engine)
     engine.dispose()
     return path
 
@@ -48,11 +50,11 @@ def sqlite_template(tmp_path_factory):
 def postgres_template(postgres_server_url):
     import sqlalchemy as sa
 
-    from workflows.db import create_schema
+    from workflows.schema import upgrade
 
     url = postgres.create_database(postgres_server_url)
     engine = sa.create_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     engine.dispose()
     yield url.rsplit("/", 1)[1]
     postgres.drop_database(postgres_server_url, url)

@@ -14,6 +14,7 @@ from workflows.db import Database
 from workflows.deployments import SpecCache
 from workflows.instances import InstanceRunner
 from workflows.origination import Origination
+from workflows.schema import ensure_current
 from workflows.seed import seed_demo
 
 
@@ -26,18 +27,27 @@ class Services:
     forms: set[str]
 
     def seed_demo(self) -> None:
-        self.db.create_schema()
         with self.db.unit_of_work() as session:
             seed_demo(session, self.settings.bpmn_dir, operations=self.operations, forms=self.forms)
 
 
-def open_services(settings: Settings) -> Services:
-    """Services for a long-running command (serve, worker): the SQLite file's folder exists and the
-    schema is current. Raises workflows.db.SchemaOutdated for a database of an older version."""
+def open_services(settings: Settings, *, upgrade_behind: bool = False) -> Services:
+    """Services for a long-running command (serve, worker) on a database at this version's schema.
+
+    An empty database gets the schema (nothing can be lost); a behind one is upgraded only with
+    `upgrade_behind` (the demo's own database), otherwise workflows.db.SchemaOutdated says, in
+    one line, to run `loanflow db upgrade`: upgrading a bank's books is the operator's decision,
+    taken after a backup, not a side effect of a restart."""
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
-    services.db.create_schema()
+    try:
+        upgraded = ensure_current(services.db.engine, upgrade_behind=upgrade_behind)
+    except BaseException:
+        services.db.dispose()
+        raise
+    if upgraded:
+        print(f"loanflow: {upgraded.describe()}")
     return services
 
 

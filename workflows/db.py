@@ -1,4 +1,4 @@
-"""Database engine, sessions and schema.
+"""Database engine and sessions (the schema's versions are workflows.schema's).
 
 SQLite is the embedded default; PostgreSQL is the scale-out choice. On SQLite every unit of work
 starts with BEGIN IMMEDIATE so that two writers serialize instead of failing late with
@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import MetaData, create_engine, event, inspect
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
 def all_metadata() -> list[MetaData]:
-    """Every package's tables, in creation order."""
+    """Every package's tables: what the revisions in workflows/migrations/ must add up to."""
     from ledger.tables import metadata as ledger_metadata
     from scoring.tables import metadata as scoring_metadata
     from workflows.models import metadata as workflows_metadata
@@ -73,28 +73,8 @@ READ_ONLY = "loanflow_read_only"
 
 
 class SchemaOutdated(RuntimeError):
-    """The database was created by another version of loanflow's tables."""
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables, then make sure the existing ones have every column of this version.
-
-    There are no migrations yet: a database made by an older version is refused with a clear
-    message instead of failing later on a missing column.
-    """
-    for metadata in all_metadata():
-        metadata.create_all(engine)
-    inspector = inspect(engine)
-    missing = [f"{table.name}.{column.name}"
-               for metadata in all_metadata() for table in metadata.tables.values()
-               for column in table.columns
-               if column.name not in {c["name"] for c in inspector.get_columns(table.name)}]
-    if missing:
-        raise SchemaOutdated(
-            f"The database at {engine.url.render_as_string(hide_password=True)} was created by an older "
-            f"version of loanflow (missing {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}) and "
-            "there are no migrations yet. For the demo database, delete it (rm var/loanflow.sqlite3) and "
-            "run `make run` again.")
+    """The database's tables are not the ones this version of loanflow runs on: behind, from a newer
+    version, or only part of them. The message is one line saying what to do (workflows.schema)."""
 
 
 class Database:
@@ -110,9 +90,6 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
-
-    def create_schema(self) -> None:
-        create_schema(self.engine)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -30,7 +30,7 @@ def run(args) -> int:
         # The demo brings its own credit bureau (the simulator) unless a real one is configured.
         settings = with_demo_bureau(settings)
     try:
-        services = open_services(settings)
+        services = open_services(settings, upgrade_behind=args.demo)
     except SchemaOutdated as err:
         print(f"loanflow: {err}", file=sys.stderr)
         return 2

@@ -36,7 +36,7 @@ def run(args) -> int:
             print(f"Payment-channel simulator on {channel_url}")
         settings = with_demo_bureau(settings)
     try:
-        services = open_services(settings)
+        services = open_services(settings, upgrade_behind=args.demo)
     except SchemaOutdated as err:
         print(f"loanflow: {err}", file=sys.stderr)
         return 2
