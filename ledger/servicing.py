@@ -150,11 +150,14 @@ def repay(
     installment). Paying exactly `payoff_quote(...)["total"]` closes the loan. More than that is
     refused. Posting the same key again returns the first result.
     """
-    existing = find_entry(session, posting_key) if posting_key else None
-    if existing is not None:
-        return _result_of(session, existing)
     if not posting_key:
         raise InvalidInput("posting_key", "posting_key is required")
+    # Lock the loan BEFORE looking for the key: a concurrent retry with the same key waits here
+    # for the first one to commit, then finds its entry instead of posting a second one.
+    loan = load_loan(session, loan_ref, for_update=True)
+    existing = find_entry(session, posting_key)
+    if existing is not None:
+        return _result_of(session, existing)
     if sorted(allocation_order) != sorted(DEFAULT_ALLOCATION_ORDER):
         raise InvalidInput("allocation_order", "allocation_order must order penalty, interest and principal")
     if prepayment not in PREPAYMENT_MODES:
@@ -163,7 +166,6 @@ def repay(
     if money <= 0:
         raise InvalidInput("amount", "amount must be greater than zero")
     when = parse_date(value_date, "value_date")
-    loan = load_loan(session, loan_ref, for_update=True)
     if loan.status != "active":
         raise LoanStateError(f"loan {loan.loan_number} is {loan.status}", field="loan_id")
     if when < loan.start_date:
@@ -292,16 +294,16 @@ def draw(session: Session, loan_ref: int | str, amount: Any, *, posting_key: str
     Disbursement draws the whole line; the customer repays principal whenever they like (an early
     repayment) and draws it again here.
     """
-    existing = find_entry(session, posting_key) if posting_key else None
-    if existing is not None:
-        return existing
     if not posting_key:
         raise InvalidInput("posting_key", "posting_key is required")
+    loan = load_loan(session, loan_ref, for_update=True)  # before the key lookup, as in repay
+    existing = find_entry(session, posting_key)
+    if existing is not None:
+        return existing
     money = parse_money(amount, "amount")
     if money <= 0:
         raise InvalidInput("amount", "amount must be greater than zero")
     when = parse_date(business_date, "business_date")
-    loan = load_loan(session, loan_ref, for_update=True)
     if loan.method != "revolving":
         raise LoanStateError("only a revolving credit line can be drawn again", field="loan_id")
     if loan.status != "active":
