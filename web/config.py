@@ -5,12 +5,15 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from workflows.callbacks import CallbackHosts, CallbackHostsInvalid
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Public (it is in this repository): anyone can sign tokens with it, so only `--demo` uses it.
 DEMO_SECRET_KEY = "loanflow-demo-secret-change-me"
 MIN_SECRET_KEY_BYTES = 32
+# The demo's walkthrough and webhook receivers run on this machine.
+DEMO_CALLBACK_HOSTS = "api-demo=127.0.0.1"
 
 
 class SettingsError(Exception):
@@ -29,6 +32,7 @@ class Settings:
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     bureau_url: str | None = None
     token_max_age_seconds: int = 12 * 3600
+    callback_hosts: CallbackHosts = field(default_factory=CallbackHosts)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -41,13 +45,16 @@ class Settings:
             port=_port(env.get("LOANFLOW_PORT", str(cls.port))),
             host=env.get("LOANFLOW_HOST", cls.host),
             bureau_url=env.get("LOANFLOW_BUREAU_URL") or None,
+            callback_hosts=_callback_hosts(env.get("LOANFLOW_CALLBACK_HOSTS", "")),
         )
         values.update(overrides)
         return cls(**values)
 
     def for_demo(self) -> "Settings":
-        """The demo's settings: its public key unless a key is set."""
-        return replace(self, demo=True, secret_key=self.secret_key or DEMO_SECRET_KEY)
+        """The demo's settings: its public key unless a key is set, and the walkthrough's local
+        webhook host for api-demo on top of whatever LOANFLOW_CALLBACK_HOSTS allows."""
+        return replace(self, demo=True, secret_key=self.secret_key or DEMO_SECRET_KEY,
+                       callback_hosts=self.callback_hosts.merged(CallbackHosts.parse(DEMO_CALLBACK_HOSTS)))
 
     def check_secret_keys(self) -> None:
         """Refuse to sign with no key, a short key, or (outside the demo) the public demo key."""
@@ -76,3 +83,9 @@ def _port(raw: str) -> int:
         raise SettingsError(f"LOANFLOW_PORT must be between 1 and 65535, not {port}")
     return port
 
+
+def _callback_hosts(raw: str) -> CallbackHosts:
+    try:
+        return CallbackHosts.parse(raw)
+    except CallbackHostsInvalid as err:
+        raise SettingsError(f"LOANFLOW_CALLBACK_HOSTS: {err}") from None
