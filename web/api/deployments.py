@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from web.api.context import read_only, services, unit_of_work
 from web.auth import require
 from web.errors import ApiError
+from web.requests import require_multipart
 from workflows.deployments import deploy, describe_deployment, list_deployments, resolved_view
 
 blueprint = Blueprint("deployments", __name__)
@@ -30,6 +31,7 @@ def resolved():
 @blueprint.post("/deployments")
 @require("analyst")
 def create():
+    require_multipart()
     scope = (request.form.get("scope") or "").strip()
     if not scope:
         raise ApiError(422, "validation_failed", "scope is required (HQ or a branch code)",
