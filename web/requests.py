@@ -46,11 +46,43 @@ def json_body() -> dict:
     return body
 
 
-def require_multipart() -> None:
-    """For the endpoints that take files: 415 unless the body is multipart/form-data."""
+def multipart_form():
+    """For the endpoints that take files: 415 unless the body is multipart/form-data, 422 naming
+    each form field or file name that holds a NUL or an unpaired surrogate. Returns request.form."""
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type",
                        f"Send this request as multipart/form-data, not {_sent_type()}")
+    problems = _named_text_problems(request.form.items(multi=True))
+    problems.update(_named_text_problems((name, upload.filename or "")
+                                         for name, upload in request.files.items(multi=True)))
+    if problems:
+        raise ApiError(422, "validation_failed", f"Text with a NUL or an unpaired surrogate in: "
+                       f"{', '.join(sorted(problems))}", problems)
+    return request.form
+
+
+def refuse_bad_text_in_url() -> None:
+    """Registered to run before every request: a NUL in the path or the query string would reach
+    PostgreSQL, which refuses it in text, as a 500. No resource has one in its address (404); a
+    query parameter with one is a 422 naming it."""
+    if _NOT_TEXT.search(request.path):
+        raise ApiError(404, "not_found", "No resource has a NUL character in its address")
+    problems = _named_text_problems(request.args.items(multi=True))
+    if problems:
+        raise ApiError(422, "validation_failed", f"Text with a NUL or an unpaired surrogate in: "
+                       f"{', '.join(sorted(problems))}", problems)
+
+
+def _named_text_problems(pairs) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for name, value in pairs:
+        name_problem = _text_problem(name)
+        if name_problem:
+            problems.setdefault(_printable(name), []).append(f"the name {name_problem}")
+        value_problem = _text_problem(value)
+        if value_problem:
+            problems.setdefault(_printable(name), []).append(value_problem)
+    return problems
 
 
 def _require_json_content_type() -> None:

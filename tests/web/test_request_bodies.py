@@ -139,3 +139,29 @@ def test_deployments_take_multipart_and_refuse_json_with_415(client, token_for):
     response = client.post("/api/v1/deployments", headers=token_for("analyst"), json={"scope": "HQ"})
     assert response.status_code == 415
     assert "multipart/form-data" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/applications/%00", "/api/v1/loans/a%00b", "/api/v1/risk-lists/%00/entries"])
+def test_a_nul_in_the_address_is_404_not_a_database_error(client, token_for, path):
+    response = client.get(path, headers=token_for("hq-approver"))
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("query, field", [("tasks?application_id=%00", "application_id"),
+                                          ("deployments/resolved?branch=BR%00", "branch"),
+                                          ("risk-lists/blacklist/entries?id_number=%00", "id_number"),
+                                          ("ledger/loan-book?product=%00", "product")])
+def test_a_nul_in_a_query_parameter_is_422_naming_it(client, token_for, query, field):
+    response = client.get(f"/api/v1/{query}", headers=token_for("hq-approver"))
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {field: ["contains a NUL character (\\u0000)"]}
+
+
+def test_a_nul_in_a_deployments_form_field_or_file_name_is_422_naming_it(client, token_for):
+    import io
+
+    response = client.post("/api/v1/deployments", headers=token_for("analyst"), content_type="multipart/form-data",
+                           data={"scope": "HQ\x00", "files": [(io.BytesIO(b"<x/>"), "a\x00.bpmn")]})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"scope", "files"}
