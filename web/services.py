@@ -64,6 +64,7 @@ def external_services(settings: Settings) -> dict:
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     handlers = build_registry()
-    origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings))
+    origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings),
+                              callback_hosts=settings.callback_hosts)
     return Services(settings=settings, db=db, origination=origination, operations=set(handlers),
                     forms=form_names())
