@@ -79,8 +79,8 @@ def _port(raw: str) -> int:
         port = int(raw)
     except ValueError:
         raise SettingsError(f"LOANFLOW_PORT must be a port number, not {raw!r}") from None
-    if not 0 < port < 65536:
-        raise SettingsError(f"LOANFLOW_PORT must be between 1 and 65535, not {port}")
+    if not 0 <= port < 65536:  # 0: any free port
+        raise SettingsError(f"LOANFLOW_PORT must be between 0 and 65535, not {port}")
     return port
 
 
