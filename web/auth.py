@@ -126,5 +126,6 @@ def require(*roles: str):
                 raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}")
             g.user = user
             return view(*args, **kwargs)
+        wrapper.required_roles = roles  # read by the OpenAPI document (web/api_docs.roles_of)
         return wrapper
     return decorator

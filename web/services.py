@@ -4,7 +4,7 @@ Built by the app factory or the worker from Settings, never at import time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from forms.compiler import form_names
@@ -13,6 +13,7 @@ from web.config import Settings
 from workflows.db import Database
 from workflows.deployments import SpecCache
 from workflows.instances import InstanceRunner
+from workflows.loan_servicing import LoanServicing
 from workflows.origination import Origination
 from workflows.schema import ensure_current
 from workflows.seed import seed_demo
@@ -25,6 +26,7 @@ class Services:
     origination: Origination
     operations: set[str]
     forms: set[str]
+    servicing: LoanServicing = field(default_factory=LoanServicing)
 
     def seed_demo(self) -> None:
         with self.db.unit_of_work() as session:

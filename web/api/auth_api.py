@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from forms.compiler import load_form
 from web.api.context import read_only
+from web.api_docs import documented
 from web.auth import issue_token, token_lifetime_seconds
 from web.errors import ApiError
 from web.requests import json_body
@@ -12,11 +14,9 @@ blueprint = Blueprint("auth", __name__)
 
 
 @blueprint.post("/auth/token")
+@documented("Exchange username and password for a bearer token", body="credentials", errors=(400, 401, 415, 422))
 def token():
-    body = json_body()
-    missing = {f: ["is required"] for f in ("username", "password") if not isinstance(body.get(f), str)}
-    if missing:
-        raise ApiError(422, "validation_failed", "username and password are required", missing)
+    body = load_form("credentials", json_body())
     with read_only() as session:
         user = authenticate(session, body["username"], body["password"])
         if user is None:

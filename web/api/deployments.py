@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from web.api.context import read_only, services, unit_of_work
+from web.api_docs import documented
 from web.auth import require
 from web.errors import ApiError
 from web.requests import multipart_form
@@ -14,6 +15,7 @@ MAX_FILES = 50
 
 
 @blueprint.get("/deployments")
+@documented("Deployments, newest first", query=("scope",))
 @require()
 def index():
     with read_only() as session:
@@ -21,6 +23,7 @@ def index():
 
 
 @blueprint.get("/deployments/resolved")
+@documented("Which scope and version each process and file comes from for a branch", query=("branch",))
 @require()
 def resolved():
     branch = request.args.get("branch") or g.user.branch_code
@@ -29,6 +32,9 @@ def resolved():
 
 
 @blueprint.post("/deployments")
+@documented("Deploy BPMN/DMN/data files for a scope; refused with every reason at once", ok=201, multipart={
+    "scope": {"type": "string", "description": "HQ or a branch code"}, "comment": {"type": "string"},
+    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}})
 @require("analyst")
 def create():
     form = multipart_form()
