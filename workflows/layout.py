@@ -411,9 +411,12 @@ def _cost(p, points, s: Node, t: Node, routed: list[Flow]) -> float:
             cost += 2 * abs(a[0] - b[0])       # a forward flow running backwards
     for f in routed:
         crossings, along = _crossings(points, f.points)
-        shared = f.source == s.id or f.target == t.id
-        cost += 150 * crossings + along * (3 if shared else 12)
+        # flows into one target may merge into one line; flows out of one source split early
+        weight = 0.3 if f.target == t.id else 3 if f.source == s.id else 12
+        cost += 150 * crossings + along * weight
     cost += 40 * (len(points) - 2)
+    if s.layer >= t.layer and not (points[-2][0] == points[-1][0] and points[-2][1] < points[-1][1]):
+        cost += 300                             # a loop goes back over the top of its target
     return cost
 
 
