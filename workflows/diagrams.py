@@ -23,6 +23,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from handlers.data_files import data_file_problem, is_data_file
 from workflows.engine import LoanServiceTask
 from workflows.sandbox import problems_in
+from workflows.timers import clocked, timer_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -34,9 +35,21 @@ _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fa
                             dtd_validation=False, huge_tree=False, remove_comments=True)
 
 
+class _ClockedTimers:
+    """Timer events read our clock and China time (workflows/timers.py), not the server's."""
+
+    def parse_timer_event(self, event):
+        return clocked(super().parse_timer_event(event))
+
+
 class LoanBpmnParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
     OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")] = (ServiceTaskParser, LoanServiceTask)
+    for _tag in ("startEvent", "boundaryEvent", "intermediateCatchEvent"):
+        _parser, _spec = OVERRIDE_PARSER_CLASSES[full_tag(_tag)]
+        OVERRIDE_PARSER_CLASSES[full_tag(_tag)] = (type(f"Clocked{_parser.__name__}", (_ClockedTimers, _parser), {}),
+                                                   _spec)
+    del _tag, _parser, _spec
 
 
 @dataclass
@@ -124,7 +137,7 @@ def _expressions(root) -> Iterable[tuple[str, str, str]]:
         where = _element_id(el)
         text = (el.text or "").strip()
         if local in EXPRESSION_ELEMENTS and text:
-            yield where, text, EXPRESSION_ELEMENTS[local] if local not in TIMER_ELEMENTS else "timer"
+            yield where, text, EXPRESSION_ELEMENTS[local] if local not in TIMER_ELEMENTS else f"timer:{local}"
         elif local == "expression" and etree.QName(el).namespace == SPIFF_NS and text:
             yield where, text, "eval"
         elif local == "parameter" and el.get("value"):
@@ -161,12 +174,14 @@ _BARE_TIMER = re.compile(r"^(R\d*/)?P|^\d{4}-\d{2}-\d{2}")
 
 
 def _script_problems(source: str, mode: str) -> list[str]:
-    if mode == "timer":
+    if mode.startswith("timer:"):
         # SpiffWorkflow evaluates timer text as an expression: P1D is a name, 'P1D' is the text.
         if _BARE_TIMER.match(source):
             return [f"timer expressions are evaluated, so a fixed duration or date must be quoted: "
                     f"'{source}'"]
-        return problems_in(source, "eval")
+        problems = problems_in(source, "eval")
+        invalid = None if problems else timer_problem(mode.split(":", 1)[1], source)
+        return problems + ([invalid] if invalid else [])
     if mode == "variable":
         if not source.isidentifier() or source.startswith("_"):
             return [f"'{source}' is not a usable variable name (letters, digits and '_', not starting with '_')"]

@@ -6,6 +6,7 @@ the instance (visible through the API, retried by the worker and by people) inst
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from workflows.deployments import ResolvedFile, SpecCache, load_files
 from workflows.engine import LoanScriptEngine, deserialize, make_serializer
 from workflows.errors import Conflict, HandlerFailed, ScriptFailed
 from workflows.models import ProcessInstance, utcnow
+from workflows.timers import clock_at
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,10 @@ class InstanceRunner:
         """Run every engine task that can run now, stopping at user tasks, messages and timers."""
         workflow.script_engine = LoanScriptEngine(self._dispatcher(session, ctx))
         try:
-            workflow.do_engine_steps()
+            # Timers read the step's own moment, so a step is one instant and tests move the clock.
+            with clock_at(lambda: _aware(ctx.now)):
+                workflow.refresh_waiting_tasks()
+                workflow.do_engine_steps()
         except Exception as err:  # noqa: BLE001 - any failure of a diagram or handler is an incident
             log.warning("instance of %s stopped with an incident: %s", ctx.application_id, err)
             return Advance(incident=_describe(err))
@@ -110,6 +115,11 @@ def _describe(err: Exception) -> str:
     if task is not None and getattr(task, "task_spec", None) is not None:
         return f"{task.task_spec.bpmn_name or task.task_spec.name}: {message}"
     return message
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # The models keep naive UTC; the engine's clock is aware.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _script_failure(err: BaseException | None) -> ScriptFailed | None:

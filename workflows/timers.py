@@ -1,0 +1,186 @@
+"""BPMN timers on a clock we control, and when each waiting timer is due.
+
+SpiffWorkflow's timer events read `datetime.now()` themselves, and read a time without a zone in
+the SERVER's zone. A bank needs both under its control: the worker, `loanflow tick --at` and the
+tests move one clock, and a time an analyst writes without a zone is China time. So the parser
+builds these subclasses instead of SpiffWorkflow's, and they read `engine_now()` — the clock of
+the unit of work that is advancing the instance (`clock_at`).
+
+`due_timers(workflow)` lists the waiting timers and their due times, which is what the worker
+stores as rows and fires (issue 8). `timer_problem` checks a constant timer text at deployment.
+"""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Callable, Iterator
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              DurationTimerEventDefinition,
+                                                              TimeDateEventDefinition, TimerEventDefinition)
+from SpiffWorkflow.util.task import TaskState
+
+CHINA = ZoneInfo("Asia/Shanghai")
+_clock: ContextVar[Callable[[], dt.datetime]] = ContextVar("engine_clock")
+
+
+def _system_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def engine_now() -> dt.datetime:
+    """Now, as the unit of work advancing the engine sees it (aware, UTC)."""
+    return _clock.get(_system_now)()
+
+
+@contextmanager
+def clock_at(now: Callable[[], dt.datetime]) -> Iterator[None]:
+    """Run the engine on `now` (a function returning an aware datetime)."""
+    token = _clock.set(lambda: now().astimezone(dt.timezone.utc))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
+def moment(text: str) -> dt.datetime:
+    """An ISO-8601 date or time as an aware UTC datetime; without a zone it is China time."""
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=CHINA)
+    return value.astimezone(dt.timezone.utc)
+
+
+class ClockedTimeDate(TimeDateEventDefinition):
+    """A timer at a date and time: `'2027-03-01T09:00:00'` (China time unless a zone is given)."""
+
+    def has_fired(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            my_task._set_internal_data(event_value=moment(value).isoformat())
+        if moment(my_task._get_internal_data("event_value")) <= engine_now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedDuration(DurationTimerEventDefinition):
+    """A timer a duration after the task started waiting: `'P15D'`, `'PT4H'`."""
+
+    def has_fired(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parsed = TimerEventDefinition.parse_iso_duration(str(expression))
+            start = engine_now()
+            value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+            my_task._set_internal_data(event_value=value)
+        if moment(value) <= engine_now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedCycle(CycleTimerEventDefinition):
+    """A repeating timer: `'R3/PT1H'`, `'R/2027-01-01T09:00:00/P1M'`."""
+
+    def cycle_complete(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            cycles, start, duration = _recurring(expression)
+            value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if value["cycles"] != 0:
+            upcoming = dt.datetime.fromisoformat(value["next"])
+            if upcoming <= engine_now():
+                value["next"] = (upcoming + dt.timedelta(seconds=value["duration"])).isoformat()
+                value["cycles"] -= 1
+                ready = True
+            my_task._set_internal_data(event_value=value)
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        return ready
+
+
+def _recurring(expression: str) -> tuple[int, dt.datetime, dt.timedelta]:
+    """SpiffWorkflow's recurring-interval parser, with its times read as ours (China, our clock)."""
+    parts = expression.upper().replace("--", "/").strip("R").split("/")
+    cycles = int(parts[0]) if parts[0] else -1
+    if len(parts) == 3:
+        start = moment(parts[1])
+        duration = TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(parts[2]), start)
+        return cycles, start, duration
+    if len(parts) == 2 and parts[1].startswith("P"):
+        now = engine_now()
+        duration = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(parts[1]), now)
+        return cycles, now + duration, duration
+    raise ValueError("a cycle is R[n]/duration or R[n]/start/duration")
+
+
+CLOCKED = {TimeDateEventDefinition: ClockedTimeDate, DurationTimerEventDefinition: ClockedDuration,
+           CycleTimerEventDefinition: ClockedCycle}
+
+
+def clocked(definition):
+    """Our clocked version of a timer definition SpiffWorkflow's parser made; others unchanged."""
+    ours = CLOCKED.get(type(definition))
+    if ours is None:
+        return definition
+    return ours(definition.name, definition.expression, description=definition.description)
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    """A timer an instance waits for: the task, the diagram element, and when it fires (UTC)."""
+    task_id: UUID
+    element_id: str
+    due_at: dt.datetime
+
+
+def due_timers(workflow) -> list[DueTimer]:
+    """Every waiting timer of a workflow (subprocesses included) with its due time."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):
+            due = dt.datetime.fromisoformat(value["next"]) if value.get("cycles") else None
+        else:
+            due = moment(value) if value else None
+        if due is not None:
+            found.append(DueTimer(task.id, task.task_spec.bpmn_id or task.task_spec.name, due))
+    return sorted(found, key=lambda t: t.due_at)
+
+
+def timer_problem(kind: str, source: str) -> str | None:
+    """Why a constant timer text is not a valid ISO-8601 value of its kind; None if it is (or if
+    the timer is computed from task data, which can only be judged when it runs)."""
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, str):
+        return f"a timer expression must give text, not {type(value).__name__}"
+    try:
+        if kind == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(value)
+            if not value.upper().startswith("P"):
+                raise ValueError
+        elif kind == "timeDate":
+            moment(value)
+        else:
+            _recurring(value)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow's parsers raise bare Exception
+        examples = {"timeDuration": "'P15D', 'PT4H'", "timeDate": "'2027-03-01T09:00:00'",
+                    "timeCycle": "'R3/PT1H', 'R/2027-01-01T09:00:00/P1M'"}[kind]
+        return f"'{value}' is not an ISO-8601 {kind[4:].lower()} (for example {examples})"
+    return None
