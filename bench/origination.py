@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.applicants import applications  # noqa: E402
+from bench.databases import bench_database  # noqa: E402
 
 GOAL = 0.30
 WARM_UP = 3  # applications before the clock starts: the first request parses the diagrams
@@ -55,34 +56,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-# -- the database --------------------------------------------------------------------------------
-@contextlib.contextmanager
-def bench_database(url: str | None):
-    """Yields (url for the server, kind, description); a database made here is removed here."""
-    if url is None:
-        with tempfile.TemporaryDirectory(prefix="loanflow-bench-") as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3", "sqlite", "SQLite, fresh file"
-        return
-    if url.startswith("sqlite"):
-        yield url, "sqlite", f"SQLite, {url}"
-        return
-    import sqlalchemy as sa
-
-    server_url = sa.engine.make_url(url)
-    name = f"loanflow_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (server_url.set(database=name).render_as_string(hide_password=False), "postgresql",
-               f"PostgreSQL {version}, fresh database {name} (dropped afterwards)")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # -- the server process --------------------------------------------------------------------------
