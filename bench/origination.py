@@ -138,6 +138,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def database_backends(database_name: str | None) -> list[int]:
+    """PostgreSQL backends serving our database (their process title names it)."""
+    if not database_name:
+        return []
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if title.startswith("postgres:") and f" {database_name} " in title:
+                    pids.append(int(entry.name))
+    return pids
+
+
 def machine_busy_seconds() -> float:
     fields = [int(f) for f in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
@@ -163,6 +177,10 @@ def one_application(http, base: str, headers: dict, body: dict) -> tuple[float, 
 
 def run_api(bodies: list[dict], clients: int, database_url: str, server: str, workers: int) -> dict:
     import requests
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(database_url)
+    database_name = url.database if url.get_backend_name() == "postgresql" else None
 
     with running_server(database_url, server, workers) as (process, base, token):
         headers = {"Authorization": f"Bearer {token}"}
@@ -192,7 +210,9 @@ def run_api(bodies: list[dict], clients: int, database_url: str, server: str, wo
         for thread in threads:
             thread.start()
         server_pids = process_tree(process.pid)
+        backends = database_backends(database_name)
         server_cpu, client_cpu, busy = cpu_seconds(server_pids), time.process_time(), machine_busy_seconds()
+        database_cpu = cpu_seconds(backends)
         start.wait()
         started = time.perf_counter()
         try:
@@ -206,6 +226,8 @@ def run_api(bodies: list[dict], clients: int, database_url: str, server: str, wo
         server_pids = process_tree(process.pid)
         server_cpu = cpu_seconds(server_pids) - server_cpu
         client_cpu, busy = time.process_time() - client_cpu, machine_busy_seconds() - busy
+        # Backends opened during the run count from zero; ones closed during it are lost.
+        database_cpu = (cpu_seconds(database_backends(database_name)) - database_cpu) if database_name else None
         rss_kb = peak_rss_kb(server_pids)
         processes = len(server_pids)
         if failures:
@@ -213,7 +235,7 @@ def run_api(bodies: list[dict], clients: int, database_url: str, server: str, wo
     pairs = [pair for share in results for pair in share]
     return {"seconds": seconds, "count": len(pairs), "submit": [p[0] for p in pairs], "sign": [p[1] for p in pairs],
             "whole": [p[0] + p[1] for p in pairs], "server_rss_kb": rss_kb, "server_processes": processes,
-            "server_cpu": server_cpu, "client_cpu": client_cpu, "machine_cpu": busy}
+            "server_cpu": server_cpu, "client_cpu": client_cpu, "database_cpu": database_cpu, "machine_cpu": busy}
 
 
 # -- the bare engine -----------------------------------------------------------------------------
@@ -262,8 +284,8 @@ def bare_engine():
     subprocesses = parser.get_subprocess_specs("loan_origination")
     serializer = make_serializer()
 
-    def run(body: dict, persisted: bool) -> float:
-        started = time.perf_counter()
+    def run(body: dict, persisted: bool) -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.thread_time()
         workflow = BpmnWorkflow(spec, subprocesses, script_engine=CannedEngine())
         workflow.get_tasks(state=TaskState.READY)[0].data.update(
             {"amount": Decimal(body["amount"]), "product_code": body["product"], "applicant": body["applicant"],
@@ -278,22 +300,25 @@ def bare_engine():
         if persisted:
             serializer.serialize_json(workflow)
         assert workflow.completed
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.thread_time() - cpu
 
     return run
 
 
-def run_bare_engine(bodies: list[dict], rounds: int = 4) -> dict:
+def run_bare_engine(bodies: list[dict], rounds: int = 2, times: dict | None = None) -> dict:
     """Both baselines, alternating in rounds so drift on a shared machine hits both alike."""
     run = bare_engine()
     run(bodies[0], False)
     run(bodies[0], True)
-    times: dict[str, list[float]] = {"memory": [], "persisted": []}
+    times = times or {"memory": [], "persisted": [], "memory_cpu": [], "persisted_cpu": []}
     size = -(-len(bodies) // rounds)
     for r in range(rounds):
         chunk = bodies[r * size:(r + 1) * size]
         for kind in ("memory", "persisted"):
-            times[kind].extend(run(body, kind == "persisted") for body in chunk)
+            for body in chunk:
+                seconds, cpu = run(body, kind == "persisted")
+                times[kind].append(seconds)
+                times[f"{kind}_cpu"].append(cpu)
     return times
 
 
@@ -302,7 +327,7 @@ def ms(values: list[float], p: float) -> str:
     return f"{percentile(values, p) * 1000:.1f}"
 
 
-def report(args, kind: str, description: str, api: dict, bare: dict) -> None:
+def report(args, kind: str, description: str, api: dict, bare: dict, load: list[float]) -> None:
     n = api["count"]
     api_rate = n / api["seconds"]
     memory_rate = len(bare["memory"]) / sum(bare["memory"])
@@ -311,7 +336,9 @@ def report(args, kind: str, description: str, api: dict, bare: dict) -> None:
     server = "werkzeug (one process, threaded)" if args.server == "werkzeug" else f"gunicorn, {args.workers} workers"
     print(f"applications: {n} timed (+{WARM_UP} warm-up), distinct applicants, straight-through "
           f"(submit -> auto-approve -> sign -> disbursed)")
-    print(f"cpu_count {os.cpu_count()} (usable {affinity}), database {kind}: {description}")
+    print(f"cpu_count {os.cpu_count()} (usable {affinity}), load average {load[0]:.1f} at the start, "
+          f"{load[1]:.1f} at the end")
+    print(f"database {kind}: {description}")
     print(f"clients {args.clients} (threads, one HTTP session each), server {server}")
     print(f"HTTP API               : {api_rate:8.1f} applications/s  p50 {ms(api['whole'], 50)} ms  "
           f"p95 {ms(api['whole'], 95)} ms  p99 {ms(api['whole'], 99)} ms  ({api['seconds']:.1f} s wall)")
@@ -321,10 +348,13 @@ def report(args, kind: str, description: str, api: dict, bare: dict) -> None:
           f"p99 {ms(api['sign'], 99)} ms")
     print(f"  server peak memory (VmHWM)    {api['server_rss_kb'] / 1024:.1f} MiB over {api['server_processes']} "
           f"process(es)")
-    other = max(0.0, api["machine_cpu"] - api["server_cpu"] - api["client_cpu"])
-    print(f"  CPU per application           server {api['server_cpu'] / n * 1000:.1f} ms, "
-          f"bench client {api['client_cpu'] / n * 1000:.1f} ms, rest of machine {other / n * 1000:.1f} ms "
-          f"(database server, other load)")
+    database = api["database_cpu"] or 0.0
+    other = max(0.0, api["machine_cpu"] - api["server_cpu"] - api["client_cpu"] - database)
+    per = lambda seconds: f"{seconds / n * 1000:.1f} ms"  # noqa: E731
+    print(f"  CPU per application           server {per(api['server_cpu'])}, bench client {per(api['client_cpu'])}"
+          + (f", PostgreSQL backends {per(database)}" if api["database_cpu"] is not None else "")
+          + f", rest of the machine {per(other)} (other load); wall {per(api['seconds'] * args.clients)} "
+          f"per client")
     print(f"bare SpiffWorkflow, persisted: {persisted_rate:8.1f} applications/s  p50 {ms(bare['persisted'], 50)} ms  "
           f"p99 {ms(bare['persisted'], 99)} ms  (canned handlers, serialize/deserialize between steps)")
     print(f"bare SpiffWorkflow, in memory: {memory_rate:8.1f} applications/s  p50 {ms(bare['memory'], 50)} ms  "
@@ -332,6 +362,11 @@ def report(args, kind: str, description: str, api: dict, bare: dict) -> None:
     verdict = "met" if api_rate / persisted_rate >= GOAL else "NOT met"
     print(f"ratio API / persisted baseline: {api_rate / persisted_rate:.2f}  (goal >= {GOAL:.2f}: {verdict})")
     print(f"ratio API / in-memory baseline: {api_rate / memory_rate:.2f}")
+    # CPU seconds per application, less sensitive to other load on a shared machine than wall time.
+    persisted_cpu = sum(bare["persisted_cpu"]) / len(bare["persisted_cpu"])
+    server_cpu = (api["server_cpu"] + (api["database_cpu"] or 0.0)) / n
+    print(f"ratio by CPU time, persisted baseline / (server + database) per application: "
+          f"{persisted_cpu / server_cpu:.2f}  ({persisted_cpu * 1000:.1f} ms / {server_cpu * 1000:.1f} ms)")
 
 
 def main(argv=None) -> int:
@@ -350,10 +385,15 @@ def main(argv=None) -> int:
     # A plain `kill` should clean up like Ctrl-C: stop the server, drop the database.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     bodies = list(applications(args.applications + WARM_UP, seed=args.seed))
+    timed, load = bodies[WARM_UP:], [os.getloadavg()[0]]
+    # Half the baseline before the API run and half after, so a change in the machine's other
+    # load during the run weighs on both sides of the ratio.
+    bare = run_bare_engine(timed[:len(timed) // 2 or 1])
     with bench_database(args.database) as (database_url, kind, description):
         api = run_api(bodies, args.clients, database_url, args.server, args.workers)
-    bare = run_bare_engine(bodies[WARM_UP:])
-    report(args, kind, description, api, bare)
+    bare = run_bare_engine(timed[len(timed) // 2:] or timed, times=bare)
+    load.append(os.getloadavg()[0])
+    report(args, kind, description, api, bare, load)
     return 0
 
 
