@@ -6,13 +6,15 @@ the batch for one business date, then bulk-inserts the same number of journal li
 driver's executemany in one transaction. Prints seconds, journal lines/s and the ratio
 EOD time / bulk-insert time (how close the batch is to the cost of just writing its lines).
 
-SQLite runs in a temporary file; with --postgres-url the same run happens in that (empty)
-database too. The data is generated set-based (INSERT … SELECT), not through the ledger API.
+SQLite runs in a temporary file; with --database URL (a PostgreSQL server) the same run happens
+in a fresh database created on that server and dropped afterwards; with --postgres-url in that
+(empty) database, left as it is. The data is generated set-based (INSERT … SELECT), not through the ledger API.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -194,18 +196,32 @@ def run(label: str, engine: sa.Engine, loans: int) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
-    parser.add_argument("--postgres-url", help="an empty PostgreSQL database to run in as well")
+    parser.add_argument("--database", metavar="URL",
+                        help="a PostgreSQL server (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres): "
+                             "run there as well, in a fresh database created and dropped by this run")
+    parser.add_argument("--postgres-url", help="an empty PostgreSQL database to run in as well (kept)")
     parser.add_argument("--throwaway-postgres", action="store_true",
                         help="start a temporary local PostgreSQL server (as the test suite does) and run there too")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--sqlite-path", help="SQLite file to use (default: a temporary file)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` cleans up like Ctrl-C
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             path = args.sqlite_path or os.path.join(tmp, "eod-bench.sqlite3")
             engine = make_engine(f"sqlite:///{path}")
             run("sqlite", engine, args.loans)
             engine.dispose()
+    if args.database:
+        from bench.databases import bench_database
+
+        with bench_database(args.database) as (url, _kind, description):
+            print(f"[postgresql] {description}", flush=True)
+            engine = make_engine(url)
+            try:
+                run("postgresql", engine, args.loans)
+            finally:
+                engine.dispose()
     if args.postgres_url:
         engine = make_engine(args.postgres_url)
         run("postgresql", engine, args.loans)
