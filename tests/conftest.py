@@ -17,6 +17,16 @@ from tests.support import postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 
+
+def test_keyring():
+    """The keyring of the default Settings (the demo's data key), which the `services` fixture uses too."""
+    from privacy import DEMO_DATA_KEY, Keyring
+
+    return Keyring.from_setting(DEMO_DATA_KEY)
+
+
+test_keyring.__test__ = False
+
 # The Flask app on a fresh demo database (client, token_for, services, bureau), for any test folder.
 pytest_plugins = ["tests.support.web_app"]
 
@@ -89,6 +99,6 @@ def database(database_url):
     """A `workflows.db.Database` on a fresh database (see `database_url`)."""
     from workflows.db import Database
 
-    db = Database(database_url)
+    db = Database(database_url, keyring=test_keyring())
     yield db
     db.dispose()

@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from privacy.keys import DEMO_DATA_KEY
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,6 +19,8 @@ class Settings:
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     bureau_url: str | None = None
     token_max_age_seconds: int = 12 * 3600
+    # LOANFLOW_DATA_KEY: 32 bytes (64 hex digits or base64) for personal data at rest (privacy/).
+    data_key: str = DEMO_DATA_KEY  # the demo's, public: serve and worker refuse it outside --demo
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -28,6 +32,7 @@ class Settings:
             port=int(env.get("LOANFLOW_PORT", cls.port)),
             host=env.get("LOANFLOW_HOST", cls.host),
             bureau_url=env.get("LOANFLOW_BUREAU_URL") or None,
+            data_key=env.get("LOANFLOW_DATA_KEY", cls.data_key),
         )
         values.update(overrides)
         return cls(**values)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forms.compiler import form_names
+from privacy import Keyring
 from handlers.registry import build_registry
 from web.config import Settings
 from workflows.db import Database
@@ -62,7 +63,7 @@ def external_services(settings: Settings) -> dict:
 
 
 def build_services(settings: Settings) -> Services:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, keyring=Keyring.from_setting(settings.data_key))
     handlers = build_registry()
     origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings))
     return Services(settings=settings, db=db, origination=origination, operations=set(handlers),

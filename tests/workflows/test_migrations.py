@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, test_keyring
 from tests.support import postgres, rows
 from tests.web.journeys import example, submit
 from web.cli import main
@@ -67,7 +67,7 @@ def empty_url(request, tmp_path):
 
 @pytest.fixture
 def engine_on(empty_url):
-    engine = make_engine(empty_url)
+    engine = make_engine(empty_url, keyring=test_keyring())
     yield engine
     engine.dispose()
 

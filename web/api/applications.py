@@ -35,7 +35,7 @@ def _submit_once(key: str, form: dict, request_hash: str):
             status, body = previous
             return jsonify(body), status
         application = services().origination.submit(session, form, g.user)
-        body = application_view(session, application)
+        body = application_view(session, application, g.user)
         remember(session, g.user.username, key, request_hash, 201, body)
     return jsonify(body), 201
 
@@ -45,7 +45,7 @@ def _submit_once(key: str, form: dict, request_hash: str):
 def get_application(application_id: str):
     with read_only() as session:
         application = services().origination.application_for(session, application_id, g.user)
-        return jsonify(application_view(session, application))
+        return jsonify(application_view(session, application, g.user))
 
 
 @blueprint.post("/applications/<application_id>/signature")
@@ -54,7 +54,7 @@ def sign(application_id: str):
     body = json_body()
     with unit_of_work() as session:
         application = services().origination.record_signature(session, application_id, g.user, body)
-        view = application_view(session, application)
+        view = application_view(session, application, g.user)
     return jsonify(view)
 
 
@@ -63,5 +63,5 @@ def sign(application_id: str):
 def retry(application_id: str):
     with unit_of_work() as session:
         application = services().origination.retry(session, application_id, g.user)
-        view = application_view(session, application)
+        view = application_view(session, application, g.user)
     return jsonify(view)

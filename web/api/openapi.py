@@ -111,16 +111,19 @@ def build_document() -> dict:
                                              params=[_query("branch"), _query("product")])},
             "/risk-lists/{name}/entries": {
                 "get": _op("Entries of a risk list (blacklist, graylist, aml)",
-                           params=[_path_param("name"), _query("id_number"), _query("limit", "integer"),
+                           params=[_path_param("name"), _query("limit", "integer"),
                                    _query("offset", "integer")]),
                 "post": _op("Add an entry (approvers), audited", body="RiskListEntryForm", ok=201,
                             params=[_path_param("name")]),
             },
-            "/risk-lists/{name}/entries/{id_number}": {"delete": _op(
-                "Remove an entry (approvers) with a reason, audited", ok=204,
-                params=[_path_param("name"), _path_param("id_number"), _query("reason")])},
-            "/risk-lists/{name}/changes": {"get": _op("The audit trail of a risk list",
-                                                      params=[_path_param("name"), _query("id_number")])},
+            "/risk-lists/{name}/entries/{entry_id}": {"delete": _op(
+                "Remove an entry (approvers) by its id, with a reason, audited", ok=204,
+                params=[_path_param("name"), _path_param("entry_id"), _query("reason")])},
+            "/risk-lists/{name}/search": {"post": _op(
+                "Exact look-up of one person: body {\"id_number\": ...}; entries and changes, ID numbers masked",
+                params=[_path_param("name")])},
+            "/risk-lists/{name}/changes": {"get": _op("The audit trail of a risk list (ID numbers masked)",
+                                                      params=[_path_param("name")])},
             "/rating/batch": {"post": _op("Pre-rate a list of applicants for one branch and product")},
         },
     }

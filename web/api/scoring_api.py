@@ -2,6 +2,9 @@
 
 Risk lists are group-wide. Staff read them; approvers (branch or HQ) add and remove entries,
 always with a reason; every change is audited (/risk-lists/{name}/changes).
+No ID number travels in a URL (they land in access logs): an entry is addressed by its `id`, and a
+person is looked up with POST /risk-lists/{name}/search and the ID number in the body. Listings
+show ID numbers masked (privacy.masking).
 Batch rating pre-rates up to MAX_BATCH applicants for one branch and product with the branch's
 deployed rating files; a bad applicant is reported by its position and does not stop the rest.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from forms.compiler import load_form
+from privacy import mask_id_number
 from scoring.batch import rate_rows
 from scoring.risk_lists import add_entry, history, list_entries, remove_entry
 from scoring.rating import RATING_FILES
@@ -31,8 +35,9 @@ MAX_PAGE = 500
 @blueprint.get("/risk-lists/<name>/entries")
 @require(*STAFF)
 def list_risk_entries(name: str):
+    _no_id_number_in_the_url(name)
     with read_only() as session:
-        entries, total = list_entries(session, name, id_number=request.args.get("id_number"),
+        entries, total = list_entries(session, name,
                                       limit=int_arg("limit", 100, 0, MAX_PAGE),
                                       offset=int_arg("offset", 0, 0, 10**9))
         return jsonify({"items": [entry.as_dict() for entry in entries], "total": total})
@@ -48,9 +53,29 @@ def add_risk_entry(name: str):
     return jsonify(view), 201
 
 
-@blueprint.delete("/risk-lists/<name>/entries/<id_number>")
+@blueprint.post("/risk-lists/<name>/search")
+@require(*STAFF)
+def search_risk_list(name: str):
+    body = json_body()
+    id_number = body.get("id_number")
+    if not isinstance(id_number, str) or not id_number.strip():
+        raise ApiError(422, "validation_failed", "id_number is required", {"id_number": ["is required"]})
+    with read_only() as session:
+        entries, total = list_entries(session, name, id_number=id_number.strip().upper(), limit=MAX_PAGE)
+        changes = history(session, name, id_number.strip().upper())
+        return jsonify({"items": [entry.as_dict() for entry in entries], "total": total,
+                        "changes": [change.as_dict() for change in changes]})
+
+
+def _no_id_number_in_the_url(name: str) -> None:
+    if "id_number" in request.args:
+        raise ApiError(400, "id_number_in_url", f"ID numbers do not go in URLs; POST /api/v1/risk-lists/{name}/search "
+                       "with {\"id_number\": ...} in the body", {"id_number": ["send it in the body of a search"]})
+
+
+@blueprint.delete("/risk-lists/<name>/entries/<int:entry_id>")
 @require(*LIST_MANAGERS)
-def remove_risk_entry(name: str, id_number: str):
+def remove_risk_entry(name: str, entry_id: int):
     # The reason may come as a query parameter: some proxies drop DELETE bodies.
     reason = request.args.get("reason")
     if reason is None and request.get_data(cache=True):
@@ -59,18 +84,17 @@ def remove_risk_entry(name: str, id_number: str):
         raise ApiError(422, "validation_failed", "reason is required (query parameter or JSON body)",
                        {"reason": ["must say why the entry is removed"]})
     with unit_of_work() as session:
-        remove_entry(session, name, id_number, reason=str(reason or ""), actor=g.user.username)
+        remove_entry(session, name, entry_id, reason=str(reason or ""), actor=g.user.username)
     return "", 204
 
 
 @blueprint.get("/risk-lists/<name>/changes")
 @require(*STAFF)
 def risk_list_changes(name: str):
+    _no_id_number_in_the_url(name)
     with read_only() as session:
-        changes = history(session, name, request.args.get("id_number"))
-        return jsonify({"items": [{"list": c.list_name, "id_number": c.id_number, "action": c.action,
-                                   "reason": c.reason, "actor": c.actor, "at": c.at.isoformat()}
-                                  for c in changes]})
+        changes = history(session, name)
+        return jsonify({"items": [c.as_dict() for c in changes]})
 
 
 def _branch_for_request(body: dict) -> str:
@@ -115,7 +139,7 @@ def rate_batch():
         product, files = rating_inputs(session, branch_code, str(body.get("product") or ""))
     items, failed = [], 0
     for index, applicant, result, problem in rate_rows(applicants, product, files):
-        item = {"index": index, "id_number": applicant.get("id_number"), "result": None, "error": None}
+        item = {"index": index, "id_number": mask_id_number(applicant.get("id_number")), "result": None, "error": None}
         if problem is None:
             item["result"] = result.as_dict()
         else:
