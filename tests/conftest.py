@@ -18,11 +18,15 @@ from tests.support import postgres
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def test_keyring():
-    """The keyring of the default Settings (the demo's data key), which the `services` fixture uses too."""
-    from privacy import DEMO_DATA_KEY, Keyring
+# The tests' data key (not the demo's, which serve and worker refuse outside --demo).
+TEST_DATA_KEY = "7465737473206f6e6c793a206c6f616e666c6f772074657374206461746121ab"
 
-    return Keyring.from_setting(DEMO_DATA_KEY)
+
+def test_keyring():
+    """The keyring of TEST_DATA_KEY, which the `services` fixture's settings hold too."""
+    from privacy import Keyring
+
+    return Keyring.from_setting(TEST_DATA_KEY)
 
 
 test_keyring.__test__ = False

@@ -52,6 +52,21 @@ def open_services(settings: Settings, *, upgrade_behind: bool = False) -> Servic
     return services
 
 
+def data_key_refusal(settings: Settings, *, demo: bool) -> str | None:
+    """Why serve or worker must not start with this data key, in one line (None: it may).
+    Outside --demo the key must be set (LOANFLOW_DATA_KEY) and must not be the demo's public one."""
+    from privacy import DEMO_DATA_KEY, DataKeyError, Keyring
+
+    if not demo and settings.data_key == DEMO_DATA_KEY:
+        return ("LOANFLOW_DATA_KEY is not set: personal data is sealed with it (32 bytes as 64 hex digits, "
+                "e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`); only --demo runs on the demo key")
+    try:
+        Keyring.from_setting(settings.data_key)
+    except DataKeyError as err:
+        return str(err)
+    return None
+
+
 def external_services(settings: Settings) -> dict:
     """Clients of external systems the handlers call, configured from settings."""
     from scoring.bureau import BureauClient

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import TEST_DATA_KEY
 from web.app import create_app
 from web.config import PROJECT_ROOT, Settings
 from web.services import build_services
@@ -22,7 +23,7 @@ def bureau():
 @pytest.fixture
 def services(database_url, bureau):
     settings = Settings(database_url=database_url, secret_key="test-secret", bpmn_dir=PROJECT_ROOT / "bpmn",
-                        bureau_url=bureau.url)
+                        bureau_url=bureau.url, data_key=TEST_DATA_KEY)
     svc = build_services(settings)
     svc.seed_demo()
     yield svc

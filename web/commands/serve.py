@@ -26,6 +26,10 @@ def run(args) -> int:
     from workflows.seed import DEMO_PASSWORD, USERS
 
     settings = Settings.from_env()
+    from web.services import data_key_refusal
+    if refusal := data_key_refusal(settings, demo=args.demo):
+        print(f"loanflow: {refusal}", file=sys.stderr)
+        return 2
     if args.demo:
         # The demo brings its own credit bureau (the simulator) unless a real one is configured.
         settings = with_demo_bureau(settings)

@@ -24,6 +24,10 @@ def run(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
+    from web.services import data_key_refusal
+    if refusal := data_key_refusal(settings, demo=args.demo):
+        print(f"loanflow: {refusal}", file=sys.stderr)
+        return 2
     channel_url = os.environ.get("LOANFLOW_PAYMENT_CHANNEL_URL")
     if args.demo:
         # The demo's external systems are simulators: a core where every deposit account holds
