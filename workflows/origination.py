@@ -401,6 +401,8 @@ def application_view(session: Session, application: Application, viewer: User | 
                                .where(DeploymentFile.id.in_(list(instance.pinned_files.values())))).all()
         versions = {name: {"scope": scope, "deployment_version": version} for name, scope, version in sorted(rows)}
     data = application.summary or {}
+    whole = works_on(viewer, application)
+    shown = (lambda view: view) if whole else redact
     return {
         "id": application.id, "branch": application.branch_code, "product": application.product_code,
         "customer_name": application.customer_name, "applicant": applicant_view(application, viewer),
@@ -412,9 +414,10 @@ def application_view(session: Session, application: Application, viewer: User | 
                                             "reason_codes", "review_levels", "review_route_reason",
                                             "is_large_amount") if k in data},
         "risk_hits": data.get("risk_hits", []),
-        "contract": contract_view(data.get("contract"), works_on(viewer, application)),
-        "open_tasks": [task_view(t) for t in tasks if t.status == "open"],
-        "tasks": [task_view(t) for t in tasks],
+        "contract": contract_view(data.get("contract"), whole),
+        # reviewers' comments are free text: masked (redact) for whoever does not work the application
+        "open_tasks": [shown(task_view(t)) for t in tasks if t.status == "open"],
+        "tasks": [shown(task_view(t)) for t in tasks],
         "history": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "event": e.event, "detail": e.detail}
                     for e in history],
         "process_files": versions,

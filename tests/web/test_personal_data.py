@@ -103,6 +103,13 @@ def test_the_roles_that_work_an_application_see_it_whole_and_everyone_else_maske
     for user in ("api-demo", "analyst"):
         assert client.get(path, headers=token_for(user)).get_json()["applicant"] == masked, user
     assert client.get(path, headers=token_for("cm-BR002")).status_code == 404
+    decide(client, token_for("cm-BR001"), application["id"], comment=f"called {APPLICANT['phone']}, fine")
+    seen_by_integrator = client.get(path, headers=token_for("api-demo")).get_data(as_text=True)
+    assert not [secret for secret in SECRETS if secret in seen_by_integrator]
+    inbox = client.get("/api/v1/tasks", headers=token_for("rev-BR001")).get_data(as_text=True)  # the trail so far
+    assert mask_phone(APPLICANT["phone"]) in inbox and APPLICANT["phone"] not in inbox
+    seen_by_reviewer = client.get(path, headers=token_for("rev-BR001")).get_data(as_text=True)
+    assert APPLICANT["phone"] in seen_by_reviewer
     assert application["applicant"] == masked  # the submitting integrator's answer
     assert masked["id_number"] == APPLICANT["id_number"][:6] + "********" + APPLICANT["id_number"][-4:]
     assert masked["phone"] == APPLICANT["phone"][:3] + "****" + APPLICANT["phone"][-4:]
