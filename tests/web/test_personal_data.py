@@ -181,3 +181,18 @@ def test_risk_list_routes_carry_no_id_number_in_a_path_and_refuse_it_in_a_query(
     assert [change["action"] for change in search["changes"]] == ["add"]
     assert client.post("/api/v1/risk-lists/blacklist/search", headers=staff,
                        json={"id_number": "110105194912310038"}).get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker", "--once"]])
+def test_serve_and_worker_refuse_to_start_without_a_data_key_outside_the_demo(command, monkeypatch, capsys, tmp_path):
+    from web.cli import main
+
+    monkeypatch.setenv("LOANFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite3'}")
+    monkeypatch.delenv("LOANFLOW_DATA_KEY", raising=False)
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "LOANFLOW_DATA_KEY is not set" in err and len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("LOANFLOW_DATA_KEY", "00" * 16)
+    assert main(command) == 2
+    assert "must be 32 bytes" in capsys.readouterr().err
+    assert not (tmp_path / "none.sqlite3").exists()
