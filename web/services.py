@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forms.compiler import form_names
-from privacy import Keyring
 from handlers.registry import build_registry
+from privacy import Keyring
 from web.config import Settings
 from workflows.db import Database
 from workflows.deployments import SpecCache
@@ -52,21 +52,6 @@ def open_services(settings: Settings, *, upgrade_behind: bool = False) -> Servic
     return services
 
 
-def data_key_refusal(settings: Settings, *, demo: bool) -> str | None:
-    """Why serve or worker must not start with this data key, in one line (None: it may).
-    Outside --demo the key must be set (LOANFLOW_DATA_KEY) and must not be the demo's public one."""
-    from privacy import DEMO_DATA_KEY, DataKeyError, Keyring
-
-    if not demo and settings.data_key == DEMO_DATA_KEY:
-        return ("LOANFLOW_DATA_KEY is not set: personal data is sealed with it (32 bytes as 64 hex digits, "
-                "e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`); only --demo runs on the demo key")
-    try:
-        Keyring.from_setting(settings.data_key)
-    except DataKeyError as err:
-        return str(err)
-    return None
-
-
 def external_services(settings: Settings) -> dict:
     """Clients of external systems the handlers call, configured from settings."""
     from scoring.bureau import BureauClient
@@ -80,6 +65,7 @@ def external_services(settings: Settings) -> dict:
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url, keyring=Keyring.from_setting(settings.data_key))
     handlers = build_registry()
-    origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings))
+    origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings),
+                              callback_hosts=settings.callback_hosts)
     return Services(settings=settings, db=db, origination=origination, operations=set(handlers),
                     forms=form_names())

@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from forms.compiler import load_form
 from privacy import keyring_for, mask_applicant, redact, redact_text
 from handlers.context import HandlerContext
+from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
 from workflows.exposure import Exposure
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -41,8 +42,10 @@ class Origination:
     """The origination service; one per process, shared by requests (it holds no request state)."""
 
     def __init__(self, runner: InstanceRunner, *, clock: Callable[[], dt.datetime] = utcnow,
-                 services: dict | None = None) -> None:
+                 services: dict | None = None, callback_hosts: CallbackHosts | None = None) -> None:
         self.runner = runner
+        # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
+        self.callback_hosts = callback_hosts or CallbackHosts()
         self.clock = clock
         self.services = {"exposure": Exposure(), **(services or {})}
         self.resolution = ResolutionCache()
@@ -50,6 +53,8 @@ class Origination:
 
     # -- submitting ---------------------------------------------------------------------------
     def submit(self, session: Session, form: dict, actor: User) -> Application:
+        if form.get("callback_url"):
+            self.callback_hosts.check(actor.username, form["callback_url"])
         branch = session.get(Branch, form["branch"])
         if branch is None or branch.is_hq:
             raise InvalidInput(f"Unknown branch '{form['branch']}'", field="branch")

@@ -48,7 +48,9 @@ def deliver_due(db: Database, *, http: requests.Session | None = None, now: dt.d
             body = {"id": message.id, "topic": message.topic, "created_at": message.created_at.isoformat() + "Z",
                     **{k: v for k, v in message.payload.items() if k != "callback_url"}}
             try:
-                response = http.post(url, data=dumps(body), timeout=TIMEOUT,
+                # No redirects: the callback host was checked against the integrator's allow-list
+                # (workflows/callbacks.py), and a redirect would send us to a host nobody checked.
+                response = http.post(url, data=dumps(body), timeout=TIMEOUT, allow_redirects=False,
                                      headers={"Content-Type": "application/json",
                                               "X-Loanflow-Event": message.topic,
                                               "X-Loanflow-Delivery": str(message.id)})

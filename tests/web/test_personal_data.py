@@ -20,12 +20,19 @@ from privacy import mask_account, mask_id_number, mask_phone
 from tests.support.personal_data import clear_values_in
 from tests.web.journeys import decide, example, signature_for, submit
 from web.simulators import start_in_thread
+from workflows.callbacks import CallbackHosts
 from workflows.outbox import deliver_due
 
 REVIEW = example("application-review.json")
 APPLICANT = REVIEW["applicant"]
 SECRETS = (APPLICANT["id_number"], APPLICANT["phone"], APPLICANT["deposit_account"])
 BLACKLISTED = "11010519491231002X"
+
+
+@pytest.fixture
+def settings_overrides():
+    # The webhook receivers run on this machine: loopback is refused unless the settings allow it.
+    return {"callback_hosts": CallbackHosts.parse("api-demo=127.0.0.1")}
 
 
 @pytest.fixture
@@ -185,9 +192,12 @@ def test_risk_list_routes_carry_no_id_number_in_a_path_and_refuse_it_in_a_query(
 
 @pytest.mark.parametrize("command", [["serve"], ["worker", "--once"]])
 def test_serve_and_worker_refuse_to_start_without_a_data_key_outside_the_demo(command, monkeypatch, capsys, tmp_path):
+    from privacy import DEMO_DATA_KEY
+    from tests.support.web_app import TEST_SECRET_KEY
     from web.cli import main
 
     monkeypatch.setenv("LOANFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite3'}")
+    monkeypatch.setenv("LOANFLOW_SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.delenv("LOANFLOW_DATA_KEY", raising=False)
     assert main(command) == 2
     err = capsys.readouterr().err
@@ -195,4 +205,7 @@ def test_serve_and_worker_refuse_to_start_without_a_data_key_outside_the_demo(co
     monkeypatch.setenv("LOANFLOW_DATA_KEY", "00" * 16)
     assert main(command) == 2
     assert "must be 32 bytes" in capsys.readouterr().err
+    monkeypatch.setenv("LOANFLOW_DATA_KEY", DEMO_DATA_KEY)
+    assert main(command) == 2
+    assert "public demo key" in capsys.readouterr().err
     assert not (tmp_path / "none.sqlite3").exists()

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tests.conftest import BACKENDS, TEST_DATA_KEY, test_keyring
 from tests.support.personal_data import clear_values_in
 from tests.support import postgres, rows
+from tests.support.web_app import TEST_SECRET_KEY
 from tests.web.journeys import example, submit
 from web.cli import main
 from workflows import schema
@@ -120,7 +121,7 @@ def assert_the_app_works_on(url, bureau) -> None:
     from web.config import PROJECT_ROOT, Settings
     from web.services import build_services
 
-    settings = Settings(database_url=url, secret_key="test-secret", bpmn_dir=PROJECT_ROOT / "bpmn",
+    settings = Settings(database_url=url, secret_key=TEST_SECRET_KEY, bpmn_dir=PROJECT_ROOT / "bpmn",
                         bureau_url=bureau.url, data_key=TEST_DATA_KEY)
     services = build_services(settings)
     try:
@@ -287,6 +288,8 @@ def serving(monkeypatch):
     started = []
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **kwargs: started.append(args))
     monkeypatch.setenv("LOANFLOW_PORT", "0")
+    # Outside --demo, serve and worker need a signing key before they look at the database.
+    monkeypatch.setenv("LOANFLOW_SECRET_KEY", TEST_SECRET_KEY)
     return started
 
 

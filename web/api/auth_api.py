@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from web.api.context import read_only
-from web.auth import issue_token
+from web.auth import issue_token, token_lifetime_seconds
 from web.errors import ApiError
 from web.requests import json_body
 from workflows.directory import authenticate
@@ -22,5 +22,6 @@ def token():
         if user is None:
             raise ApiError(401, "invalid_credentials", "Unknown user or wrong password")
         return jsonify({"token": issue_token(user.username), "token_type": "Bearer",
+                        "expires_in": token_lifetime_seconds(),
                         "user": {"username": user.username, "branch": user.branch_code,
                                  "roles": sorted(user.role_set)}})

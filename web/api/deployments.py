@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from web.api.context import read_only, services, unit_of_work
 from web.auth import require
 from web.errors import ApiError
+from web.requests import multipart_form
 from workflows.deployments import deploy, describe_deployment, list_deployments, resolved_view
 
 blueprint = Blueprint("deployments", __name__)
@@ -30,7 +31,8 @@ def resolved():
 @blueprint.post("/deployments")
 @require("analyst")
 def create():
-    scope = (request.form.get("scope") or "").strip()
+    form = multipart_form()
+    scope = (form.get("scope") or "").strip()
     if not scope:
         raise ApiError(422, "validation_failed", "scope is required (HQ or a branch code)",
                        {"scope": ["is required"]})
@@ -54,7 +56,7 @@ def create():
             raise ApiError(422, "validation_failed", f"{name} is not UTF-8 text", {name: ["not UTF-8 text"]}) from None
     svc = services()
     with unit_of_work() as session:
-        deployment = deploy(session, scope, files, actor=g.user.username, comment=request.form.get("comment", ""),
+        deployment = deploy(session, scope, files, actor=g.user.username, comment=form.get("comment", ""),
                             operations=svc.operations, forms=svc.forms)
         view = describe_deployment(session, deployment)
     return jsonify(view), 201

@@ -16,6 +16,9 @@ def _op(summary: str, *, body: str | None = None, ok: int = 200, params: list | 
     for status in errors:
         op["responses"][str(status)] = {"description": "Error",
                                         "content": {"application/json": {"schema": ERROR}}}
+    if body or multipart:
+        op["responses"]["415"] = {"description": "The body is not of the media type below",
+                                  "content": {"application/json": {"schema": ERROR}}}
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{body}"}}}}

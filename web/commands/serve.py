@@ -1,4 +1,8 @@
-"""`loanflow serve [--demo]`: the web API (and, with --demo, demo data first)."""
+"""`loanflow serve [--demo]`: the web API (and, with --demo, demo data first).
+
+Without --demo it needs LOANFLOW_SECRET_KEY (at least 32 bytes) and exits 2 without one; --demo
+signs with the public demo key unless a key is set.
+"""
 from __future__ import annotations
 
 from web.config import Settings
@@ -26,10 +30,10 @@ def run(args) -> int:
     from workflows.seed import DEMO_PASSWORD, USERS
 
     settings = Settings.from_env()
-    from web.services import data_key_refusal
-    if refusal := data_key_refusal(settings, demo=args.demo):
-        print(f"loanflow: {refusal}", file=sys.stderr)
-        return 2
+    if args.demo:
+        settings = settings.for_demo()
+    settings.check_secret_keys()  # before anything starts: exit 2 with one line if no usable key
+    settings.check_data_key()
     if args.demo:
         # The demo brings its own credit bureau (the simulator) unless a real one is configured.
         settings = with_demo_bureau(settings)

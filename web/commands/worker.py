@@ -1,5 +1,5 @@
 """`loanflow worker`: webhook delivery, daily auto-debit (when LOANFLOW_PAYMENT_CHANNEL_URL is set) and
-the daily end-of-day batch (APScheduler)."""
+the daily end-of-day batch (APScheduler). Like `serve`, it needs LOANFLOW_SECRET_KEY unless --demo."""
 from __future__ import annotations
 
 
@@ -14,8 +14,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import logging
     import os
-    from web.config import Settings
     import sys
+
+    from web.config import Settings
 
     from web.services import open_services
     from workflows.db import SchemaOutdated
@@ -24,10 +25,12 @@ def run(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
-    from web.services import data_key_refusal
-    if refusal := data_key_refusal(settings, demo=args.demo):
-        print(f"loanflow: {refusal}", file=sys.stderr)
-        return 2
+    if args.demo:
+        settings = settings.for_demo()
+    # The worker signs nothing today, but it runs beside the web processes on their settings:
+    # refusing here too means no deployment half-runs on the public demo key.
+    settings.check_secret_keys()
+    settings.check_data_key()
     channel_url = os.environ.get("LOANFLOW_PAYMENT_CHANNEL_URL")
     if args.demo:
         # The demo's external systems are simulators: a core where every deposit account holds

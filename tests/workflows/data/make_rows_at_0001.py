@@ -21,6 +21,7 @@ OUT = Path(__file__).with_name("rows_at_0001.json.gz")
 
 def main() -> int:
     from tests.support import rows
+    from tests.support.web_app import TEST_SECRET_KEY
     from tests.web.journeys import example, signature_for, submit
     from web.app import create_app
     from web.config import PROJECT_ROOT, Settings
@@ -28,14 +29,16 @@ def main() -> int:
     from web.simulators import start_in_thread
     from web.simulators.bureau import create_app as bureau_app
     from workflows import schema
+    from workflows.callbacks import CallbackHosts
 
     if schema.head_revision() != "0001":
         print("the code's schema is no longer revision 0001: the file must stay as it is", file=sys.stderr)
         return 2
     bureau = start_in_thread(bureau_app())
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(database_url=f"sqlite:///{folder}/rows.sqlite3", secret_key="rows",
-                            bpmn_dir=PROJECT_ROOT / "bpmn", bureau_url=bureau.url)
+        settings = Settings(database_url=f"sqlite:///{folder}/rows.sqlite3", secret_key=TEST_SECRET_KEY,
+                            bpmn_dir=PROJECT_ROOT / "bpmn", bureau_url=bureau.url,
+                            callback_hosts=CallbackHosts.parse("api-demo=127.0.0.1"))  # the webhook below
         services = build_services(settings)
         schema.upgrade(services.db.engine, target="0001")
         services.seed_demo()
