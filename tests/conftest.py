@@ -31,6 +31,13 @@ def test_keyring():
 
 test_keyring.__test__ = False
 
+
+@pytest.fixture(autouse=True)
+def data_key_in_the_environment(monkeypatch):
+    """Commands a test runs (`loanflow eod`, `collect`, ...) read the key from the environment: the
+    tests' key, which the test databases are sealed with."""
+    monkeypatch.setenv("LOANFLOW_DATA_KEY", TEST_DATA_KEY)
+
 # The Flask app on a fresh demo database (client, token_for, services, bureau), for any test folder.
 pytest_plugins = ["tests.support.web_app"]
 
