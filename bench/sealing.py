@@ -40,6 +40,7 @@ def main() -> None:
     key = "00" * 32
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database_url=f"sqlite:///{Path(folder) / 'bench.sqlite3'}", data_key=key,
+                            secret_key="bench-only-signing-key-0123456789abcdef",
                             bpmn_dir=PROJECT_ROOT / "bpmn")
         services = open_services(settings)
         services.seed_demo()
