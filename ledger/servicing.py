@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Sequence
 
+from privacy import mask_account
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -209,7 +210,7 @@ def repay(
         lines.append(credit(loans_account_code(loan.classification), paid["principal"] + prepaid, loan.id))
     entry = post_entry(
         session, branch=loan.branch, posting_key=posting_key, business_date=when, kind="repayment",
-        description=f"repayment from {loan.deposit_account}", loan_id=loan.id, lines=lines,
+        description=f"repayment from {mask_account(loan.deposit_account)}", loan_id=loan.id, lines=lines,
     )
     if payoff:
         _settle_for_payoff(session, loan, entry, rows, when)
@@ -316,7 +317,7 @@ def draw(session: Session, loan_ref: int | str, amount: Any, *, posting_key: str
         raise InvalidInput("amount", f"amount exceeds the undrawn line {undrawn}")
     entry = post_entry(
         session, branch=loan.branch, posting_key=posting_key, business_date=when, kind="draw",
-        description=f"draw on the line to {loan.deposit_account}", loan_id=loan.id,
+        description=f"draw on the line to {mask_account(loan.deposit_account)}", loan_id=loan.id,
         lines=[debit(loans_account_code(loan.classification), money, loan.id),
                credit("customer_deposits", money, loan.id)],
     )
@@ -586,7 +587,8 @@ def change_repayment_account(session: Session, loan_ref: int | str, deposit_acco
         return loan.schedule_version
 
     return _change(session, loan_ref, "repayment_account", effective_date, change_key, reason, approved_by,
-                   lambda loan: (loan.deposit_account, deposit_account), apply)
+                   # the change history refers to the accounts; they stay whole only on the loan (sealed)
+                   lambda loan: (mask_account(loan.deposit_account), mask_account(deposit_account)), apply)
 
 
 def _change(session, loan_ref, kind, effective_date, change_key, reason, approved_by, values, apply) -> int:

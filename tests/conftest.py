@@ -17,6 +17,27 @@ from tests.support import postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 
+
+# The tests' data key (not the demo's, which serve and worker refuse outside --demo).
+TEST_DATA_KEY = "7465737473206f6e6c793a206c6f616e666c6f772074657374206461746121ab"
+
+
+def test_keyring():
+    """The keyring of TEST_DATA_KEY, which the `services` fixture's settings hold too."""
+    from privacy import Keyring
+
+    return Keyring.from_setting(TEST_DATA_KEY)
+
+
+test_keyring.__test__ = False
+
+
+@pytest.fixture(autouse=True)
+def data_key_in_the_environment(monkeypatch):
+    """Commands a test runs (`loanflow eod`, `collect`, ...) read the key from the environment: the
+    tests' key, which the test databases are sealed with."""
+    monkeypatch.setenv("LOANFLOW_DATA_KEY", TEST_DATA_KEY)
+
 # The Flask app on a fresh demo database (client, token_for, services, bureau), for any test folder.
 pytest_plugins = ["tests.support.web_app"]
 
@@ -89,6 +110,6 @@ def database(database_url):
     """A `workflows.db.Database` on a fresh database (see `database_url`)."""
     from workflows.db import Database
 
-    db = Database(database_url)
+    db = Database(database_url, keyring=test_keyring())
     yield db
     db.dispose()

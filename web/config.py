@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from privacy.keys import DEMO_DATA_KEY
 from workflows.callbacks import CallbackHosts, CallbackHostsInvalid
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,8 @@ class Settings:
     bureau_url: str | None = None
     token_max_age_seconds: int = 12 * 3600
     callback_hosts: CallbackHosts = field(default_factory=CallbackHosts)
+    # LOANFLOW_DATA_KEY: 32 bytes (64 hex digits or base64) sealing personal data at rest (privacy/).
+    data_key: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +49,7 @@ class Settings:
             host=env.get("LOANFLOW_HOST", cls.host),
             bureau_url=env.get("LOANFLOW_BUREAU_URL") or None,
             callback_hosts=_callback_hosts(env.get("LOANFLOW_CALLBACK_HOSTS", "")),
+            data_key=env.get("LOANFLOW_DATA_KEY", ""),
         )
         values.update(overrides)
         return cls(**values)
@@ -54,6 +58,7 @@ class Settings:
         """The demo's settings: its public key unless a key is set, and the walkthrough's local
         webhook host for api-demo on top of whatever LOANFLOW_CALLBACK_HOSTS allows."""
         return replace(self, demo=True, secret_key=self.secret_key or DEMO_SECRET_KEY,
+                       data_key=self.data_key or DEMO_DATA_KEY,
                        callback_hosts=self.callback_hosts.merged(CallbackHosts.parse(DEMO_CALLBACK_HOSTS)))
 
     def check_secret_keys(self) -> None:
@@ -68,6 +73,20 @@ class Settings:
                 raise SettingsError(f"{name} holds the public demo key; it is for --demo only")
             if key != DEMO_SECRET_KEY and len(key.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
                 raise SettingsError(f"{name} is shorter than {MIN_SECRET_KEY_BYTES} bytes; use a longer random value")
+
+    def check_data_key(self) -> None:
+        """Refuse to seal personal data with no key, a malformed one, or (outside the demo) the demo's."""
+        from privacy import DataKeyError, Keyring
+
+        if not self.data_key:
+            raise SettingsError("LOANFLOW_DATA_KEY is not set: set it to 32 random bytes as 64 hex digits "
+                                "(python3 -c 'import secrets; print(secrets.token_hex(32))'), or run with --demo")
+        if self.data_key == DEMO_DATA_KEY and not self.demo:
+            raise SettingsError("LOANFLOW_DATA_KEY holds the public demo key; it is for --demo only")
+        try:
+            Keyring.from_setting(self.data_key)
+        except DataKeyError as err:
+            raise SettingsError(str(err)) from None
 
 
 def _listed(raw: str) -> tuple[str, ...]:

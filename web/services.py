@@ -9,7 +9,8 @@ from pathlib import Path
 
 from forms.compiler import form_names
 from handlers.registry import build_registry
-from web.config import Settings
+from privacy import Keyring
+from web.config import Settings, SettingsError
 from workflows.db import Database
 from workflows.deployments import SpecCache
 from workflows.instances import InstanceRunner
@@ -63,8 +64,24 @@ def external_services(settings: Settings) -> dict:
     return found
 
 
+def data_keyring(settings: Settings) -> Keyring:
+    """The keyring from LOANFLOW_DATA_KEY. Unset, the demo's key serves the demo: with --demo, or a
+    one-off command (eod, collect, rate-batch) on the demo's own database (the default URL);
+    serve and worker have refused an unset key outside --demo before this (check_data_key)."""
+    from privacy import DEMO_DATA_KEY, DataKeyError
+
+    key = settings.data_key
+    if not key and (settings.demo or settings.database_url == Settings.database_url):
+        key = DEMO_DATA_KEY
+    try:
+        return Keyring.from_setting(key)
+    except DataKeyError as err:
+        raise SettingsError(f"{err} (32 bytes as 64 hex digits: python3 -c 'import secrets; "
+                            "print(secrets.token_hex(32))')") from None
+
+
 def build_services(settings: Settings) -> Services:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, keyring=data_keyring(settings))
     handlers = build_registry()
     origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings),
                               callback_hosts=settings.callback_hosts)

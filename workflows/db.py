@@ -16,6 +16,8 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from privacy import Keyring, attach
+
 
 def all_metadata() -> list[MetaData]:
     """Every package's tables: what the revisions in workflows/migrations/ must add up to."""
@@ -39,14 +41,17 @@ def dumps(value) -> str:
     return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, keyring: Keyring | None = None) -> Engine:
+    """An engine; with a keyring, sealed columns (privacy.columns) and look-up hashes work on it."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, json_serializer=dumps,
                                connect_args={"timeout": 30, "check_same_thread": False})
         _serialize_sqlite_writers(engine)
-        return engine
-    return create_engine(url, echo=echo, json_serializer=dumps, pool_size=10, max_overflow=20,
-                         pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, json_serializer=dumps, pool_size=10, max_overflow=20,
+                               pool_pre_ping=True)
+    attach(engine, keyring)
+    return engine
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:
@@ -80,9 +85,9 @@ class SchemaOutdated(RuntimeError):
 class Database:
     """The engine and a session factory; handed down from the app factory or the worker."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, keyring: Keyring | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, keyring=keyring)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
                                           expire_on_commit=False)

@@ -11,6 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from privacy import redact_text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -72,7 +73,7 @@ class InstanceRunner:
                 workflow.refresh_waiting_tasks()
                 workflow.do_engine_steps()
         except Exception as err:  # noqa: BLE001 - any failure of a diagram or handler is an incident
-            log.warning("instance of %s stopped with an incident: %s", ctx.application_id, err)
+            log.warning("instance of %s stopped with an incident: %s", ctx.application_id, redact_text(str(err)))
             return Advance(incident=_describe(err))
         finally:
             workflow.script_engine = LoanScriptEngine()

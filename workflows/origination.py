@@ -19,6 +19,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from forms.compiler import load_form
+from privacy import keyring_for, mask_applicant, redact, redact_text
 from handlers.context import HandlerContext
 from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
@@ -68,6 +69,7 @@ class Origination:
         application = Application(
             id=str(uuid.uuid4()), branch_code=branch.code, product_code=product.code,
             customer_name=form["applicant"]["name"], id_number=form["applicant"]["id_number"],
+            id_number_hash=keyring_for(session).lookup_hash(form["applicant"]["id_number"]),
             amount=form["amount"], term_months=form["term_months"], payload=form,
             region=form["applicant"].get("region") or branch.region, industry=form["applicant"].get("industry") or "",
             purpose=form["purpose"], guarantee_method=form["guarantee_method"],
@@ -186,7 +188,7 @@ class Origination:
         now = self.clock()
         data = current_data(workflow)
         before = application.status
-        _schedule_retry(instance, outcome.incident, now)
+        _schedule_retry(instance, redact_text(outcome.incident), now)
         application.status = derive_status(workflow, outcome.incident, data)
         application.stage = current_stage(workflow)
         instance.status = "incident" if outcome.incident else ("completed" if workflow.completed else "waiting")
@@ -196,13 +198,15 @@ class Origination:
             sync_inbox(session, application, instance.id, workflow, now)
         self.runner.save(session, instance, workflow)
         if outcome.incident:
-            self._audit(session, application, "system", "incident", {"message": outcome.incident})
+            self._audit(session, application, "system", "incident", {"message": instance.incident})
         if application.status != before:
             self._audit(session, application, "system", "status_changed",
                         {"from": before, "to": application.status, "stage": application.stage})
             session.add(OutboxMessage(topic="application.status_changed", application_id=application.id,
                                       payload={"application_id": application.id, "status": application.status,
                                                "previous_status": before,
+                                               # masked: a webhook is a copy outside the bank's systems
+                                               "applicant": _masked_identity(application),
                                                "callback_url": application.payload.get("callback_url")}))
 
     def _context(self, session, application: Application, instance: ProcessInstance,
@@ -227,8 +231,9 @@ class Origination:
             resource=resource, services=self.services)
 
     def _audit(self, session, application: Application | None, actor: str, event: str, detail: dict) -> None:
+        # The trail refers to the application (its id); free text in it is masked, never copied whole.
         session.add(AuditEvent(application_id=application.id if application else None, actor=actor,
-                               event=event, detail=detail, at=self.clock()))
+                               event=event, detail=redact(detail), at=self.clock()))
 
     def _task_for_update(self, session: Session, task_id: str, actor: User) -> HumanTask:
         row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
@@ -344,13 +349,51 @@ def _copy_outcome(application: Application, data: dict) -> None:
     elif data.get("review_outcome") == "approved" or (
             data.get("review_levels") == 0 and data.get("rating_decision") == "approve"):
         application.decision = "approved"
-    application.reasons = reasons
+    application.reasons = redact(reasons)
     application.summary = {k: data[k] for k in SUMMARY_KEYS if k in data}
     if data.get("loan_id"):
         application.loan_id = data["loan_id"]
 
 
-def application_view(session: Session, application: Application) -> dict:
+WORKING_ROLES = frozenset({"customer_manager", "reviewer", "approver", "hq_approver"})
+
+
+def works_on(user: User | None, application: Application) -> bool:
+    """Whether a user works this application and so sees its personal data whole: a reviewing role
+    in the application's branch, or a head-office approver. Everyone else (integrators, analysts,
+    another branch) sees it masked."""
+    if user is None:
+        return False
+    roles = user.role_set
+    if user.branch_code == HQ:
+        return "hq_approver" in roles
+    return user.branch_code == application.branch_code and bool(roles & WORKING_ROLES)
+
+
+def _masked_identity(application: Application) -> dict:
+    masked = mask_applicant(application.payload.get("applicant") or {})
+    return {"id_number": masked.get("id_number"), "phone": masked.get("phone")}
+
+
+def applicant_view(application: Application, viewer: User | None) -> dict:
+    applicant = application.payload.get("applicant") or {}
+    shown = {k: applicant.get(k) for k in ("name", "id_number", "phone", "deposit_account")}
+    return shown if works_on(viewer, application) else mask_applicant(shown)
+
+
+def contract_view(contract: dict | None, whole: bool) -> dict | None:
+    if not contract or whole:
+        return contract
+    terms = dict(contract.get("terms") or {})
+    if terms.get("borrower"):
+        terms["borrower"] = mask_applicant(terms["borrower"])
+    if terms.get("deposit_account"):
+        terms["deposit_account"] = mask_applicant({"deposit_account": terms["deposit_account"]})["deposit_account"]
+    return {**contract, "terms": terms} if "terms" in contract else contract
+
+
+def application_view(session: Session, application: Application, viewer: User | None = None) -> dict:
+    """The application as `viewer` may see it: personal data whole only to those who work it (works_on)."""
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.application_id == application.id))
     tasks = session.scalars(select(HumanTask).where(HumanTask.application_id == application.id)
                             .order_by(HumanTask.created_at)).all()
@@ -363,9 +406,12 @@ def application_view(session: Session, application: Application) -> dict:
                                .where(DeploymentFile.id.in_(list(instance.pinned_files.values())))).all()
         versions = {name: {"scope": scope, "deployment_version": version} for name, scope, version in sorted(rows)}
     data = application.summary or {}
+    whole = works_on(viewer, application)
+    shown = (lambda view: view) if whole else redact
     return {
         "id": application.id, "branch": application.branch_code, "product": application.product_code,
-        "customer_name": application.customer_name, "amount": str(application.amount),
+        "customer_name": application.customer_name, "applicant": applicant_view(application, viewer),
+        "amount": str(application.amount),
         "term_months": application.term_months, "status": application.status, "stage": application.stage,
         "decision": application.decision, "reasons": application.reasons, "loan_id": application.loan_id,
         "incident": instance.incident if instance else None,
@@ -373,9 +419,10 @@ def application_view(session: Session, application: Application) -> dict:
                                             "reason_codes", "review_levels", "review_route_reason",
                                             "is_large_amount") if k in data},
         "risk_hits": data.get("risk_hits", []),
-        "contract": data.get("contract"),
-        "open_tasks": [task_view(t) for t in tasks if t.status == "open"],
-        "tasks": [task_view(t) for t in tasks],
+        "contract": contract_view(data.get("contract"), whole),
+        # reviewers' comments are free text: masked (redact) for whoever does not work the application
+        "open_tasks": [shown(task_view(t)) for t in tasks if t.status == "open"],
+        "tasks": [shown(task_view(t)) for t in tasks],
         "history": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "event": e.event, "detail": e.detail}
                     for e in history],
         "process_files": versions,

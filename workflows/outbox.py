@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 
 import requests
+from privacy import redact_text
 from sqlalchemy import or_, select
 
 from workflows.db import Database, dumps
@@ -64,5 +65,6 @@ def deliver_due(db: Database, *, http: requests.Session | None = None, now: dt.d
             else:
                 message.last_error = problem[:500]
                 message.next_attempt_at = now + next_attempt_after(message.attempts)
-                log.warning("webhook %s to %s failed (attempt %s): %s", message.id, url, message.attempts, problem)
+                log.warning("webhook %s to %s failed (attempt %s): %s", message.id, redact_text(url), message.attempts,
+                            redact_text(problem))
     return delivered

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from privacy import mask_id_number
 from scoring import risk_lists
 from scoring.batch import rate_rows
 from scoring.rating import RATING_FILES
@@ -16,11 +17,23 @@ from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.models import HQ, Branch, Product, User
 
 MAX_BATCH = 1000
+MAX_SEARCH = 500
 
 
-def list_entries(session: Session, name: str, *, id_number: str | None, limit: int, offset: int) -> dict:
-    entries, total = risk_lists.list_entries(session, name, id_number=id_number, limit=limit, offset=offset)
+def list_entries(session: Session, name: str, *, limit: int, offset: int) -> dict:
+    entries, total = risk_lists.list_entries(session, name, limit=limit, offset=offset)
     return {"items": [entry.as_dict() for entry in entries], "total": total}
+
+
+def search(session: Session, name: str, body: dict) -> dict:
+    """One person's entries and changes, looked up by the exact ID number sent in the body."""
+    id_number = body.get("id_number")
+    if not isinstance(id_number, str) or not id_number.strip():
+        raise InvalidInput("id_number is required", field="id_number")
+    wanted = id_number.strip().upper()
+    entries, total = risk_lists.list_entries(session, name, id_number=wanted, limit=MAX_SEARCH)
+    return {"items": [entry.as_dict() for entry in entries], "total": total,
+            "changes": [change.as_dict() for change in risk_lists.history(session, name, wanted)]}
 
 
 def add_entry(session: Session, name: str, form: dict, actor: User) -> dict:
@@ -29,16 +42,14 @@ def add_entry(session: Session, name: str, form: dict, actor: User) -> dict:
     return entry.as_dict()
 
 
-def remove_entry(session: Session, name: str, id_number: str, reason, actor: User) -> None:
+def remove_entry(session: Session, name: str, entry_id: int, reason, actor: User) -> None:
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput("reason is required (query parameter or JSON body)", field="reason")
-    risk_lists.remove_entry(session, name, id_number, reason=reason, actor=actor.username)
+    risk_lists.remove_entry(session, name, entry_id, reason=reason, actor=actor.username)
 
 
-def changes(session: Session, name: str, id_number: str | None) -> dict:
-    return {"items": [{"list": c.list_name, "id_number": c.id_number, "action": c.action, "reason": c.reason,
-                       "actor": c.actor, "at": c.at.isoformat()}
-                      for c in risk_lists.history(session, name, id_number)]}
+def changes(session: Session, name: str) -> dict:
+    return {"items": [change.as_dict() for change in risk_lists.history(session, name)]}
 
 
 def rate_batch(session: Session, body: dict, actor: User) -> dict:
@@ -57,7 +68,8 @@ def rate_batch(session: Session, body: dict, actor: User) -> dict:
     product, files = rating_inputs(session, branch_code, str(body.get("product") or ""))
     items, failed = [], 0
     for index, applicant, result, problem in rate_rows(applicants, product, files):
-        item = {"index": index, "id_number": applicant.get("id_number"), "result": None, "error": None}
+        item = {"index": index, "id_number": mask_id_number(applicant.get("id_number")), "result": None,
+                "error": None}
         if problem is None:
             item["result"] = result.as_dict()
         else:

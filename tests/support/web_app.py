@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import TEST_DATA_KEY
 from web.app import create_app
 from web.config import PROJECT_ROOT, Settings
 from web.services import build_services
@@ -31,7 +32,7 @@ def settings_overrides() -> dict:
 @pytest.fixture
 def services(database_url, bureau, settings_overrides):
     settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, bpmn_dir=PROJECT_ROOT / "bpmn",
-                        bureau_url=bureau.url, **settings_overrides)
+                        bureau_url=bureau.url, data_key=TEST_DATA_KEY, **settings_overrides)
     svc = build_services(settings)
     svc.seed_demo()
     yield svc

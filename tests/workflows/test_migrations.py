@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, TEST_DATA_KEY, test_keyring
+from tests.support.personal_data import clear_values_in
 from tests.support import postgres, rows
 from tests.support.web_app import TEST_SECRET_KEY
 from tests.web.journeys import example, submit
@@ -24,6 +25,11 @@ from workflows.db import SchemaOutdated, make_engine
 
 ROWS_AT_BASELINE = Path(__file__).with_name("data") / "rows_at_0001.json.gz"
 DISBURSED_APPLICATION_CUSTOMER = "Wang Jianguo"
+# Every example applicant's ID number, phone and account (the rows at 0001 were made from them).
+EXAMPLES_PERSONAL_DATA = tuple(example(name)["applicant"][field]
+                               for name in ("application-auto.json", "application-review.json",
+                                            "application-large.json")
+                               for field in ("id_number", "phone", "deposit_account"))
 
 # A revision of the kind that needs render_as_batch: on SQLite, adding a column with a default and
 # rebuilding `application` (recreate="always"), which process_instance and human_task reference.
@@ -68,7 +74,7 @@ def empty_url(request, tmp_path):
 
 @pytest.fixture
 def engine_on(empty_url):
-    engine = make_engine(empty_url)
+    engine = make_engine(empty_url, keyring=test_keyring())
     yield engine
     engine.dispose()
 
@@ -103,6 +109,7 @@ def make_it_look_made_before_migrations(engine) -> None:
 
 def run_cli(monkeypatch, capsys, url, *argv):
     monkeypatch.setenv("LOANFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("LOANFLOW_DATA_KEY", TEST_DATA_KEY)
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
@@ -115,7 +122,7 @@ def assert_the_app_works_on(url, bureau) -> None:
     from web.services import build_services
 
     settings = Settings(database_url=url, secret_key=TEST_SECRET_KEY, bpmn_dir=PROJECT_ROOT / "bpmn",
-                        bureau_url=bureau.url)
+                        bureau_url=bureau.url, data_key=TEST_DATA_KEY)
     services = build_services(settings)
     try:
         client = create_app(settings, services=services).test_client()
@@ -174,6 +181,7 @@ def test_rows_made_at_the_baseline_survive_each_revision_up_to_head(revisions, r
         after = rows.counts(engine_on)
         assert {table: after[table] for table in before} == before, f"rows lost or added by {revision}"
     assert schema.inspect_schema(engine_on).state == schema.CURRENT
+    assert clear_values_in(engine_on, EXAMPLES_PERSONAL_DATA) == [], "0002 seals what 0001 stored in clear"
     assert_the_app_works_on(empty_url, bureau)
 
 

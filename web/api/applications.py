@@ -22,7 +22,7 @@ def origination():
 @documented("Submit a loan application", ok=201, body="application", idempotency="required")
 @require(*SUBMITTERS)
 def submit_application():
-    return command(lambda session, form, key: application_view(session, origination().submit(session, form, g.user)),
+    return command(lambda session, form, key: application_view(session, origination().submit(session, form, g.user), g.user),
                    status=201, form="application", idempotency="required")
 
 
@@ -31,7 +31,7 @@ def submit_application():
 @require()
 def get_application(application_id: str):
     with read_only() as session:
-        return jsonify(application_view(session, origination().application_for(session, application_id, g.user)))
+        return jsonify(application_view(session, origination().application_for(session, application_id, g.user), g.user))
 
 
 @blueprint.post("/applications/<application_id>/signature")
@@ -40,7 +40,7 @@ def get_application(application_id: str):
 @require("integrator")
 def sign(application_id: str):
     return command(lambda session, body, key: application_view(
-        session, origination().record_signature(session, application_id, g.user, body)),
+        session, origination().record_signature(session, application_id, g.user, body), g.user),
         idempotency="optional", scope=f"signature:{application_id}")
 
 
@@ -49,4 +49,4 @@ def sign(application_id: str):
 @require("integrator", "approver", "hq_approver")
 def retry(application_id: str):
     return command(lambda session, _, key: application_view(
-        session, origination().retry(session, application_id, g.user)), body=False)
+        session, origination().retry(session, application_id, g.user), g.user), body=False)

@@ -1,9 +1,12 @@
 """Risk lists (/risk-lists/{name}/entries) and batch rating (/rating/batch).
 
 Risk lists are group-wide. Staff read them; approvers (branch or HQ) add and remove entries,
-always with a reason; every change is audited (/risk-lists/{name}/changes). Batch rating pre-rates
-applicants for one branch and product with the branch's deployed rating files; a bad applicant is
-reported by its position and does not stop the rest. All of it through
+always with a reason; every change is audited (/risk-lists/{name}/changes).
+No ID number travels in a URL (they land in access logs): an entry is addressed by its `id`, and a
+person is looked up with POST /risk-lists/{name}/search and the ID number in the body. Listings
+show ID numbers masked (privacy.masking).
+Batch rating pre-rates applicants for one branch and product with the branch's deployed rating
+files; a bad applicant is reported by its position and does not stop the rest. All of it through
 workflows.risk_administration.
 """
 from __future__ import annotations
@@ -13,6 +16,7 @@ from flask import Blueprint, g, jsonify, request
 from web.api.context import read_only
 from web.api_docs import Query, documented
 from web.auth import require
+from web.errors import ApiError
 from web.pipeline import command
 from web.requests import int_arg, json_body
 from workflows import risk_administration as risk
@@ -24,14 +28,20 @@ LIST_MANAGERS = ("approver", "hq_approver")
 MAX_PAGE = 500
 
 
+def _no_id_number_in_the_url(name: str) -> None:
+    if "id_number" in request.args:
+        raise ApiError(400, "id_number_in_url", f"ID numbers do not go in URLs; POST /api/v1/risk-lists/{name}/search "
+                       "with {\"id_number\": ...} in the body", {"id_number": ["send it in the body of a search"]})
+
+
 @blueprint.get("/risk-lists/<name>/entries")
-@documented("Entries of a risk list (blacklist, graylist, aml)", query=(
-    "id_number", Query("limit", "integer"), Query("offset", "integer")))
+@documented("Entries of a risk list (blacklist, graylist, aml), ID numbers masked",
+            query=(Query("limit", "integer"), Query("offset", "integer")))
 @require(*STAFF)
 def list_risk_entries(name: str):
+    _no_id_number_in_the_url(name)
     with read_only() as session:
-        return jsonify(risk.list_entries(session, name, id_number=request.args.get("id_number"),
-                                         limit=int_arg("limit", 100, 0, MAX_PAGE),
+        return jsonify(risk.list_entries(session, name, limit=int_arg("limit", 100, 0, MAX_PAGE),
                                          offset=int_arg("offset", 0, 0, 10**9)))
 
 
@@ -43,25 +53,35 @@ def add_risk_entry(name: str):
                    status=201, form="risk_list_entry")
 
 
-@blueprint.delete("/risk-lists/<name>/entries/<id_number>")
-@documented("Remove an entry (approvers) with a reason (query parameter or JSON body), audited", ok=204,
-            query=("reason",))
+@blueprint.post("/risk-lists/<name>/search")
+@documented("Exact look-up of one person: body {\"id_number\": ...}; entries and changes, ID numbers masked")
+@require(*STAFF)
+def search_risk_list(name: str):
+    body = json_body()
+    with read_only() as session:
+        return jsonify(risk.search(session, name, body))
+
+
+@blueprint.delete("/risk-lists/<name>/entries/<int:entry_id>")
+@documented("Remove an entry (approvers) by its id, with a reason (query parameter or JSON body), audited",
+            ok=204, query=("reason",))
 @require(*LIST_MANAGERS)
-def remove_risk_entry(name: str, id_number: str):
+def remove_risk_entry(name: str, entry_id: int):
     # The reason may come as a query parameter: some proxies drop DELETE bodies.
     reason = request.args.get("reason")
     if reason is None and request.get_data(cache=True):
         reason = json_body().get("reason")
-    return command(lambda session, _, key: risk.remove_entry(session, name, id_number, reason, g.user),
+    return command(lambda session, _, key: risk.remove_entry(session, name, entry_id, reason, g.user),
                    status=204, body=False)
 
 
 @blueprint.get("/risk-lists/<name>/changes")
-@documented("The audit trail of a risk list", query=("id_number",))
+@documented("The audit trail of a risk list (ID numbers masked)")
 @require(*STAFF)
 def risk_list_changes(name: str):
+    _no_id_number_in_the_url(name)
     with read_only() as session:
-        return jsonify(risk.changes(session, name, request.args.get("id_number")))
+        return jsonify(risk.changes(session, name))
 
 
 @blueprint.post("/rating/batch")

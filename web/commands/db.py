@@ -65,7 +65,10 @@ def _with_database(action, *, create: bool) -> int:
     from web.config import Settings
     from workflows.db import Database, SchemaOutdated
 
-    url = Settings.from_env().database_url
+    from privacy import DataKeyError, Keyring
+
+    settings = Settings.from_env()
+    url = settings.database_url
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         if not create and not path.exists():
@@ -73,7 +76,8 @@ def _with_database(action, *, create: bool) -> int:
             return 0
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = Database(url)
+        # Only revisions that seal stored rows need the key; `db current` and an empty database do not.
+        db = Database(url, keyring=Keyring.from_setting(settings.data_key) if settings.data_key else None)
     except sqlalchemy.exc.ArgumentError:
         # Not echoed: a mistyped URL may still hold a password.
         print("loanflow: LOANFLOW_DATABASE_URL is not a database URL (e.g. sqlite:///var/loanflow.sqlite3, "
@@ -81,7 +85,7 @@ def _with_database(action, *, create: bool) -> int:
         return 2
     try:
         action(db)
-    except SchemaOutdated as err:
+    except (SchemaOutdated, DataKeyError) as err:
         print(f"loanflow: {err}", file=sys.stderr)
         return 2
     except sqlalchemy.exc.DBAPIError as err:

@@ -33,6 +33,7 @@ def run(args) -> int:
     if args.demo:
         settings = settings.for_demo()
     settings.check_secret_keys()  # before anything starts: exit 2 with one line if no usable key
+    settings.check_data_key()
     if args.demo:
         # The demo brings its own credit bureau (the simulator) unless a real one is configured.
         settings = with_demo_bureau(settings)

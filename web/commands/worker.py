@@ -30,6 +30,7 @@ def run(args) -> int:
     # The worker signs nothing today, but it runs beside the web processes on their settings:
     # refusing here too means no deployment half-runs on the public demo key.
     settings.check_secret_keys()
+    settings.check_data_key()
     channel_url = os.environ.get("LOANFLOW_PAYMENT_CHANNEL_URL")
     if args.demo:
         # The demo's external systems are simulators: a core where every deposit account holds
