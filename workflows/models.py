@@ -152,6 +152,20 @@ class ProcessInstance(Base):
     __mapper_args__ = {"version_id_col": revision}
 
 
+class DueTimer(Base):
+    """A BPMN timer an instance waits for (workflows/timers.py): the worker and `loanflow tick`
+    fire the rows that are due, each exactly once (claimed FOR UPDATE SKIP LOCKED on PostgreSQL).
+    Rows are rewritten after every step of the instance, from the workflow's own waiting timers."""
+    __tablename__ = "due_timer"
+    __table_args__ = (Index("ix_due_timer_due", "fired_at", "due_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive like every other column
+    fired_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (

@@ -27,7 +27,8 @@ from workflows.exposure import Exposure
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import may_work, sync_inbox, task_view
 from workflows.instances import InstanceRunner, new_instance_id
-from workflows.models import (HQ, Application, AuditEvent, Branch, Deployment, DeploymentFile, HumanTask,
+from workflows.timers import clock_at, moment_override, sync_due_timers
+from workflows.models import (HQ, Application, AuditEvent, Branch, Deployment, DeploymentFile, DueTimer, HumanTask,
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
 
 SIGNATURE_MESSAGE = "customer_signed"
@@ -51,6 +52,12 @@ class Origination:
         self.resolution = ResolutionCache()
         self.file_contents = FileContents()
 
+    def now(self) -> dt.datetime:
+        """Now (naive UTC, as stored): the moment of a timer being fired (`clock_at`), else the
+        clock. One step is one instant, so its audit rows, inbox rows and timers agree."""
+        override = moment_override()
+        return override.replace(tzinfo=None) if override is not None else self.clock()
+
     # -- submitting ---------------------------------------------------------------------------
     def submit(self, session: Session, form: dict, actor: User) -> Application:
         if form.get("callback_url"):
@@ -65,7 +72,7 @@ class Origination:
         if product is None:
             raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
         _check_product_terms(product, form)
-        now = self.clock()
+        now = self.now()
         application = Application(
             id=str(uuid.uuid4()), branch_code=branch.code, product_code=product.code,
             customer_name=form["applicant"]["name"], id_number=form["applicant"]["id_number"],
@@ -131,7 +138,7 @@ class Origination:
         task = workflow.get_task_from_id(uuid.UUID(row.id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("This task is no longer open")
-        now = self.clock()
+        now = self.now()
         trail = list(task.data.get("decision_trail", []))
         trail.append({"level": row.level, "task": row.title, "role": row.role, "by": actor.username,
                       "decision": form_data.get("decision"), "comment": form_data.get("comment"),
@@ -177,6 +184,20 @@ class Origination:
         self._advance(session, application, instance, workflow, actor.username)
         return application
 
+    # -- timers ---------------------------------------------------------------------------------
+    def fire_timer(self, session: Session, timer: DueTimer, at: dt.datetime) -> Application:
+        """Advance the timer's instance at the moment `at` (aware): the timer fires, and whatever
+        else is due by then. The caller has claimed the row."""
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
+                                  .with_for_update())
+        application = session.get(Application, instance.application_id)
+        with clock_at(lambda: at):
+            workflow = self.runner.load(session, instance)
+            self._audit(session, application, "system", "timer_fired",
+                        {"element": timer.element_id, "due_at": timer.due_at.isoformat() + "Z"})
+            self._advance(session, application, instance, workflow, "system")
+        return application
+
     # -- reading ------------------------------------------------------------------------------
     def application_for(self, session: Session, application_id: str, actor: User) -> Application:
         return self._application_for(session, application_id, actor)
@@ -185,7 +206,7 @@ class Origination:
     def _advance(self, session, application, instance, workflow: BpmnWorkflow, actor_name: str) -> None:
         ctx = self._context(session, application, instance, actor_name)
         outcome = self.runner.advance(session, workflow, ctx)
-        now = self.clock()
+        now = self.now()
         data = current_data(workflow)
         before = application.status
         _schedule_retry(instance, redact_text(outcome.incident), now)
@@ -196,6 +217,7 @@ class Origination:
         application.updated_at = now
         with session.no_autoflush:  # one UPDATE of the instance (and one revision bump) per step
             sync_inbox(session, application, instance.id, workflow, now)
+            sync_due_timers(session, instance.id, workflow)
         self.runner.save(session, instance, workflow)
         if outcome.incident:
             self._audit(session, application, "system", "incident", {"message": instance.incident})
@@ -221,7 +243,7 @@ class Origination:
             return self.file_contents.get(session, file_id)
 
         return HandlerContext(
-            session=session, application_id=application.id, actor=actor_name, now=self.clock(),
+            session=session, application_id=application.id, actor=actor_name, now=self.now(),
             branch={"code": branch.code, "name": branch.name, "region": branch.region,
                     "tier1_capital_net": branch.tier1_capital_net},
             product={"code": product.code, "name": product.name, "base_rate": product.base_rate,
@@ -233,7 +255,7 @@ class Origination:
     def _audit(self, session, application: Application | None, actor: str, event: str, detail: dict) -> None:
         # The trail refers to the application (its id); free text in it is masked, never copied whole.
         session.add(AuditEvent(application_id=application.id if application else None, actor=actor,
-                               event=event, detail=redact(detail), at=self.clock()))
+                               event=event, detail=redact(detail), at=self.now()))
 
     def _task_for_update(self, session: Session, task_id: str, actor: User) -> HumanTask:
         row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())

@@ -33,6 +33,12 @@ def _system_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def moment_override() -> dt.datetime | None:
+    """The moment a `clock_at` block set (aware UTC), or None outside one."""
+    override = _clock.get(None)
+    return override() if override is not None else None
+
+
 def engine_now() -> dt.datetime:
     """Now, as the unit of work advancing the engine sees it (aware, UTC)."""
     return _clock.get(_system_now)()
@@ -184,3 +190,32 @@ def timer_problem(kind: str, source: str) -> str | None:
                     "timeCycle": "'R3/PT1H', 'R/2027-01-01T09:00:00/P1M'"}[kind]
         return f"'{value}' is not an ISO-8601 {kind[4:].lower()} (for example {examples})"
     return None
+
+
+# -- rows -------------------------------------------------------------------------------------------
+_TIMED_SPECS: dict[int, bool] = {}
+
+
+def _has_timers(workflow) -> bool:
+    """Whether any diagram of this instance has a timer; cached per parsed spec (immutable), so a
+    step of a process without timers costs no statement at all."""
+    key = id(workflow.spec)
+    if key not in _TIMED_SPECS:
+        specs = [workflow.spec, *workflow.subprocess_specs.values()]
+        _TIMED_SPECS[key] = any(isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)
+                                for spec in specs for ts in spec.task_specs.values())
+    return _TIMED_SPECS[key]
+
+
+def sync_due_timers(session, instance_id: str, workflow) -> None:
+    """Make the instance's unfired timer rows what the workflow now waits for."""
+    if not _has_timers(workflow):
+        return
+    from sqlalchemy import delete
+
+    from workflows.models import DueTimer
+
+    session.execute(delete(DueTimer).where(DueTimer.instance_id == instance_id, DueTimer.fired_at.is_(None)))
+    session.add_all(DueTimer(instance_id=instance_id, task_id=str(t.task_id), element_id=t.element_id,
+                             due_at=t.due_at.astimezone(dt.timezone.utc).replace(tzinfo=None))
+                    for t in due_timers(workflow))

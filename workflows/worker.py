@@ -67,7 +67,17 @@ def auto_debit(db: Database, channel_url: str, business_date: dt.date | str | No
     return result
 
 
-def build_scheduler(db: Database, *, webhook_seconds: int = 5, eod_hour: int = 0, eod_minute: int = 30,
+def fire_timers_now(db: Database, origination: Origination) -> int:
+    """The worker's job: fire the BPMN timers due by now (workflows/timer_jobs.py)."""
+    from workflows.timer_jobs import fire_due_timers
+
+    fired = fire_due_timers(db, origination, at=dt.datetime.now(dt.timezone.utc))
+    for timer in fired:
+        log.info("timer %s fired: application %s is %s", timer.element_id, timer.application_id, timer.status)
+    return len(fired)
+
+
+def build_scheduler(db: Database, *, webhook_seconds: int = 5, timer_seconds: int = 10, eod_hour: int = 0, eod_minute: int = 30,
                     payment_channel_url: str | None = None, auto_debit_hour: int = 0, auto_debit_minute: int = 10,
                     origination: Origination | None = None, scheduler_factory: Callable = BlockingScheduler):
     scheduler = scheduler_factory(timezone=SCHEDULER_TIMEZONE)
@@ -76,6 +86,8 @@ def build_scheduler(db: Database, *, webhook_seconds: int = 5, eod_hour: int = 0
     if origination is not None:
         scheduler.add_job(retry_due_incidents, IntervalTrigger(seconds=60), args=[db, origination],
                           id="incident_retries", max_instances=1, coalesce=True)
+        scheduler.add_job(fire_timers_now, IntervalTrigger(seconds=timer_seconds), args=[db, origination],
+                          id="bpmn_timers", max_instances=1, coalesce=True)
     if payment_channel_url:
         # Runs for today, just before the batch closes yesterday: an installment due today is
         # debited on its due date, and one that bounced yesterday is tried again before

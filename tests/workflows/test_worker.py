@@ -26,7 +26,7 @@ def test_with_a_payment_channel_the_worker_also_auto_debits_daily_before_the_end
     assert jobs["auto_debit"].args[1] == "http://127.0.0.1:9"
 
 
-def test_given_the_origination_service_the_worker_also_retries_incidents_every_minute(database):
+def test_given_the_origination_service_the_worker_also_retries_incidents_and_fires_timers(database):
     from handlers.registry import build_registry
     from workflows.instances import InstanceRunner
     from workflows.origination import Origination
@@ -34,8 +34,9 @@ def test_given_the_origination_service_the_worker_also_retries_incidents_every_m
     origination = Origination(InstanceRunner(build_registry()))
     scheduler = build_scheduler(database, origination=origination, scheduler_factory=BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"webhooks", "incident_retries", "end_of_day"}
+    assert set(jobs) == {"webhooks", "incident_retries", "bpmn_timers", "end_of_day"}
     assert "0:01:00" in str(jobs["incident_retries"].trigger)
+    assert "0:00:10" in str(jobs["bpmn_timers"].trigger)
 
 
 def closed_dates(database):

@@ -53,7 +53,7 @@ def run(args) -> int:
             return 0
         scheduler = build_scheduler(services.db, payment_channel_url=channel_url, origination=services.origination)
         auto_debit = "auto-debit daily at 00:10, " if channel_url else "no auto-debit (LOANFLOW_PAYMENT_CHANNEL_URL unset), "
-        print("loanflow worker: webhooks every 5 s, incident retries every minute, "
+        print("loanflow worker: webhooks every 5 s, BPMN timers every 10 s, incident retries every minute, "
               f"{auto_debit}end-of-day batch daily at 00:30 Asia/Shanghai")
         try:
             scheduler.start()
