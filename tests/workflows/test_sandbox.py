@@ -128,7 +128,7 @@ def test_what_could_exhaust_the_server_is_refused_before_it_allocates(source, re
 
 
 def test_an_overlong_script_is_refused():
-    assert problems_in("x = 1\n" * 5000, "exec") == ["the script is longer than 20000 characters"]
+    assert problems_in("x = 1\n" * 5000, "exec") == ["line 3334: the script is longer than 20000 characters"]
 
 
 def test_isinstance_sees_the_real_types():

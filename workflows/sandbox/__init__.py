@@ -10,11 +10,13 @@ what a script leaves in task data must be storable (`values`).
 """
 from __future__ import annotations
 
+import decimal
 from functools import lru_cache
 
 from workflows.errors import ScriptRefused
 from workflows.sandbox.guards import BUILTINS, GUARD_NAME, GUARDS, Budget, active_budget
 from workflows.sandbox.language import parse, problems_in
+from workflows.sandbox.limits import MAX_DECIMAL_EXPONENT
 from workflows.sandbox.rewrite import guarded
 from workflows.sandbox.values import check_storable
 
@@ -24,6 +26,13 @@ __all__ = ["problems_in", "compile_checked", "run_sandboxed", "ScriptRefused"]
 # write a name starting with '_').
 _BUILTINS = {**BUILTINS, GUARD_NAME: GUARDS}
 FILENAME = "<script>"
+# Decimal arithmetic inside an evaluation: the default context allows exponents of ±999,999, so
+# `Decimal(10) ** 999999` is cheap to make and a million digits to convert or write out. With this
+# context such a result is an Overflow, raised by the C code itself. One shared context: its flags
+# are only ever set, never read, and every Decimal operation holds the GIL.
+DECIMAL_CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN, Emax=MAX_DECIMAL_EXPONENT,
+                                  Emin=-MAX_DECIMAL_EXPONENT,
+                                  traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
 
 
 @lru_cache(maxsize=4096)
@@ -46,11 +55,14 @@ def run_sandboxed(source: str, mode: str, namespace: dict):
     code = compile_checked(source, mode)
     namespace["__builtins__"] = _BUILTINS
     token = active_budget.set(Budget())
+    outside = decimal.getcontext()
+    decimal.setcontext(DECIMAL_CONTEXT)
     try:
         if mode == "eval":
             return eval(code, namespace)  # noqa: S307 - checked, rewritten and guarded above
         exec(code, namespace)  # noqa: S102 - checked, rewritten and guarded above
     finally:
+        decimal.setcontext(outside)
         active_budget.reset(token)
         namespace.pop("__builtins__", None)
     # All of it, not only the names it bound: `applicant["x"] = ...` changes a dict in place.

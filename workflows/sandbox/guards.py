@@ -101,7 +101,17 @@ def _check_size(value, size: int) -> None:
 def add(left, right):
     if isinstance(left, _SEQUENCES) and type(left) is type(right):
         _check_size(left, len(left) + len(right))
+    elif type(left) is int and type(right) is int:
+        # One bit per addition, but `x = x + x` in a loop doubles: 20,000 times is a number the
+        # serializer cannot write (more than 4,300 digits).
+        _check_int_bits(max(left.bit_length(), right.bit_length()) + 1)
     return left + right
+
+
+def sub(left, right):
+    if type(left) is int and type(right) is int:
+        _check_int_bits(max(left.bit_length(), right.bit_length()) + 1)  # `x - -x` doubles too
+    return left - right
 
 
 def mul(left, right):
@@ -139,6 +149,20 @@ def mod(left, right):
 def _check_decimal_operand(value) -> None:
     if isinstance(value, int) and not isinstance(value, bool):
         _check_int_bits(value.bit_length())
+
+
+def sliced(sequence, lower, upper, step):
+    """`x[a:b:c]` copies: a comprehension of `text[1:]` would make 100,000 copies of a long text."""
+    part = slice(lower, upper, step)
+    if isinstance(sequence, _SEQUENCES):
+        _charge(len(range(*part.indices(len(sequence)))))
+    return sequence[part]
+
+
+def built(value):
+    """A structure copied whole by the syntax (`{**d}`): charged as a method's copy would be."""
+    _check_size(value, len(value))
+    return value
 
 
 # -- loops ----------------------------------------------------------------------------------------
@@ -187,9 +211,32 @@ def method(obj, name: str, *args, **kwargs):
     if check is not None:
         args = check(obj, args, kwargs) or args
     result = getattr(obj, name)(*args, **kwargs)
-    if isinstance(result, (str, list)):
-        _charge(len(result))
+    _charge_result(name, result)
     return result
+
+
+# Methods whose list or tuple holds new texts, not the items of an existing structure.
+_TEXT_PIECES = frozenset({"split", "rsplit", "splitlines", "partition", "rpartition"})
+
+
+def _charge_result(name: str, result) -> None:
+    """What a method made counts against the budget: texts, copies, and the pieces of a split.
+
+    Checked after the call: no method here makes more than three times what it was called on
+    ('ß'.upper() is 'SS', 'ﬃ'.upper() is 'FFI'; 'ab'.split('') is refused by Python), so the
+    result is bounded by a value that already exists; refusing it keeps the limits true."""
+    kind_of = type(result)
+    if kind_of is str:
+        _check_size(result, len(result))
+    elif kind_of in (list, tuple):
+        size = len(result)
+        if name in _TEXT_PIECES:
+            size += sum(len(piece) for piece in result)
+        if len(result) > MAX_ITEMS:
+            refuse(f"the {kind(result)} would have {len(result):,} items; at most {MAX_ITEMS:,} are allowed")
+        _charge(size)
+    elif kind_of in (dict, set):
+        _charge(len(result))
 
 
 def _no_kwargs(name, kwargs, allowed=()):
@@ -222,7 +269,7 @@ def _check_join(separator, args, kwargs):
     _no_kwargs("join", kwargs)
     if len(args) != 1:
         return None
-    parts = list(args[0]) if not isinstance(args[0], str) else list(args[0])
+    parts = _materialize(args[0])
     if not all(isinstance(p, str) for p in parts):
         refuse("join() takes a list of texts")
     _check_size(separator, sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0))
@@ -283,15 +330,33 @@ def _check_set_add(container, args, kwargs):
 
 def _check_set_update(container, args, kwargs):
     _no_kwargs("update", kwargs)
-    values = [item(v) for arg in args for v in _materialize(arg)]
-    _check_size(container, len(container) + len(values))
-    return (values,)
+    return (_set_arguments(container, args, grows=True, plain=True),)
 
 
-def _check_set_algebra(container, args, kwargs):
+def _set_arguments(container, args, *, grows: bool, plain: bool = False) -> list:
+    """The iterables a set method takes, each copied once and charged, so `s.union(*texts)` cannot
+    make one C call walk 100,000 arguments of 100,000 characters each."""
+    values, count = [], len(container)
+    for arg in args:
+        copied = _materialize(arg)
+        count += len(copied)
+        if grows:
+            _check_size(container, count)
+        if plain:  # update(): one flat list of plain values
+            values.extend(item(v) for v in copied)
+        else:
+            values.append(copied)
+    return values
+
+
+def _check_set_growth(container, args, kwargs):
+    _no_kwargs("union", kwargs)
+    return _set_arguments(container, args, grows=True)
+
+
+def _check_set_reading(container, args, kwargs):
     _no_kwargs("set operation", kwargs)
-    _check_size(container, len(container) + sum(len(_materialize(a)) for a in args))
-    return None
+    return _set_arguments(container, args, grows=False)
 
 
 def _check_sort(container, args, kwargs):
@@ -333,9 +398,12 @@ def _check_rounding(rounding) -> None:
 
 def _materialize(iterable) -> list:
     if isinstance(iterable, _ITERABLE_TYPES):
+        if isinstance(iterable, (str, list, tuple, dict, set, frozenset, range)) and len(iterable) > MAX_ITEMS:
+            refuse(f"more than {MAX_ITEMS:,} items")
         values = list(iterable)
         if len(values) > MAX_ITEMS:
             refuse(f"more than {MAX_ITEMS:,} items")
+        _charge(len(values))  # a copy, made for the check
         return values
     refuse(f"a {kind(iterable)} is not a list of values")
 
@@ -354,9 +422,9 @@ METHODS: dict[type, dict] = {
     dict: {"get": None, "keys": None, "values": None, "items": None, "pop": None, "copy": None,
            "setdefault": _check_setdefault, "update": _check_dict_update},
     set: {"add": _check_set_add, "discard": None, "remove": None, "pop": None, "copy": None,
-          "update": _check_set_update, "union": _check_set_algebra, "intersection": None,
-          "difference": None, "symmetric_difference": _check_set_algebra, "issubset": None,
-          "issuperset": None, "isdisjoint": None},
+          "update": _check_set_update, "union": _check_set_growth, "intersection": _check_set_reading,
+          "difference": _check_set_reading, "symmetric_difference": _check_set_growth,
+          "issubset": _check_set_reading, "issuperset": _check_set_reading, "isdisjoint": _check_set_reading},
     tuple: {"count": None, "index": None},
     Decimal: {"quantize": _check_quantize, "to_integral_value": _check_to_integral, "copy_abs": None,
               "copy_negate": None, "is_zero": None, "is_signed": None, "is_finite": None},
@@ -382,6 +450,9 @@ def format_value(value, spec: str) -> str:
         # 'f' writes every digit: f"{Decimal('1e999999999'):f}" would be a billion characters.
         if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 40:
             refuse("the number is too large to write out in full")
+        # ... and every digit after the point: Decimal('1e-999999999') from outside is 1 GB of zeros.
+        if isinstance(value, Decimal) and value.is_finite() and -value.as_tuple().exponent > MAX_DECIMAL_EXPONENT:
+            refuse("the number has too many digits to write out in full")
         if isinstance(value, float) and abs(value) > 1e40:
             refuse("the number is too large to write out in full")
         if isinstance(value, int) and value.bit_length() > 140:
@@ -407,13 +478,19 @@ def safe_str(value="") -> str:
     return text
 
 
-def safe_int(value=0, *base):
-    if isinstance(value, str) and len(value) > 1_300:
-        refuse("the text is too long to be a number")
+def _check_whole_number_of(value) -> None:
+    """Before int(x) or round(x): Decimal('1e999999') as an int is a million digits, computed in
+    one C call that ran 38 s."""
     if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 1_200:
         refuse(f"the number would have more than {MAX_INT_BITS} bits")
     if isinstance(value, float) and abs(value) > 1e300:
         refuse(f"the number would have more than {MAX_INT_BITS} bits")
+
+
+def safe_int(value=0, *base):
+    if isinstance(value, str) and len(value) > 1_300:
+        refuse("the text is too long to be a number")
+    _check_whole_number_of(value)
     result = int(value, *base)
     _check_int_bits(result.bit_length())
     return result
@@ -439,6 +516,7 @@ def safe_round(number, digits=None):
         if not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS:
             refuse(f"round() takes at most {MAX_ROUND_DIGITS} digits either way")
         return round(number, digits)
+    _check_whole_number_of(number)
     return round(number)
 
 
@@ -533,6 +611,7 @@ class _Guards:
     """What rewritten code calls as `__sb__.name(...)`; scripts cannot name it (no '_' names)."""
     __slots__ = ()
     add = staticmethod(add)
+    sub = staticmethod(sub)
     mul = staticmethod(mul)
     power = staticmethod(power)
     lshift = staticmethod(lshift)
@@ -542,6 +621,8 @@ class _Guards:
     setitem = staticmethod(setitem)
     attr = staticmethod(attr)
     method = staticmethod(method)
+    slice = staticmethod(sliced)
+    built = staticmethod(built)
     format = staticmethod(format_value)
     fstring = staticmethod(fstring)
 

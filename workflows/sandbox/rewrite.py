@@ -1,10 +1,12 @@
 """Rewrite a checked syntax tree so that every costly operation goes through `guards.GUARDS`.
 
-Runs only on trees `language.problems_in` accepted. Plain comparisons, `-`, `/`, indexing and
-names stay native Python: they cannot grow anything, and conditions (`decision == "reject"`) are
-most of what runs, so they pay nothing. What is rewritten:
+Runs only on trees `language.problems_in` accepted. Plain comparisons, `/`, indexing and names
+stay native Python: they cannot grow anything, and conditions (`decision == "reject"`) are most of
+what runs, so they pay nothing. What is rewritten:
 
-    a + b, a * b, a ** b, a << b, a % b      -> __sb__.add(a, b), ...
+    a + b, a - b, a * b, a ** b, a << b, a % b -> __sb__.add(a, b), ...
+    x[a:b:c]  (a slice copies)                -> __sb__.slice(x, a, b, c)
+    {**d, ...}  (a copy)                      -> __sb__.built({**d, ...})
     x += y  (any operator)                    -> x = __sb__.add(x, y)  /  __sb__.setitem(...)
     x[k] = v                                  -> __sb__.setitem(x, k, v)
     for t in xs / comprehensions              -> for t in __sb__.iterate(xs)
@@ -18,8 +20,8 @@ import ast
 
 from workflows.sandbox.guards import GUARD_NAME
 
-_GUARDED_OPERATORS = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "power", ast.LShift: "lshift",
-                      ast.Mod: "mod"}
+_GUARDED_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Pow: "power",
+                      ast.LShift: "lshift", ast.Mod: "mod"}
 
 
 def _guard(name: str, *args: ast.expr, keywords=()) -> ast.Call:
@@ -96,6 +98,13 @@ class GuardOperations(ast.NodeTransformer):
         self.generic_visit(node)
         return node
 
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Slice):
+            bounds = [part or ast.Constant(None) for part in (node.slice.lower, node.slice.upper, node.slice.step)]
+            return ast.copy_location(_guard("slice", node.value, *bounds), node)
+        return node
+
     def visit_Attribute(self, node: ast.Attribute):
         self.generic_visit(node)
         return ast.copy_location(_guard("attr", node.value, ast.Constant(node.attr)), node)
@@ -118,6 +127,8 @@ class GuardOperations(ast.NodeTransformer):
         # `{**other}` copies another dict's items; it nests nothing new.
         node.values = [v if k is None else _element(v) for k, v in zip(node.keys, node.values)]
         node.keys = [k if k is None else _element(k) for k in node.keys]
+        if None in node.keys:  # ... but it is a copy, as `d.copy()` is: charged, and within the size limit
+            return ast.copy_location(_guard("built", node), node)
         return node
 
     def _comprehension(self, node):
