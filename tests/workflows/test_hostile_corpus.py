@@ -415,6 +415,7 @@ def deep(levels: int) -> dict:
 
 
 A_LONG_TEXT = "s = 'a' * 100000\n"
+COLLIDING = "l = [i * 2305843009213693951 for i in range(100000)]\n"  # multiples of 2**61 - 1
 BUDGET = "the script built more than 10,000,000 characters and items in all|time budget"
 # (id, where, text, a regular expression the reason matches, extra task data)
 CONTAINED = [
@@ -457,6 +458,17 @@ CONTAINED = [
      "the set would have 200,000 items", {}),
     ("set-intersection-of-long-texts", "script", A_LONG_TEXT + "l = [s] * 100000\nx = {'a'}.intersection(*l)",
      BUDGET, {}),
+    # numbers built to share one hash bucket: 100,000 of them are 5 * 10**9 probes in one C call
+    ("hash-collisions-set", "script", COLLIDING + "s = set(l)", "cannot be a set member or a dict key", {}),
+    ("hash-collisions-union", "script", COLLIDING + "s = set().union(l)", "cannot be a set member or a dict key", {}),
+    ("hash-collisions-dict-keys", "script", COLLIDING + "d = {k: 1 for k in l}", "cannot be a set member or a dict key",
+     {}),
+    ("hash-collisions-decimals", "script", "s = {Decimal('2305843009213693951') * i for i in range(100000)}",
+     "cannot be a set member or a dict key", {}),
+    ("hash-collisions-from-task-data", "script", "s = set(outside)", "cannot be a set member or a dict key",
+     {"outside": [i * (2 ** 61 - 1) for i in range(1000)]}),
+    ("hash-collisions-dict-pairs", "script", "d = dict(outside)", "cannot be a set member or a dict key",
+     {"outside": [[i * (2 ** 61 - 1), i] for i in range(1000)]}),
     ("upper-growth", "script", "x = ('ß' * 100000).upper()", "the text would have 200,000 characters", {}),
     ("casefold-growth", "script", "x = ('ﬃ' * 50000).upper()", "the text would have 150,000 characters", {}),
     ("stored-shared-text", "script", A_LONG_TEXT + "l = [s] * 100000",

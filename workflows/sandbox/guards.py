@@ -80,6 +80,23 @@ def item(value):
            "(structures a script builds hold text, numbers, dates, booleans and None)")
 
 
+# Python hashes a number by its value modulo 2**61 - 1: 100,000 multiples of it are one hash bucket,
+# and `set(l)` of them probed 5 * 10**9 times in one C call (it never finished). Below the modulus,
+# distinct whole numbers hash apart, and a Decimal of at most 18 digits collides with at most one
+# other per exponent.
+HASH_MODULUS = 2 ** 61 - 1
+
+
+def member(value):
+    """A value going into a set or becoming a dict key: plain, and not one that collides on purpose."""
+    item(value)
+    kind_of = type(value)
+    if kind_of is int and not -HASH_MODULUS < value < HASH_MODULUS \
+            or kind_of is Decimal and value.is_finite() and len(value.as_tuple().digits) > 18:
+        refuse("a number this large cannot be a set member or a dict key")
+    return value
+
+
 def _check_int_bits(bits: int) -> None:
     if bits > MAX_INT_BITS:
         refuse(f"the number would have more than {MAX_INT_BITS} bits")
@@ -189,7 +206,7 @@ def setitem(container, key, value):
     if isinstance(key, slice):
         refuse("assign one item at a time (slices cannot be assigned)")
     item(value)
-    if type(container) is dict and key not in container and len(container) >= MAX_ITEMS:
+    if type(container) is dict and member(key) not in container and len(container) >= MAX_ITEMS:
         refuse(f"the dict would have more than {MAX_ITEMS:,} items")
     container[key] = value
 
@@ -314,6 +331,8 @@ def _check_dict_update(container, args, kwargs):
 
 def _check_setdefault(container, args, kwargs):
     _no_kwargs("setdefault", kwargs)
+    if args:
+        member(args[0])
     if len(args) == 2:
         item(args[1])
     _check_size(container, len(container) + 1)
@@ -323,7 +342,7 @@ def _check_setdefault(container, args, kwargs):
 def _check_set_add(container, args, kwargs):
     _no_kwargs("add", kwargs)
     for value in args:
-        item(value)
+        member(value)
     _check_size(container, len(container) + 1)
     return None
 
@@ -339,11 +358,13 @@ def _set_arguments(container, args, *, grows: bool, plain: bool = False) -> list
     values, count = [], len(container)
     for arg in args:
         copied = _materialize(arg)
+        for value in copied:  # every set method hashes its arguments' items
+            member(value)
         count += len(copied)
         if grows:
             _check_size(container, count)
         if plain:  # update(): one flat list of plain values
-            values.extend(item(v) for v in copied)
+            values.extend(copied)
         else:
             values.append(copied)
     return values
@@ -572,10 +593,12 @@ def safe_tuple(values=()):
 
 
 def safe_set(values=()):
-    return _sized({item(v) for v in values})
+    return _sized({member(v) for v in _materialize(values)})
 
 
 def safe_dict(*args, **kwargs):
+    if args and not isinstance(args[0], dict):  # pairs, as from a list of [key, value] lists
+        args = ([(member(key), value) for key, value in _materialize(args[0])], *args[1:])
     result = dict(*args, **kwargs)
     copies = len(args) == 1 and isinstance(args[0], dict)
     for value in (kwargs.values() if copies else result.values()):
@@ -618,6 +641,7 @@ class _Guards:
     mod = staticmethod(mod)
     iterate = staticmethod(iterate)
     item = staticmethod(item)
+    member = staticmethod(member)
     setitem = staticmethod(setitem)
     attr = staticmethod(attr)
     method = staticmethod(method)
