@@ -24,7 +24,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from handlers.data_files import data_file_problem, is_data_file
 from workflows.engine import LoanServiceTask, cardinality_problem, timer_problem
 from workflows.sandbox import problems_in
-from workflows.sandbox.limits import MAX_CELL_PLACEHOLDERS, MAX_INSTANCES
+from workflows.sandbox.limits import MAX_CELL_PLACEHOLDERS, MAX_DEPLOYMENT_CODE, MAX_INSTANCES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -262,12 +262,18 @@ def check_files(files: dict[str, str], *, operations: set[str], forms: set[str])
             roots[name] = parse_xml(text, name)
         except (etree.XMLSyntaxError, ValueError) as err:
             problems.append(Problem(name, f"not well-formed XML: {err}"))
+    code = 0
     for name, root in roots.items():
         if file_kind(name) == "dmn" and etree.QName(root).namespace not in DMN_NAMESPACES:
             problems.append(Problem(name, "not a DMN document (root element must be dmn:definitions)"))
         if file_kind(name) == "bpmn" and etree.QName(root).namespace != BPMN_NS:
             problems.append(Problem(name, "not a BPMN 2.0 document (root element must be bpmn:definitions)"))
         for where, source, mode in _expressions(root):
+            code += len(source)
+            if code > MAX_DEPLOYMENT_CODE:  # 10 MB of 20,000-character scripts took a minute to check
+                problems.append(Problem(name, f"{where}: the deployment carries more than {MAX_DEPLOYMENT_CODE:,} "
+                                              "characters of code; split it, or move the logic into a handler"))
+                return problems
             for reason in _script_problems(source, mode):
                 problems.append(Problem(name, f"{where}: {reason}"))
     if problems:

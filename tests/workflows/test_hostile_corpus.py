@@ -657,6 +657,9 @@ XML_PROBES = [
         'id="probe_definitions"', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="probe_definitions" '
         f'xsi:schemaLocation="{BPMN_NS} http://127.0.0.1:9/evil.xsd"').replace("visited = True", "import os"),
      "hostile_script: line 1: imports are not part"),
+    ("code-per-deployment", _bpmn("".join(f'<bpmn:scriptTask id="big_{i}"><bpmn:script>' + "x = 1\n" * 3000
+                                          + "</bpmn:script></bpmn:scriptTask>" for i in range(12)), "big_0"),
+     "big_11: the deployment carries more than 200,000 characters of code"),
     ("second-script-element", PLAIN.replace("<bpmn:script>visited = True</bpmn:script>",
                                             "<bpmn:script>visited = True</bpmn:script><bpmn:script>import os</bpmn:script>"),
      "hostile_script: line 1: imports are not part"),

@@ -33,3 +33,4 @@ MAX_PROCESS_SECONDS = 3.0      # engine time one advance may take, handlers not 
 MAX_INSTANCES = 100            # instances of a multi-instance task (its loopCardinality)
 MAX_TIMER_CHARS = 64           # the text a timer expression gives
 MAX_CELL_PLACEHOLDERS = 10     # '?' in one DMN cell: SpiffWorkflow scans the rest of the cell per '?'
+MAX_DEPLOYMENT_CODE = 200_000  # characters of code in one deployment: checking costs ~5 µs a character
