@@ -478,6 +478,18 @@ CONTAINED = [
     ("built-then-failed", "script", A_LONG_TEXT + "l = [s] * 100000\nx = 1 / 0", "division by zero", {}),
     ("bloated-in-place-then-failed", "script",
      A_LONG_TEXT + "for i in range(99000):\n    applicant[str(i)] = s\nx = 1 / 0", "division by zero", {}),
+    # chains of lazy iterators: the C stack recursed through each when the last was consumed (a segfault)
+    ("generator-chain", "script", "g = (c for c in codes)\nfor i in range(99990):\n    g = (c for c in g)\nx = list(g)",
+     "a generator expression cannot be looped over again", {}),
+    ("enumerate-chain", "script", "g = enumerate(codes)\nfor i in range(99990):\n    g = enumerate(g)\nx = list(g)",
+     "enumerate\\(\\) takes a list, text, tuple, dict, set or range, not a enumerate", {}),
+    ("generator-enumerate-chain", "script",
+     "g = (c for c in codes)\nfor i in range(99990):\n    g = (x for x in enumerate(g))\nx = list(g)",
+     "enumerate\\(\\) takes a list, text, tuple, dict, set or range, not a generator", {}),
+    ("nesting-by-enumerate", "script", "x = [1]\nfor i in range(99000):\n    x = list(enumerate(x))",
+     "nested more than 20 levels deep", {}),
+    ("deep-comparison", "script", "x = [1]\nz = [1]\nfor i in range(49000):\n    x = list(enumerate(x))\n"
+     "    z = list(enumerate(z))\ny = x == z", "values nested too deeply", {}),
     # huge exponents and shifts
     ("power-by-task-data", "script", "x = 7 ** n", "more than 4096 bits", {}),
     ("decimal-power", "script", "x = Decimal(10) ** 999999", "invalid decimal operation", {}),

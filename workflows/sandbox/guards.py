@@ -188,10 +188,22 @@ _ITERABLE_TYPES = (list, tuple, dict, set, frozenset, str, range, type({}.keys()
                    type(iter(range(0))), type(iter([])), type(iter("")), type(x for x in ()))
 
 
+_GENERATOR = type(x for x in ())
+# What enumerate() takes: values that hold their items, not iterators over other iterators.
+_COLLECTIONS = (str, list, tuple, dict, set, frozenset, range, type({}.keys()), type({}.values()),
+                type({}.items()))
+
+
 def iterate(iterable):
-    """Every `for` of a script and of its comprehensions: one budget step per item."""
+    """Every `for` of a script and of its comprehensions: one budget step per item.
+
+    Not over a generator expression: `g = (c for c in g)` 100,000 times is a chain of generators
+    that the C stack recursed through when the last one was consumed, and the server died (a
+    segfault, not an exception). A generator is summed, listed or joined instead."""
     if not isinstance(iterable, _ITERABLE_TYPES):
         refuse(f"a {kind(iterable)} cannot be looped over")
+    if isinstance(iterable, _GENERATOR):
+        refuse("a generator expression cannot be looped over again; make it a list, or sum() it")
     budget = active_budget.get()
     for value in iterable:
         budget.step()
@@ -541,6 +553,14 @@ def safe_round(number, digits=None):
     return round(number)
 
 
+def safe_enumerate(values, start=0):
+    """Of a collection only: enumerate(enumerate(...)) 200,000 deep recursed through the C stack
+    when consumed, and crashed the server."""
+    if not isinstance(values, _COLLECTIONS):
+        refuse(f"enumerate() takes a list, text, tuple, dict, set or range, not a {kind(values)}")
+    return enumerate(values, start)
+
+
 def safe_range(*args):
     values = range(*args)
     if len(values) > MAX_ITEMS:
@@ -548,9 +568,18 @@ def safe_range(*args):
     return values
 
 
+def _steps(values):
+    budget = active_budget.get()
+    for value in values:
+        budget.step()
+        yield value
+
+
 def safe_sum(values, start=0):
+    if not isinstance(values, _ITERABLE_TYPES):
+        refuse(f"a {kind(values)} cannot be summed")
     total = start
-    for value in iterate(values):
+    for value in _steps(values):  # sum(a for a in amounts): one generator, consumed here
         if type(value) not in (int, float, Decimal, bool):
             refuse(f"sum() adds numbers, not a {kind(value)}")
         total = add(total, value)
@@ -658,7 +687,7 @@ GUARD_NAME = "__sb__"
 # argument is checked above, or one that cannot allocate more than its input.
 BUILTINS = {
     "abs": abs, "all": all, "any": any, "bool": bool, "len": len, "isinstance": safe_isinstance,
-    "enumerate": enumerate, "reversed": reversed, "float": float,
+    "enumerate": safe_enumerate, "reversed": reversed, "float": float,
     "str": safe_str, "int": safe_int, "Decimal": safe_decimal, "round": safe_round,
     "range": safe_range, "sum": safe_sum, "list": safe_list, "tuple": safe_tuple, "set": safe_set,
     "dict": safe_dict, "sorted": safe_sorted, "min": safe_min, "max": safe_max,
@@ -670,4 +699,4 @@ BUILTIN_CALLABLES = tuple(value for value in BUILTINS.values() if callable(value
 KEY_FUNCTIONS = (len, safe_str, abs, safe_int, float)
 # isinstance(x, str) must see the real types, not our wrappers.
 TYPE_FOR_ISINSTANCE = {safe_str: str, safe_int: int, safe_decimal: Decimal, safe_list: list,
-                       safe_tuple: tuple, safe_set: set, safe_dict: dict}
+                       safe_tuple: tuple, safe_set: set, safe_dict: dict, safe_enumerate: enumerate}
