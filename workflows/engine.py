@@ -40,18 +40,20 @@ from workflows.sandbox.limits import MAX_INSTANCES, MAX_PROCESS_SECONDS, MAX_PRO
 from workflows.sandbox.values import storage_problem
 
 
+OUTSIDE_A_TASK = "message correlation or completion condition"
+
+
 class SandboxedEnvironment(TaskDataEnvironment):
     """Task data is the only namespace; builtins are the sandbox's allow-list."""
 
     def evaluate(self, expression, context, external_context=None):
-        """What SpiffWorkflow calls without a task: message correlations (and conditions of a
-        process as a whole). Its errors would leave as Python's own text, or as a 500 when the
-        channel's signature is caught outside an advance, so they become ScriptFailed here."""
+        """What SpiffWorkflow calls without a task: message correlations, and the completion
+        condition of an ad-hoc subprocess. Its errors would leave as Python's own text, or as a 500
+        when the channel's signature is caught outside an advance, so they become ScriptFailed."""
         try:
             return self.evaluate_in_task(expression, context, external_context)
         except Exception as err:  # noqa: BLE001 - an analyst's expression failing is an incident
-            raise ScriptFailed(element="message correlation", reason=plain_reason(err),
-                               expression=expression) from None
+            raise ScriptFailed(element=OUTSIDE_A_TASK, reason=plain_reason(err), expression=expression) from None
 
     def evaluate_in_task(self, expression, context, external_context=None):
         namespace = dict(context)
@@ -252,11 +254,11 @@ def plain_reason(err: Exception) -> str:
     if isinstance(err, WorkflowError):
         return err.message
     if isinstance(err, NameError):
-        return f"unknown name '{getattr(err, 'name', None) or err}' (not in the task data)"
+        return f"unknown name '{str(getattr(err, 'name', None) or err)[:100]}' (not in the task data)"
     if isinstance(err, ZeroDivisionError):
         return "division by zero"
-    if isinstance(err, KeyError):
-        return f"no key {err.args[0]!r}" if err.args else "no such key"
+    if isinstance(err, KeyError):  # the key may be a 100,000-character text
+        return f"no key {repr(err.args[0])[:100]}" if err.args else "no such key"
     if isinstance(err, IndexError):
         return "index out of range"
     if isinstance(err, decimal.DecimalException):

@@ -126,8 +126,15 @@ RUNTIME = [
      "'a' * 10 ** 9 == precheck_passed", "the text would have 1,000,000,000"),
     ("review-route-cell-repeat", review_route_cell("'a' * 10 ** 9"), "choose_review_route (Choose review route)",
      "'a' * 10 ** 9", "the text would have 1,000,000,000"),
-    ("signature-correlation-repeat", signature_correlation("'a' * 10 ** 9"), "message correlation", "'a' * 10 ** 9",
+    ("signature-correlation-repeat", signature_correlation("'a' * 10 ** 9"),
+     "message correlation or completion condition", "'a' * 10 ** 9",
      "the text would have 1,000,000,000"),
+    ("generator-chain", script("g = (c for c in purpose)\nfor i in range(99990):\n    g = (c for c in g)\nx = list(g)"),
+     STEP, "g = (c for c in g)", "a generator expression cannot be looped over again"),
+    ("enumerate-chain", script("g = enumerate(purpose)\nfor i in range(99990):\n    g = enumerate(g)\nx = list(g)"),
+     STEP, "g = enumerate(g)", "enumerate() takes a list, text, tuple, dict, set or range"),
+    ("hash-collisions", script("l = [i * 2305843009213693951 for i in range(100000)]\ns = set(l)"), STEP, "set(l)",
+     "cannot be a set member or a dict key"),
     ("loop-back-to-a-script", loop_back(), "again (Again?)", "", "without waiting for a person, a message or a timer"),
 ]
 

@@ -220,7 +220,7 @@ FAILS_AT = {"script": "hostile_script (Hostile script)", "preScript": "hostile_s
             "condition": "hostile_gateway (Hostile gateway)", "timeDuration": "hostile_catch (Hostile catch)",
             "timeDate": "hostile_catch (Hostile catch)", "timeCycle": "hostile_catch (Hostile catch)",
             "cardinality": "hostile_each", "completion": "hostile_each (Hostile each)",
-            "payload": "hostile_throw (Hostile throw)", "correlation": "message correlation",
+            "payload": "hostile_throw (Hostile throw)", "correlation": "message correlation or completion condition",
             "signal_payload": "hostile_throw (Hostile throw)", "param": "hostile_service (Hostile service)",
             "dmn_input": "hostile_rules (Hostile rules)", "dmn_cell": "hostile_rules (Hostile rules)",
             "dmn_output": "hostile_rules (Hostile rules)"}
@@ -516,6 +516,7 @@ CONTAINED = [
     ("limit-inside-default", "script", "x = min([], default='a' * n)", "the text would have", {}),
     ("percent-formatting", "script", "x = '%(a)s' % {'a': amount}", "use an f-string", {}),
     ("percent-c-dunder", "script", "x = '%c%c' % (95, 95)", "use an f-string", {}),
+    ("long-missing-key", "script", "x = applicant['k' * 100000]", "no key 'kkkk", {}),
     ("replace-builds-dunder", "script", "name = 'XXimportXX'.replace('X', '_')\nx = applicant[name]",
      "no key '__import__'", {}),
     # attributes of type objects
@@ -617,9 +618,13 @@ SELF_FEEDING_FORK = _bpmn(
     '<bpmn:sequenceFlow id="right" sourceRef="fork" targetRef="merge"/>'
     '<bpmn:endEvent id="unreached"><bpmn:incoming>to_end</bpmn:incoming></bpmn:endEvent>', "merge").replace(
     '<bpmn:endEvent id="end"><bpmn:incoming>to_end</bpmn:incoming></bpmn:endEvent>', "")
+STANDARD_LOOP = _bpmn(_task("scriptTask", "spin", "Spin", tail='<bpmn:standardLoopCharacteristics loopMaximum="1000000000">'
+                           "<bpmn:loopCondition>True</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"
+                           "<bpmn:script>turns = turns + 1</bpmn:script>"), "spin")
 CALLS_ITSELF = _bpmn(_task("callActivity", "again", "Again", attributes=' calledElement="probe"'), "again")
 PROCESSES = [("loop-back-to-a-script", LOOP_BACK), ("parallel-fork-feeding-itself", SELF_FEEDING_FORK),
-             ("call-activity-calling-its-own-process", CALLS_ITSELF)]
+             ("call-activity-calling-its-own-process", CALLS_ITSELF),
+             ("standard-loop-a-billion-times", STANDARD_LOOP)]
 
 
 @pytest.mark.parametrize("xml", [p[1] for p in PROCESSES], ids=[p[0] for p in PROCESSES])

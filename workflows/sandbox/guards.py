@@ -204,8 +204,12 @@ def iterate(iterable):
         refuse(f"a {kind(iterable)} cannot be looped over")
     if isinstance(iterable, _GENERATOR):
         refuse("a generator expression cannot be looped over again; make it a list, or sum() it")
+    return _steps(iterable)  # checked now, when the loop or the generator expression starts
+
+
+def _steps(values):
     budget = active_budget.get()
-    for value in iterable:
+    for value in values:
         budget.step()
         yield value
 
@@ -566,13 +570,6 @@ def safe_range(*args):
     if len(values) > MAX_ITEMS:
         refuse(f"a range of {len(values):,} items exceeds the limit of {MAX_ITEMS:,}")
     return values
-
-
-def _steps(values):
-    budget = active_budget.get()
-    for value in values:
-        budget.step()
-        yield value
 
 
 def safe_sum(values, start=0):
