@@ -34,6 +34,10 @@ def _json_default(value):
         return str(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        # A duration is task data scripts may keep (docs/script-language.md); in a summary key it
+        # made the whole submission a 500.
+        return value.total_seconds()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 

@@ -8,6 +8,7 @@ DMN cell the sandbox refuses.
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -21,18 +22,23 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from handlers.data_files import data_file_problem, is_data_file
-from workflows.engine import LoanServiceTask
+from workflows.engine import LoanServiceTask, cardinality_problem, timer_problem
 from workflows.sandbox import problems_in
-from workflows.timers import clocked, timer_problem
+from workflows.sandbox.limits import MAX_CELL_PLACEHOLDERS, MAX_DEPLOYMENT_CODE, MAX_INSTANCES
+from workflows.timers import clocked
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
                   "https://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20151101/dmn.xsd")
+XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
 MAX_FILE_BYTES = 2_000_000
 
+# The text is read as UTF-8 whatever the document declares: a declared encoding="UTF-7" made
+# '+ADw-!DOCTYPE' a DOCTYPE that the byte check below never saw.
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                            dtd_validation=False, huge_tree=False, remove_comments=True)
+                            dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True,
+                            encoding="utf-8")
 
 
 class _ClockedTimers:
@@ -68,7 +74,12 @@ def parse_xml(text: str | bytes, filename: str):
         raise ValueError(f"file is larger than {MAX_FILE_BYTES} bytes")
     if b"<!ENTITY" in data or b"<!DOCTYPE" in data:
         raise ValueError("DOCTYPE and ENTITY declarations are not accepted")
-    return etree.fromstring(data, parser=_SAFE_XML)
+    root = etree.fromstring(data, parser=_SAFE_XML)
+    if root.getroottree().docinfo.doctype:
+        raise ValueError("DOCTYPE and ENTITY declarations are not accepted")
+    if next(root.iter(f"{{{XINCLUDE_NS}}}*"), None) is not None:
+        raise ValueError("XInclude is not accepted; every file is deployed whole")
+    return root
 
 
 def engine_files(files: dict) -> dict:
@@ -121,10 +132,16 @@ EXPRESSION_ELEMENTS = {
     "conditionExpression": "eval", "timeDate": "eval", "timeDuration": "eval", "timeCycle": "eval",
     "loopCardinality": "eval", "completionCondition": "eval", "loopCondition": "eval",
     "messagePayload": "eval",
+    # A conditional event's condition, and the payload of a signal, error or escalation (SpiffWorkflow
+    # evaluates both; they were only refused when they ran).
+    "condition": "eval", "payloadExpression": "eval",
 }
 TIMER_ELEMENTS = ("timeDate", "timeDuration", "timeCycle")
 # Elements and attributes that name a task-data variable the engine writes.
-VARIABLE_ELEMENTS = ("messageVariable", "loopDataInputRef", "loopDataOutputRef")
+VARIABLE_ELEMENTS = ("messageVariable", "loopDataOutputRef", "variableName")
+# Elements whose id names a task-data variable (data objects, multi-instance items, task inputs and
+# outputs): '__sb__' as a data object would be a global beside the sandbox's guards.
+VARIABLE_IDS = ("dataObject", "dataInput", "dataOutput", "inputDataItem", "outputDataItem")
 
 
 def _expressions(root) -> Iterable[tuple[str, str, str]]:
@@ -137,7 +154,9 @@ def _expressions(root) -> Iterable[tuple[str, str, str]]:
         where = _element_id(el)
         text = (el.text or "").strip()
         if local in EXPRESSION_ELEMENTS and text:
-            yield where, text, EXPRESSION_ELEMENTS[local] if local not in TIMER_ELEMENTS else f"timer:{local}"
+            yield where, text, EXPRESSION_ELEMENTS[local] if local not in TIMER_ELEMENTS else local
+            if local == "loopCardinality":
+                yield where, text, "cardinality"
         elif local == "expression" and etree.QName(el).namespace == SPIFF_NS and text:
             yield where, text, "eval"
         elif local == "parameter" and el.get("value"):
@@ -150,21 +169,35 @@ def _expressions(root) -> Iterable[tuple[str, str, str]]:
             for t in el:
                 if isinstance(t.tag, str) and (t.text or "").strip() not in ("", "-"):
                     yield where, t.text.strip(), local
-        elif local == "formalExpression" and text and owner is not None \
-                and etree.QName(owner).localname in ("correlationPropertyRetrievalExpression", "messagePath"):
-            yield where, text, "eval"
+        elif local == "correlationPropertyRetrievalExpression":
+            # SpiffWorkflow evaluates the text of its FIRST child, whatever that child is called.
+            first = next((c for c in el if isinstance(c.tag, str)), None)
+            if first is not None and (first.text or "").strip():
+                yield _element_id(first), first.text.strip(), "eval"
+        elif local.endswith("script") and owner is not None and etree.QName(owner).localname == "scriptTask":
+            # ... and a script task's script is any child whose tag ends with 'script'.
+            if text:
+                yield where, text, "exec"
         elif local in VARIABLE_ELEMENTS and text:
             yield where, text, "variable"
+        elif local == "loopDataInputRef":
+            yield where, text, "collection"
+        elif local == "output" and etree.QName(el).namespace in DMN_NAMESPACES:
+            # A DMN output is stored under its name (or, without one, its label; dots make nesting).
+            yield where, el.get("name") or el.get("label") or "", "variable"
+        if local in VARIABLE_IDS and el.get("id", "").startswith("_"):
+            yield _element_id(owner), el.get("id"), "variable"
         for attribute in ("resultVariable", "messageVariable"):
             if el.get(attribute):
                 yield where, el.get(attribute), "variable"
 
 
 def _element_id(el) -> str:
-    """The id of the nearest element that has one: the task, flow, event or DMN cell."""
+    """The id of the nearest element that has one: the task, flow, event or DMN cell. (SpiffWorkflow's
+    extension elements use `id` for other things: a serviceTaskOperator's id is its operation.)"""
     node = el
     while node is not None:
-        if isinstance(node.tag, str) and node.get("id"):
+        if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace != SPIFF_NS:
             return node.get("id")
         node = node.getparent()
     return etree.QName(el).localname
@@ -173,22 +206,45 @@ def _element_id(el) -> str:
 _BARE_TIMER = re.compile(r"^(R\d*/)?P|^\d{4}-\d{2}-\d{2}")
 
 
+def _constant(source: str):
+    """The constant a one-expression source is (a quoted timer, a number), with its line; else None."""
+    try:
+        body = ast.parse(source, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return (body.value, body.lineno) if isinstance(body, ast.Constant) else None
+
+
 def _script_problems(source: str, mode: str) -> list[str]:
-    if mode.startswith("timer:"):
+    if mode in TIMER_ELEMENTS:
         # SpiffWorkflow evaluates timer text as an expression: P1D is a name, 'P1D' is the text.
         if _BARE_TIMER.match(source):
             return [f"timer expressions are evaluated, so a fixed duration or date must be quoted: "
                     f"'{source}'"]
         problems = problems_in(source, "eval")
-        invalid = None if problems else timer_problem(mode.split(":", 1)[1], source)
-        return problems + ([invalid] if invalid else [])
+        constant = None if problems else _constant(source)
+        if constant is not None:  # a fixed timer is checked as it will run ('P999999999M' never ends)
+            problem = timer_problem(mode, constant[0])
+            problems = [f"line {constant[1]}: {problem}"] if problem else []
+        return problems
+    if mode == "cardinality":
+        constant = _constant(source)
+        problem = cardinality_problem(constant[0]) if constant is not None else None
+        return [f"line {constant[1]}: {problem}"] if problem else []
+    if mode == "collection":
+        return [f"multi-instance over a collection (loopDataInputRef) is not part of the language: each "
+                f"instance copies all the task data; use loopCardinality, such as len({source}), at most "
+                f"{MAX_INSTANCES}"]
     if mode == "variable":
         if not source.isidentifier() or source.startswith("_"):
             return [f"'{source}' is not a usable variable name (letters, digits and '_', not starting with '_')"]
         return []
     if mode == "inputEntry":
         # SpiffWorkflow's DMN turns a cell into `(input) == (cell)` or `input cell`, or, when the
-        # cell holds `?`, replaces `?` with the input's value.
+        # cell holds `?`, replaces `?` with the input's value. It finds each '?' with a regular
+        # expression that reads the rest of the cell again, so their number is bounded.
+        if source.count("?") > MAX_CELL_PLACEHOLDERS:
+            return [f"line 1: a cell may use '?' at most {MAX_CELL_PLACEHOLDERS} times"]
         if "?" in source:
             return problems_in(source.replace("?", "dmn_input"), "eval")
         as_value = problems_in(f"dmn_input == ({source})", "eval")
@@ -219,12 +275,18 @@ def check_files(files: dict[str, str], *, operations: set[str], forms: set[str])
             roots[name] = parse_xml(text, name)
         except (etree.XMLSyntaxError, ValueError) as err:
             problems.append(Problem(name, f"not well-formed XML: {err}"))
+    code = 0
     for name, root in roots.items():
         if file_kind(name) == "dmn" and etree.QName(root).namespace not in DMN_NAMESPACES:
             problems.append(Problem(name, "not a DMN document (root element must be dmn:definitions)"))
         if file_kind(name) == "bpmn" and etree.QName(root).namespace != BPMN_NS:
             problems.append(Problem(name, "not a BPMN 2.0 document (root element must be bpmn:definitions)"))
         for where, source, mode in _expressions(root):
+            code += len(source)
+            if code > MAX_DEPLOYMENT_CODE:  # 10 MB of 20,000-character scripts took a minute to check
+                problems.append(Problem(name, f"{where}: the deployment carries more than {MAX_DEPLOYMENT_CODE:,} "
+                                              "characters of code; split it, or move the logic into a handler"))
+                return problems
             for reason in _script_problems(source, mode):
                 problems.append(Problem(name, f"{where}: {reason}"))
     if problems:
@@ -265,7 +327,16 @@ def _task_problems(spec, operations: set[str], forms: set[str]) -> list[Problem]
                 problems.append(Problem(file, f"{label}: user task names unknown form '{form}'"))
             if not task_spec.lane:
                 problems.append(Problem(file, f"{label}: user task is in no lane, so no role can work it"))
+            # The inbox reads these as numbers when the task opens: text there was a 500 then.
+            for name, lowest, highest in USER_TASK_NUMBERS:
+                value = task_property(task_spec, name)
+                if value is not None and not (value.isascii() and value.isdigit() and lowest <= int(value) <= highest):
+                    problems.append(Problem(file, f"{label}: property '{name}' must be a whole number from "
+                                                  f"{lowest} to {highest}"))
     return problems
+
+
+USER_TASK_NUMBERS = (("level", 0, 9), ("due_hours", 1, 24 * 366))
 
 
 def user_task_form(task_spec) -> str | None:

@@ -69,6 +69,11 @@ class ScriptFailed(WorkflowError):
         self.element, self.reason, self.expression = element, reason, shown
 
 
+class ProcessBoundExceeded(WorkflowError):
+    """One advance of an instance ran more engine tasks, or longer, than limits.py allows."""
+    code = "process_bound_exceeded"
+
+
 class HandlerFailed(WorkflowError):
     """A service task's handler raised; the instance records an incident."""
     kind = "unavailable"

@@ -66,12 +66,13 @@ class InstanceRunner:
     # -- advancing ------------------------------------------------------------------------------
     def advance(self, session: Session, workflow: BpmnWorkflow, ctx: HandlerContext) -> Advance:
         """Run every engine task that can run now, stopping at user tasks, messages and timers."""
-        workflow.script_engine = LoanScriptEngine(self._dispatcher(session, ctx))
+        engine = LoanScriptEngine(self._dispatcher(session, ctx))
+        workflow.script_engine = engine
         try:
             # Timers read the step's own moment, so a step is one instant and tests move the clock.
             with clock_at(lambda: _aware(ctx.now)):
                 workflow.refresh_waiting_tasks()
-                workflow.do_engine_steps()
+                engine.run_engine_steps(workflow)
         except Exception as err:  # noqa: BLE001 - any failure of a diagram or handler is an incident
             log.warning("instance of %s stopped with an incident: %s", ctx.application_id, redact_text(str(err)))
             return Advance(incident=_describe(err))

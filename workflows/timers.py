@@ -6,12 +6,12 @@ tests move one clock, and a time an analyst writes without a zone is China time.
 builds these subclasses instead of SpiffWorkflow's, and they read `engine_now()` — the clock of
 the unit of work that is advancing the instance (`clock_at`).
 
-`due_timers(workflow)` lists the waiting timers and their due times, which is what the worker
-stores as rows and fires (issue 8). `timer_problem` checks a constant timer text at deployment.
+`due_timers(workflow)` lists the waiting timers and their due times, which the worker stores as
+rows and fires. What a timer's text may be is checked in `workflows.engine.timer_problem`, at
+deployment for a constant and when it is reached for a computed one.
 """
 from __future__ import annotations
 
-import ast
 import datetime as dt
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -165,31 +165,6 @@ def due_timers(workflow) -> list[DueTimer]:
         if due is not None:
             found.append(DueTimer(task.id, task.task_spec.bpmn_id or task.task_spec.name, due))
     return sorted(found, key=lambda t: t.due_at)
-
-
-def timer_problem(kind: str, source: str) -> str | None:
-    """Why a constant timer text is not a valid ISO-8601 value of its kind; None if it is (or if
-    the timer is computed from task data, which can only be judged when it runs)."""
-    try:
-        value = ast.literal_eval(source)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-    if not isinstance(value, str):
-        return f"a timer expression must give text, not {type(value).__name__}"
-    try:
-        if kind == "timeDuration":
-            TimerEventDefinition.parse_iso_duration(value)
-            if not value.upper().startswith("P"):
-                raise ValueError
-        elif kind == "timeDate":
-            moment(value)
-        else:
-            _recurring(value)
-    except Exception:  # noqa: BLE001 - SpiffWorkflow's parsers raise bare Exception
-        examples = {"timeDuration": "'P15D', 'PT4H'", "timeDate": "'2027-03-01T09:00:00'",
-                    "timeCycle": "'R3/PT1H', 'R/2027-01-01T09:00:00/P1M'"}[kind]
-        return f"'{value}' is not an ISO-8601 {kind[4:].lower()} (for example {examples})"
-    return None
 
 
 # -- rows -------------------------------------------------------------------------------------------

@@ -128,9 +128,17 @@ def test_what_could_exhaust_the_server_is_refused_before_it_allocates(source, re
 
 
 def test_an_overlong_script_is_refused():
-    assert problems_in("x = 1\n" * 5000, "exec") == ["the script is longer than 20000 characters"]
+    assert problems_in("x = 1\n" * 5000, "exec") == ["line 3334: the script is longer than 20000 characters"]
 
 
 def test_isinstance_sees_the_real_types():
     assert run_sandboxed("isinstance(a, str) and isinstance(b, (int, Decimal))", "eval",
                          {"a": "x", "b": Decimal("1")}) is True
+
+
+def test_a_list_built_item_by_item_is_charged_per_item_not_per_length():
+    """append() in a loop once charged the list's whole length at every step: 5,000 appends were
+    12.5 million 'built' and refused."""
+    data = run("reasons = []\nseen = set()\nfor i in range(50000):\n    reasons.append(i)\n    seen.add(i)\n"
+               "count = len(seen)\nseen = None")
+    assert len(data["reasons"]) == 50000 and data["count"] == 50000

@@ -139,11 +139,11 @@ def test_a_saved_and_restored_instance_keeps_its_due_time():
 
 
 @pytest.mark.parametrize("kind, timer, reason", [
-    ("timeDuration", "'P1X'", "'P1X' is not an ISO-8601 duration"),
+    ("timeDuration", "'P1X'", "'P1X' is not a valid ISO-8601 timer (a duration such as 'P1D'"),
     ("timeDuration", "P15D", "a fixed duration or date must be quoted: 'P15D'"),
-    ("timeDate", "'next tuesday'", "'next tuesday' is not an ISO-8601 date"),
-    ("timeCycle", "'every hour'", "'every hour' is not an ISO-8601 cycle"),
-    ("timeDuration", "15", "a timer expression must give text, not int"),
+    ("timeDate", "'next tuesday'", "'next tuesday' is not a valid ISO-8601 timer (a date such as"),
+    ("timeCycle", "'every hour'", "'every hour' is not a valid ISO-8601 timer (a cycle such as 'R3/PT1H')"),
+    ("timeDuration", "15", "a timer expression must give text (a duration such as 'P1D' or 'PT4H', of at most 999 years), not a number"),
     ("timeDuration", "__import__('os').getcwd()", "the name '__import__' is not allowed"),
 ])
 def test_an_invalid_timer_is_refused_at_deployment_naming_the_element(kind, timer, reason):

@@ -80,6 +80,23 @@ def item(value):
            "(structures a script builds hold text, numbers, dates, booleans and None)")
 
 
+# Python hashes a number by its value modulo 2**61 - 1: 100,000 multiples of it are one hash bucket,
+# and `set(l)` of them probed 5 * 10**9 times in one C call (it never finished). Below the modulus,
+# distinct whole numbers hash apart, and a Decimal of at most 18 digits collides with at most one
+# other per exponent.
+HASH_MODULUS = 2 ** 61 - 1
+
+
+def member(value):
+    """A value going into a set or becoming a dict key: plain, and not one that collides on purpose."""
+    item(value)
+    kind_of = type(value)
+    if kind_of is int and not -HASH_MODULUS < value < HASH_MODULUS \
+            or kind_of is Decimal and value.is_finite() and len(value.as_tuple().digits) > 18:
+        refuse("a number this large cannot be a set member or a dict key")
+    return value
+
+
 def _check_int_bits(bits: int) -> None:
     if bits > MAX_INT_BITS:
         refuse(f"the number would have more than {MAX_INT_BITS} bits")
@@ -89,19 +106,40 @@ def _limit_for(value) -> int:
     return MAX_STRING if isinstance(value, str) else MAX_ITEMS
 
 
-def _check_size(value, size: int) -> None:
+# An item of a dict or set costs about eight list items of memory (a 100,000-item dict is 5 MB):
+# charged as such, 10,000,000 in all is ~80 MB of any kind, not 500 MB of dict copies.
+HASHED_WEIGHT = 8
+
+
+def _weight(value) -> int:
+    return HASHED_WEIGHT if isinstance(value, (dict, set, frozenset)) else 1
+
+
+def _check_size(value, size: int, grown: int | None = None) -> None:
+    """`value` would have `size` characters or items: within the limit, and charged for what is
+    made (`grown`, when a value grows in place: append() makes one item, not a new list)."""
     limit = _limit_for(value)
     if size > limit:
         what = "characters" if isinstance(value, str) else "items"
         refuse(f"the {kind(value)} would have {size:,} {what}; at most {limit:,} are allowed")
-    _charge(size)
+    _charge((size if grown is None else grown) * _weight(value))
 
 
 # -- operators ----------------------------------------------------------------------------------
 def add(left, right):
     if isinstance(left, _SEQUENCES) and type(left) is type(right):
         _check_size(left, len(left) + len(right))
+    elif type(left) is int and type(right) is int:
+        # One bit per addition, but `x = x + x` in a loop doubles: 20,000 times is a number the
+        # serializer cannot write (more than 4,300 digits).
+        _check_int_bits(max(left.bit_length(), right.bit_length()) + 1)
     return left + right
+
+
+def sub(left, right):
+    if type(left) is int and type(right) is int:
+        _check_int_bits(max(left.bit_length(), right.bit_length()) + 1)  # `x - -x` doubles too
+    return left - right
 
 
 def mul(left, right):
@@ -141,18 +179,48 @@ def _check_decimal_operand(value) -> None:
         _check_int_bits(value.bit_length())
 
 
+def sliced(sequence, lower, upper, step):
+    """`x[a:b:c]` copies: a comprehension of `text[1:]` would make 100,000 copies of a long text."""
+    part = slice(lower, upper, step)
+    if isinstance(sequence, _SEQUENCES):
+        _charge(len(range(*part.indices(len(sequence)))))
+    return sequence[part]
+
+
+def built(value):
+    """A structure copied whole by the syntax (`{**d}`): charged as a method's copy would be."""
+    _check_size(value, len(value))
+    return value
+
+
 # -- loops ----------------------------------------------------------------------------------------
 _ITERABLE_TYPES = (list, tuple, dict, set, frozenset, str, range, type({}.keys()), type({}.values()),
                    type({}.items()), enumerate, reversed, type(reversed([])), type(reversed({})),
                    type(iter(range(0))), type(iter([])), type(iter("")), type(x for x in ()))
 
 
+_GENERATOR = type(x for x in ())
+# What enumerate() takes: values that hold their items, not iterators over other iterators.
+_COLLECTIONS = (str, list, tuple, dict, set, frozenset, range, type({}.keys()), type({}.values()),
+                type({}.items()))
+
+
 def iterate(iterable):
-    """Every `for` of a script and of its comprehensions: one budget step per item."""
+    """Every `for` of a script and of its comprehensions: one budget step per item.
+
+    Not over a generator expression: `g = (c for c in g)` 100,000 times is a chain of generators
+    that the C stack recursed through when the last one was consumed, and the server died (a
+    segfault, not an exception). A generator is summed, listed or joined instead."""
     if not isinstance(iterable, _ITERABLE_TYPES):
         refuse(f"a {kind(iterable)} cannot be looped over")
+    if isinstance(iterable, _GENERATOR):
+        refuse("a generator expression cannot be looped over again; make it a list, or sum() it")
+    return _steps(iterable)  # checked now, when the loop or the generator expression starts
+
+
+def _steps(values):
     budget = active_budget.get()
-    for value in iterable:
+    for value in values:
         budget.step()
         yield value
 
@@ -165,7 +233,7 @@ def setitem(container, key, value):
     if isinstance(key, slice):
         refuse("assign one item at a time (slices cannot be assigned)")
     item(value)
-    if type(container) is dict and key not in container and len(container) >= MAX_ITEMS:
+    if type(container) is dict and member(key) not in container and len(container) >= MAX_ITEMS:
         refuse(f"the dict would have more than {MAX_ITEMS:,} items")
     container[key] = value
 
@@ -187,9 +255,32 @@ def method(obj, name: str, *args, **kwargs):
     if check is not None:
         args = check(obj, args, kwargs) or args
     result = getattr(obj, name)(*args, **kwargs)
-    if isinstance(result, (str, list)):
-        _charge(len(result))
+    _charge_result(name, result)
     return result
+
+
+# Methods whose list or tuple holds new texts, not the items of an existing structure.
+_TEXT_PIECES = frozenset({"split", "rsplit", "splitlines", "partition", "rpartition"})
+
+
+def _charge_result(name: str, result) -> None:
+    """What a method made counts against the budget: texts, copies, and the pieces of a split.
+
+    Checked after the call: no method here makes more than three times what it was called on
+    ('ß'.upper() is 'SS', 'ﬃ'.upper() is 'FFI'; 'ab'.split('') is refused by Python), so the
+    result is bounded by a value that already exists; refusing it keeps the limits true."""
+    kind_of = type(result)
+    if kind_of is str:
+        _check_size(result, len(result))
+    elif kind_of in (list, tuple):
+        size = len(result)
+        if name in _TEXT_PIECES:
+            size += sum(len(piece) for piece in result)
+        if len(result) > MAX_ITEMS:
+            refuse(f"the {kind(result)} would have {len(result):,} items; at most {MAX_ITEMS:,} are allowed")
+        _charge(size)
+    elif kind_of in (dict, set):
+        _charge(len(result) * HASHED_WEIGHT)
 
 
 def _no_kwargs(name, kwargs, allowed=()):
@@ -222,7 +313,7 @@ def _check_join(separator, args, kwargs):
     _no_kwargs("join", kwargs)
     if len(args) != 1:
         return None
-    parts = list(args[0]) if not isinstance(args[0], str) else list(args[0])
+    parts = _materialize(args[0])
     if not all(isinstance(p, str) for p in parts):
         refuse("join() takes a list of texts")
     _check_size(separator, sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0))
@@ -233,7 +324,7 @@ def _check_append(container, args, kwargs):
     _no_kwargs("append", kwargs)
     for value in args:
         item(value)
-    _check_size(container, len(container) + 1)
+    _check_size(container, len(container) + 1, grown=1)
     return None
 
 
@@ -241,7 +332,7 @@ def _check_insert(container, args, kwargs):
     _no_kwargs("insert", kwargs)
     if len(args) == 2:
         item(args[1])
-    _check_size(container, len(container) + 1)
+    _check_size(container, len(container) + 1, grown=1)
     return None
 
 
@@ -250,7 +341,7 @@ def _check_extend(container, args, kwargs):
     if len(args) != 1:
         return None
     values = [item(v) for v in _materialize(args[0])]
-    _check_size(container, len(container) + len(values))
+    _check_size(container, len(container) + len(values), grown=len(values))
     return (values,)
 
 
@@ -261,37 +352,59 @@ def _check_dict_update(container, args, kwargs):
     values = {**(other or {}), **kwargs}
     for value in values.values():
         item(value)
-    _check_size(container, len(container) + len(values))
+    _check_size(container, len(container) + len(values), grown=len(values))
     return None
 
 
 def _check_setdefault(container, args, kwargs):
     _no_kwargs("setdefault", kwargs)
+    if args:
+        member(args[0])
     if len(args) == 2:
         item(args[1])
-    _check_size(container, len(container) + 1)
+    _check_size(container, len(container) + 1, grown=1)
     return None
 
 
 def _check_set_add(container, args, kwargs):
     _no_kwargs("add", kwargs)
     for value in args:
-        item(value)
-    _check_size(container, len(container) + 1)
+        member(value)
+    _check_size(container, len(container) + 1, grown=1)
     return None
 
 
 def _check_set_update(container, args, kwargs):
     _no_kwargs("update", kwargs)
-    values = [item(v) for arg in args for v in _materialize(arg)]
-    _check_size(container, len(container) + len(values))
-    return (values,)
+    return (_set_arguments(container, args, grows=True, plain=True),)
 
 
-def _check_set_algebra(container, args, kwargs):
+def _set_arguments(container, args, *, grows: bool, plain: bool = False) -> list:
+    """The iterables a set method takes, each copied once and charged, so `s.union(*texts)` cannot
+    make one C call walk 100,000 arguments of 100,000 characters each."""
+    values, count = [], len(container)
+    for arg in args:
+        copied = _materialize(arg)
+        for value in copied:  # every set method hashes its arguments' items
+            member(value)
+        count += len(copied)
+        if grows:  # the copies were charged; union() makes a new set of at most `count` items
+            _check_size(container, count, grown=0)
+        if plain:  # update(): one flat list of plain values
+            values.extend(copied)
+        else:
+            values.append(copied)
+    return values
+
+
+def _check_set_growth(container, args, kwargs):
+    _no_kwargs("union", kwargs)
+    return _set_arguments(container, args, grows=True)
+
+
+def _check_set_reading(container, args, kwargs):
     _no_kwargs("set operation", kwargs)
-    _check_size(container, len(container) + sum(len(_materialize(a)) for a in args))
-    return None
+    return _set_arguments(container, args, grows=False)
 
 
 def _check_sort(container, args, kwargs):
@@ -333,9 +446,12 @@ def _check_rounding(rounding) -> None:
 
 def _materialize(iterable) -> list:
     if isinstance(iterable, _ITERABLE_TYPES):
+        if isinstance(iterable, (str, list, tuple, dict, set, frozenset, range)) and len(iterable) > MAX_ITEMS:
+            refuse(f"more than {MAX_ITEMS:,} items")
         values = list(iterable)
         if len(values) > MAX_ITEMS:
             refuse(f"more than {MAX_ITEMS:,} items")
+        _charge(len(values))  # a copy, made for the check
         return values
     refuse(f"a {kind(iterable)} is not a list of values")
 
@@ -354,9 +470,9 @@ METHODS: dict[type, dict] = {
     dict: {"get": None, "keys": None, "values": None, "items": None, "pop": None, "copy": None,
            "setdefault": _check_setdefault, "update": _check_dict_update},
     set: {"add": _check_set_add, "discard": None, "remove": None, "pop": None, "copy": None,
-          "update": _check_set_update, "union": _check_set_algebra, "intersection": None,
-          "difference": None, "symmetric_difference": _check_set_algebra, "issubset": None,
-          "issuperset": None, "isdisjoint": None},
+          "update": _check_set_update, "union": _check_set_growth, "intersection": _check_set_reading,
+          "difference": _check_set_reading, "symmetric_difference": _check_set_growth,
+          "issubset": _check_set_reading, "issuperset": _check_set_reading, "isdisjoint": _check_set_reading},
     tuple: {"count": None, "index": None},
     Decimal: {"quantize": _check_quantize, "to_integral_value": _check_to_integral, "copy_abs": None,
               "copy_negate": None, "is_zero": None, "is_signed": None, "is_finite": None},
@@ -382,6 +498,9 @@ def format_value(value, spec: str) -> str:
         # 'f' writes every digit: f"{Decimal('1e999999999'):f}" would be a billion characters.
         if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 40:
             refuse("the number is too large to write out in full")
+        # ... and every digit after the point: Decimal('1e-999999999') from outside is 1 GB of zeros.
+        if isinstance(value, Decimal) and value.is_finite() and -value.as_tuple().exponent > MAX_DECIMAL_EXPONENT:
+            refuse("the number has too many digits to write out in full")
         if isinstance(value, float) and abs(value) > 1e40:
             refuse("the number is too large to write out in full")
         if isinstance(value, int) and value.bit_length() > 140:
@@ -407,13 +526,19 @@ def safe_str(value="") -> str:
     return text
 
 
-def safe_int(value=0, *base):
-    if isinstance(value, str) and len(value) > 1_300:
-        refuse("the text is too long to be a number")
+def _check_whole_number_of(value) -> None:
+    """Before int(x) or round(x): Decimal('1e999999') as an int is a million digits, computed in
+    one C call that ran 38 s."""
     if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > 1_200:
         refuse(f"the number would have more than {MAX_INT_BITS} bits")
     if isinstance(value, float) and abs(value) > 1e300:
         refuse(f"the number would have more than {MAX_INT_BITS} bits")
+
+
+def safe_int(value=0, *base):
+    if isinstance(value, str) and len(value) > 1_300:
+        refuse("the text is too long to be a number")
+    _check_whole_number_of(value)
     result = int(value, *base)
     _check_int_bits(result.bit_length())
     return result
@@ -439,7 +564,16 @@ def safe_round(number, digits=None):
         if not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS:
             refuse(f"round() takes at most {MAX_ROUND_DIGITS} digits either way")
         return round(number, digits)
+    _check_whole_number_of(number)
     return round(number)
+
+
+def safe_enumerate(values, start=0):
+    """Of a collection only: enumerate(enumerate(...)) 200,000 deep recursed through the C stack
+    when consumed, and crashed the server."""
+    if not isinstance(values, _COLLECTIONS):
+        refuse(f"enumerate() takes a list, text, tuple, dict, set or range, not a {kind(values)}")
+    return enumerate(values, start)
 
 
 def safe_range(*args):
@@ -450,8 +584,10 @@ def safe_range(*args):
 
 
 def safe_sum(values, start=0):
+    if not isinstance(values, _ITERABLE_TYPES):
+        refuse(f"a {kind(values)} cannot be summed")
     total = start
-    for value in iterate(values):
+    for value in _steps(values):  # sum(a for a in amounts): one generator, consumed here
         if type(value) not in (int, float, Decimal, bool):
             refuse(f"sum() adds numbers, not a {kind(value)}")
         total = add(total, value)
@@ -481,7 +617,7 @@ def to_date(text) -> _dt.date:
 def _sized(result):
     if len(result) > MAX_ITEMS:
         refuse(f"more than {MAX_ITEMS:,} items")
-    _charge(len(result))
+    _charge(len(result) * _weight(result))
     return result
 
 
@@ -494,10 +630,12 @@ def safe_tuple(values=()):
 
 
 def safe_set(values=()):
-    return _sized({item(v) for v in values})
+    return _sized({member(v) for v in _materialize(values)})
 
 
 def safe_dict(*args, **kwargs):
+    if args and not isinstance(args[0], dict):  # pairs, as from a list of [key, value] lists
+        args = ([(member(key), value) for key, value in _materialize(args[0])], *args[1:])
     result = dict(*args, **kwargs)
     copies = len(args) == 1 and isinstance(args[0], dict)
     for value in (kwargs.values() if copies else result.values()):
@@ -533,15 +671,19 @@ class _Guards:
     """What rewritten code calls as `__sb__.name(...)`; scripts cannot name it (no '_' names)."""
     __slots__ = ()
     add = staticmethod(add)
+    sub = staticmethod(sub)
     mul = staticmethod(mul)
     power = staticmethod(power)
     lshift = staticmethod(lshift)
     mod = staticmethod(mod)
     iterate = staticmethod(iterate)
     item = staticmethod(item)
+    member = staticmethod(member)
     setitem = staticmethod(setitem)
     attr = staticmethod(attr)
     method = staticmethod(method)
+    slice = staticmethod(sliced)
+    built = staticmethod(built)
     format = staticmethod(format_value)
     fstring = staticmethod(fstring)
 
@@ -553,7 +695,7 @@ GUARD_NAME = "__sb__"
 # argument is checked above, or one that cannot allocate more than its input.
 BUILTINS = {
     "abs": abs, "all": all, "any": any, "bool": bool, "len": len, "isinstance": safe_isinstance,
-    "enumerate": enumerate, "reversed": reversed, "float": float,
+    "enumerate": safe_enumerate, "reversed": reversed, "float": float,
     "str": safe_str, "int": safe_int, "Decimal": safe_decimal, "round": safe_round,
     "range": safe_range, "sum": safe_sum, "list": safe_list, "tuple": safe_tuple, "set": safe_set,
     "dict": safe_dict, "sorted": safe_sorted, "min": safe_min, "max": safe_max,
@@ -565,4 +707,4 @@ BUILTIN_CALLABLES = tuple(value for value in BUILTINS.values() if callable(value
 KEY_FUNCTIONS = (len, safe_str, abs, safe_int, float)
 # isinstance(x, str) must see the real types, not our wrappers.
 TYPE_FOR_ISINSTANCE = {safe_str: str, safe_int: int, safe_decimal: Decimal, safe_list: list,
-                       safe_tuple: tuple, safe_set: set, safe_dict: dict}
+                       safe_tuple: tuple, safe_set: set, safe_dict: dict, safe_enumerate: enumerate}

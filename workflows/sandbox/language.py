@@ -72,14 +72,15 @@ def problems_in(source: str, mode: str = "exec") -> list[str]:
     if not isinstance(source, str):
         return ["the script is not text"]
     if len(source) > MAX_SOURCE_CHARS:
-        return [f"the script is longer than {MAX_SOURCE_CHARS} characters"]
+        line = source.count("\n", 0, MAX_SOURCE_CHARS) + 1
+        return [f"line {line}: the script is longer than {MAX_SOURCE_CHARS} characters"]
     tree, problem = _parse(source, mode)
     if problem:
         return [problem]
-    depth = _depth(tree)
+    depth, line = _depth(tree)
     if depth > MAX_SYNTAX_DEPTH:
-        return [f"the script nests {depth} levels deep; at most {MAX_SYNTAX_DEPTH} are allowed"]
-    checker = _Checker()
+        return [f"line {line}: the script nests {depth} levels deep; at most {MAX_SYNTAX_DEPTH} are allowed"]
+    checker = _Checker(mode)
     checker.visit(mark_call_arguments(tree))
     return checker.problems
 
@@ -99,21 +100,31 @@ def _parse(source: str, mode: str):
         return None, "line 1: the script cannot be read (NUL byte or nesting too deep)"
 
 
-def _depth(tree: ast.AST) -> int:
-    """The deepest nesting, without recursion (a hostile tree could exhaust the stack)."""
-    deepest, stack = 0, [(tree, 1)]
+def _depth(tree: ast.AST) -> tuple[int, int]:
+    """The deepest nesting and its line, without recursion (a hostile tree could exhaust the stack)."""
+    deepest, line, stack = 0, 1, [(tree, 1, 1)]
     while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
+        node, level, at = stack.pop()
+        at = getattr(node, "lineno", at)
+        if level > deepest:
+            deepest, line = level, at
         if level > MAX_SYNTAX_DEPTH:
-            return level
-        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
-    return deepest
+            return level, at
+        stack.extend((child, level + 1, at) for child in ast.iter_child_nodes(node))
+    return deepest, line
+
+
+# Methods that change the value they are called on. An expression (a condition, a DMN cell, a
+# timer, a payload) works on a shallow copy of the task data, so `applicant.update(...)` in a
+# condition would change the task data behind the checks that a script's assignments get.
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "reverse", "sort",
+                              "setdefault", "update", "add", "discard"})
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self) -> None:
+    def __init__(self, mode: str = "exec") -> None:
         self.problems: list[str] = []
+        self.expression = mode == "eval"
 
     def refuse(self, node: ast.AST, reason: str) -> None:
         self.problems.append(f"line {getattr(node, 'lineno', 1)}: {reason}")
@@ -178,6 +189,9 @@ class _Checker(ast.NodeVisitor):
         elif isinstance(func, ast.Attribute):
             if func.attr not in guards.METHOD_NAMES:
                 self.refuse(node, f"'.{func.attr}()' is not a method of the script language")
+            elif self.expression and func.attr in MUTATING_METHODS:
+                self.refuse(node, f"'.{func.attr}()' changes a value, and an expression cannot change "
+                                  "task data; do it in a script task")
             # The attribute itself is the method name just checked; visit what it is called on.
             for child in (func.value, *node.args, *node.keywords):
                 self.visit(child)

@@ -18,5 +18,19 @@ MAX_STEPS = 200_000            # loop and comprehension iterations per evaluatio
 MAX_ALLOCATION = 10_000_000    # characters + items created by text and list operations per evaluation
 MAX_SECONDS = 1.0              # wall-clock backstop per evaluation
 MAX_ROUND_DIGITS = 30          # round(x, n): 10 ** -n is computed exactly for ints
-MAX_STORED_NODES = 200_000     # values in task data a script leaves behind
+MAX_STORED_NODES = 200_000     # values in all the task data a script leaves behind
+MAX_STORED_CHARS = 1_000_000   # characters of text in it, counted as the serializer writes them:
+                               # `[s] * 100000` is 100,000 copies of s in the saved state
 MAX_STORED_DEPTH = 20          # nesting of task data a script leaves behind
+
+# The process around the scripts. A loop of engine tasks (a gateway back to a script task, a call
+# activity calling its own process, a parallel gateway feeding itself) never waits for a person,
+# and SpiffWorkflow's cost per task grows with the number of tasks; each evaluation is bounded,
+# but not their number. So one advance of an instance runs at most so many tasks, with a clock as
+# the backstop (time spent in handlers, such as a slow credit bureau, does not count).
+MAX_PROCESS_STEPS = 500        # engine tasks one advance of an instance may run (an application: ~25)
+MAX_PROCESS_SECONDS = 3.0      # engine time one advance may take, handlers not counted (usual: 0.05 s)
+MAX_INSTANCES = 100            # instances of a multi-instance task (its loopCardinality)
+MAX_TIMER_CHARS = 64           # the text a timer expression gives
+MAX_CELL_PLACEHOLDERS = 10     # '?' in one DMN cell: SpiffWorkflow scans the rest of the cell per '?'
+MAX_DEPLOYMENT_CODE = 200_000  # characters of code in one deployment: checking costs ~5 µs a character

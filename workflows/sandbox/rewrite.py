@@ -1,15 +1,18 @@
 """Rewrite a checked syntax tree so that every costly operation goes through `guards.GUARDS`.
 
-Runs only on trees `language.problems_in` accepted. Plain comparisons, `-`, `/`, indexing and
-names stay native Python: they cannot grow anything, and conditions (`decision == "reject"`) are
-most of what runs, so they pay nothing. What is rewritten:
+Runs only on trees `language.problems_in` accepted. Plain comparisons, `/`, indexing and names
+stay native Python: they cannot grow anything, and conditions (`decision == "reject"`) are most of
+what runs, so they pay nothing. What is rewritten:
 
-    a + b, a * b, a ** b, a << b, a % b      -> __sb__.add(a, b), ...
+    a + b, a - b, a * b, a ** b, a << b, a % b -> __sb__.add(a, b), ...
+    x[a:b:c]  (a slice copies)                -> __sb__.slice(x, a, b, c)
+    {**d, ...}  (a copy)                      -> __sb__.built({**d, ...})
     x += y  (any operator)                    -> x = __sb__.add(x, y)  /  __sb__.setitem(...)
     x[k] = v                                  -> __sb__.setitem(x, k, v)
     for t in xs / comprehensions              -> for t in __sb__.iterate(xs)
     obj.name(args) / obj.name                 -> __sb__.method(obj, 'name', args) / __sb__.attr(...)
-    [a, b], {k: v}, {a}, (a, b), [e for ...]  -> each element through __sb__.item(...)
+    [a, b], {k: v}, {a}, (a, b), [e for ...]  -> each element through __sb__.item(...), each set
+                                                 member and dict key through __sb__.member(...)
     f"{x:,.2f} and {y}"                       -> __sb__.fstring(__sb__.format(x, ',.2f'), ...)
 """
 from __future__ import annotations
@@ -18,8 +21,8 @@ import ast
 
 from workflows.sandbox.guards import GUARD_NAME
 
-_GUARDED_OPERATORS = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "power", ast.LShift: "lshift",
-                      ast.Mod: "mod"}
+_GUARDED_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Pow: "power",
+                      ast.LShift: "lshift", ast.Mod: "mod"}
 
 
 def _guard(name: str, *args: ast.expr, keywords=()) -> ast.Call:
@@ -46,6 +49,11 @@ def _element(node: ast.expr) -> ast.expr:
     if isinstance(node, ast.Constant):
         return node
     return _guard("item", node)
+
+
+def _member(node: ast.expr) -> ast.expr:
+    """A set member or dict key (guards.member: no numbers built to collide in the hash table)."""
+    return _guard("member", node)
 
 
 class GuardOperations(ast.NodeTransformer):
@@ -96,6 +104,13 @@ class GuardOperations(ast.NodeTransformer):
         self.generic_visit(node)
         return node
 
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Slice):
+            bounds = [part or ast.Constant(None) for part in (node.slice.lower, node.slice.upper, node.slice.step)]
+            return ast.copy_location(_guard("slice", node.value, *bounds), node)
+        return node
+
     def visit_Attribute(self, node: ast.Attribute):
         self.generic_visit(node)
         return ast.copy_location(_guard("attr", node.value, ast.Constant(node.attr)), node)
@@ -110,14 +125,16 @@ class GuardOperations(ast.NodeTransformer):
 
     def visit_Set(self, node: ast.Set):
         self.generic_visit(node)
-        node.elts = [_element(e) for e in node.elts]
+        node.elts = [_member(e) for e in node.elts]
         return node
 
     def visit_Dict(self, node: ast.Dict):
         self.generic_visit(node)
         # `{**other}` copies another dict's items; it nests nothing new.
         node.values = [v if k is None else _element(v) for k, v in zip(node.keys, node.values)]
-        node.keys = [k if k is None else _element(k) for k in node.keys]
+        node.keys = [k if k is None else _member(k) for k in node.keys]
+        if None in node.keys:  # ... but it is a copy, as `d.copy()` is: charged, and within the size limit
+            return ast.copy_location(_guard("built", node), node)
         return node
 
     def _comprehension(self, node):
@@ -125,11 +142,16 @@ class GuardOperations(ast.NodeTransformer):
         node.elt = _element(node.elt)
         return node
 
-    visit_ListComp = visit_SetComp = visit_GeneratorExp = _comprehension
+    visit_ListComp = visit_GeneratorExp = _comprehension
+
+    def visit_SetComp(self, node: ast.SetComp):
+        self.generic_visit(node)
+        node.elt = _member(node.elt)
+        return node
 
     def visit_DictComp(self, node: ast.DictComp):
         self.generic_visit(node)
-        node.key, node.value = _element(node.key), _element(node.value)
+        node.key, node.value = _member(node.key), _element(node.value)
         return node
 
     def visit_JoinedStr(self, node: ast.JoinedStr):
