@@ -34,8 +34,8 @@ def command(act: Act, *, status: int = 200, idempotency: str | None = None, scop
     scope: prefixes the stored key, so one key used on two loans or kinds stays two requests.
     form: validate the JSON body against forms/<form>; body=False: the request has no body.
     """
+    data = _body(form) if body else None  # a body of the wrong media type is a 415 before anything else
     key = _key(idempotency)
-    data = _body(form) if body else None
     request_hash = body_hash() if key else ""
     stored = f"{scope}:{key}" if scope and key else key
     try:
