@@ -148,6 +148,6 @@ REFUSED = [
     ("try-except-star", script("try:\n    x = 1\nexcept* ValueError:\n    pass"),
      "hostile_step: line 1: try/except* is not part of the script language"),
     ("timer-import-os", timer("__import__('os').system('id')"), "hostile_wait: line 1: '__import__' is not a function"),
-    ("timer-months-forever", timer("'P999999999M'"), "hostile_wait: line 1: 'P999999999M' is not a timer"),
+    ("timer-months-forever", timer("'P999999999M'"), "hostile_wait: line 1: 'P999999999M' is not a valid ISO-8601 timer"),
     ("cardinality-million", cardinality("1000000"), "hostile_each: line 1: a multi-instance task runs 0 to 100"),
 ]
