@@ -87,3 +87,22 @@ def test_a_duration_kept_under_a_summary_key_is_saved_not_a_500(client, token_fo
     assert submitted.status_code == 201, submitted.get_json()
     assert submitted.get_json()["status"] == "awaiting_signature"
     seen.assert_nothing_leaked()
+
+
+def test_task_data_at_the_storage_limits_keeps_an_applications_saved_state_to_a_few_megabytes(
+        client, token_for, services, seen):
+    """SpiffWorkflow keeps a copy of the task data per task: at the old limits (200,000 values and
+    1,000,000 characters) one application saved 10.6 MB at every step."""
+    from sqlalchemy import select
+
+    from workflows.models import ProcessInstance
+
+    at_the_limits = "bulk = {str(i): 'x' * 9 for i in range(25000)}\nmore = list(range(24000))"
+    deployed = seen(deploy(client, token_for("analyst"), "BR001", hostile.script(at_the_limits)))
+    assert deployed.status_code == 201, deployed.get_json()
+    submitted = seen(submit(client, token_for("api-demo"), example("application-auto.json")))
+    assert submitted.get_json()["status"] == "awaiting_signature"
+    with services.db.unit_of_work() as session:
+        state = session.scalar(select(ProcessInstance.state).where(
+            ProcessInstance.application_id == submitted.get_json()["id"]))
+    assert len(state) < 6_000_000
