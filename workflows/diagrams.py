@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from threading import Lock
 from typing import Iterable
 
 from lxml import etree
@@ -102,11 +103,18 @@ class ParsedSet:
     process_ids: list[str]
     decision_ids: list[str]
     process_names: dict[str, str] = field(default_factory=dict)
+    _specs: dict = field(default_factory=dict, repr=False)
+    _lock: Lock = field(default_factory=Lock, repr=False)
 
     def specs_for(self, process_id: str):
-        spec = self.parser.get_spec(process_id)
-        subprocesses = self.parser.get_subprocess_specs(process_id)
-        return spec, subprocesses
+        # SpiffWorkflow's parser builds specs lazily and mutates its dicts while it does: two
+        # requests of one cached set must not build at once ("dictionary changed size during
+        # iteration" was a 500). Built once per process under the lock, then shared read-only.
+        with self._lock:
+            if process_id not in self._specs:
+                self._specs[process_id] = (self.parser.get_spec(process_id),
+                                           self.parser.get_subprocess_specs(process_id))
+            return self._specs[process_id]
 
 
 def parse_set(files: dict[str, str]) -> ParsedSet:
