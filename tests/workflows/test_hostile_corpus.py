@@ -263,9 +263,10 @@ REFUSED = [
     ("generator-throw", "script", "g = (c for c in codes)\ng.throw(ValueError)", "'.throw()' is not a method"),
     ("yield", "script", "yield amount", "generators are not part of the script language"),
     ("async-def", "script", "async def f():\n    await g()", "defining functions is not part"),
-    ("async-for", "script", "async for c in codes:\n    pass", "line 1:"),
-    ("async-comprehension", "script", "x = [c async for c in codes]", "line 1:"),
-    ("await", "script", "x = await amount", "line 1:"),
+    ("async-for", "script", "async for c in codes:\n    pass", "async code is not part of the script language"),
+    ("async-comprehension", "script", "x = [c async for c in codes]", "async code is not part of the script language"),
+    ("await", "script", "x = await amount", "async code is not part of the script language"),
+    ("coroutine-frame", "script", "f = amount.cr_frame.f_locals", "the attribute '.cr_frame'"),
     # match, of every pattern kind
     ("match-value", "script", "match grade:\n    case 'A':\n        x = 1", "match statements"),
     ("match-mapping", "script", "match applicant:\n    case {'name': n}:\n        x = n", "match statements"),
@@ -273,6 +274,7 @@ REFUSED = [
     ("match-or-as", "script", "match grade:\n    case ('A' | 'B') as g:\n        x = g", "match statements"),
     ("match-guard", "script", "match amount:\n    case _ if amount > 0:\n        x = 1", "match statements"),
     ("match-singleton", "script", "match amount:\n    case None:\n        x = 1", "match statements"),
+    ("match-capture", "script", "match applicant:\n    case whole:\n        x = whole", "match statements"),
     # walrus, decorators, lambda, classes
     ("walrus-comprehension", "script", "x = [(y := c) for c in codes]", "the walrus operator := is not part"),
     ("walrus-if", "script", "if (k := len(codes)) > 1:\n    x = k", "the walrus operator"),
