@@ -624,18 +624,34 @@ STANDARD_LOOP = _bpmn(_task("scriptTask", "spin", "Spin", tail='<bpmn:standardLo
                            "<bpmn:loopCondition>True</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"
                            "<bpmn:script>turns = turns + 1</bpmn:script>"), "spin")
 CALLS_ITSELF = _bpmn(_task("callActivity", "again", "Again", attributes=' calledElement="probe"'), "again")
+COSTLY = "sum(range(99999)) < 0"  # ~40 ms within its own budget, again and again in one step
+MANY_CONDITIONS = _bpmn(
+    '<bpmn:exclusiveGateway id="many_ways" name="Many ways" default="to_end"><bpmn:incoming>to_probe</bpmn:incoming>'
+    + "".join(f"<bpmn:outgoing>way_{i}</bpmn:outgoing>" for i in range(300)) + "<bpmn:outgoing>to_end</bpmn:outgoing>"
+    "</bpmn:exclusiveGateway>" + "".join(
+        f'<bpmn:sequenceFlow id="way_{i}" sourceRef="many_ways" targetRef="end"><bpmn:conditionExpression>'
+        f"{escape(COSTLY)}</bpmn:conditionExpression></bpmn:sequenceFlow>" for i in range(300))
+    + '<bpmn:sequenceFlow id="to_end" sourceRef="many_ways" targetRef="end"/>', "many_ways").replace(
+    "<bpmn:incoming>to_end</bpmn:incoming>", "<bpmn:incoming>to_end</bpmn:incoming>"
+    + "".join(f"<bpmn:incoming>way_{i}</bpmn:incoming>" for i in range(300)))
+MANY_ROWS = _dmn(cell=escape(f"{COSTLY} or ? < 0")).replace(
+    '<rule id="probe_rule">', "".join(f'<rule id="row_{i}"><inputEntry id="cell_{i}"><text>{escape(COSTLY)} or ? &lt; 0'
+                                      f'</text></inputEntry><outputEntry id="out_{i}"><text>1</text></outputEntry></rule>'
+                                      for i in range(200)) + '<rule id="probe_rule">')
 PROCESSES = [("loop-back-to-a-script", LOOP_BACK), ("parallel-fork-feeding-itself", SELF_FEEDING_FORK),
              ("call-activity-calling-its-own-process", CALLS_ITSELF),
-             ("standard-loop-a-billion-times", STANDARD_LOOP)]
+             ("standard-loop-a-billion-times", STANDARD_LOOP),
+             ("gateway-with-300-costly-conditions", MANY_CONDITIONS),
+             ("dmn-table-with-200-costly-rows", {"probe.bpmn": _bpmn(RULES_TASK, "hostile_rules"), "probe.dmn": MANY_ROWS})]
 
 
 @pytest.mark.parametrize("xml", [p[1] for p in PROCESSES], ids=[p[0] for p in PROCESSES])
-def test_a_process_that_never_waits_stops_in_an_incident(xml):
-    files = {"probe.bpmn": xml}
+def test_a_process_that_never_waits_or_a_step_that_evaluates_too_much_stops_in_an_incident(xml):
+    files = xml if isinstance(xml, dict) else {"probe.bpmn": xml}
     assert refusals(files) == []
     incident, state = run_probe(files, task_data(turns=0))
     assert incident is not None and "without waiting for a person, a message or a timer" in incident, incident
-    assert re.match(r"^[a-z_]+( \(\w+\))?: the process ran", incident), incident
+    assert re.match(r"^[a-z_]+( \([^)]+\))?: the process ran", incident), incident
     assert len(state) < 20 * MAX_SAVED_STATE
 
 
