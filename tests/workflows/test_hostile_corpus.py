@@ -519,6 +519,7 @@ CONTAINED = [
     ("percent-formatting", "script", "x = '%(a)s' % {'a': amount}", "use an f-string", {}),
     ("percent-c-dunder", "script", "x = '%c%c' % (95, 95)", "use an f-string", {}),
     ("long-missing-key", "script", "x = applicant['k' * 100000]", "no key 'kkkk", {}),
+    ("long-key-in-the-reason", "script", "d = {'k' * 100000: float('nan')}", "^.{0,1000}$", {}),
     ("replace-builds-dunder", "script", "name = 'XXimportXX'.replace('X', '_')\nx = applicant[name]",
      "no key '__import__'", {}),
     # attributes of type objects
