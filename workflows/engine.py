@@ -81,11 +81,13 @@ class ProcessBudget:
     """What one advance of an instance may run before it waits (limits.py, MAX_PROCESS_*).
 
     Deterministic first: a count of engine tasks. The clock is the backstop, for SpiffWorkflow's
-    own cost per task, which grows with the number of tasks; time in handlers does not count."""
+    own cost per task, which grows with the number of tasks, and for the evaluations inside one
+    task: each has its own budget, but a gateway with 300 conditions or a DMN table with 200 rows
+    of costly cells ran for seconds in one step. Time in handlers does not count."""
 
-    def __init__(self) -> None:
+    def __init__(self, started: float | None = None) -> None:
         self.steps = 0
-        self.started = time.monotonic()
+        self.started = started  # None outside run_engine_steps: a lone task.run() is one task
         self.in_handlers = 0.0
 
     def before_task(self, task) -> None:
@@ -94,10 +96,15 @@ class ProcessBudget:
             raise ProcessBoundExceeded(
                 f"{element_label(task)}: the process ran {MAX_PROCESS_STEPS:,} tasks without waiting for a person, "
                 "a message or a timer; does a loop in the diagram never end?")
-        if time.monotonic() - self.started - self.in_handlers > MAX_PROCESS_SECONDS:
+        self.check_clock(task)
+
+    def check_clock(self, task) -> None:
+        """Before each task, and before each evaluation inside one."""
+        if self.started is not None and time.monotonic() - self.started - self.in_handlers > MAX_PROCESS_SECONDS:
             raise ProcessBoundExceeded(
                 f"{element_label(task)}: the process ran longer than {MAX_PROCESS_SECONDS:g} s without waiting "
-                "for a person, a message or a timer; does a loop in the diagram never end?")
+                "for a person, a message or a timer; does a loop in the diagram never end, or does one "
+                "step evaluate too much?")
 
     @contextmanager
     def in_handler(self):
@@ -125,7 +132,7 @@ class LoanScriptEngine(PythonScriptEngine):
 
     def run_engine_steps(self, workflow) -> None:
         """workflow.do_engine_steps() within the process bounds of one advance."""
-        self.budget = ProcessBudget()
+        self.budget = ProcessBudget(started=time.monotonic())
         workflow.do_engine_steps(will_complete_task=self.budget.before_task)
 
     def call_service(self, task, **kwargs):
@@ -138,6 +145,7 @@ class LoanScriptEngine(PythonScriptEngine):
             return self._call_handler(operation, params, task)
 
     def evaluate(self, task, expression, external_context=None):
+        self.budget.check_clock(task)
         try:
             value = self.environment.evaluate_in_task(expression, task.data, external_context)
             problem = result_problem(task, expression, value)
@@ -148,6 +156,7 @@ class LoanScriptEngine(PythonScriptEngine):
         return value
 
     def execute(self, task, script, external_context=None):
+        self.budget.check_clock(task)
         try:
             return self.environment.execute(script, task.data, external_context or {})
         except Exception as err:  # noqa: BLE001 - an analyst's script failing is an incident

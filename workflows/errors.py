@@ -63,9 +63,11 @@ class ScriptFailed(WorkflowError):
     """
     code = "script_failed"
     MAX_SHOWN = 300
+    MAX_REASON = 500  # a reason can quote task data: a 100,000-character key, say
 
     def __init__(self, *, element: str, reason: str, expression: str):
         shown = expression if len(expression) <= self.MAX_SHOWN else expression[:self.MAX_SHOWN] + "…"
+        reason = reason if len(reason) <= self.MAX_REASON else reason[:self.MAX_REASON] + "…"
         super().__init__(f"{element}: {reason} — in: {shown}",
                          fields={"element": [element], "reason": [reason], "expression": [shown]})
         self.element, self.reason, self.expression = element, reason, shown

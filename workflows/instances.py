@@ -21,7 +21,7 @@ from handlers.context import HandlerContext
 from handlers.registry import WRITING_OPERATIONS
 from workflows.deployments import ResolvedFile, SpecCache, load_files
 from workflows.engine import LoanScriptEngine, deserialize, make_serializer
-from workflows.errors import Conflict, HandlerFailed, ScriptFailed
+from workflows.errors import Conflict, HandlerFailed, ProcessBoundExceeded, ScriptFailed
 from workflows.models import ProcessInstance, utcnow
 from workflows.timers import clock_at
 
@@ -124,10 +124,11 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def _script_failure(err: BaseException | None) -> ScriptFailed | None:
+def _script_failure(err: BaseException | None) -> ScriptFailed | ProcessBoundExceeded | None:
+    """Our own error inside SpiffWorkflow's wrappers: it names the element already."""
     seen = 0
     while err is not None and seen < 10:
-        if isinstance(err, ScriptFailed):
+        if isinstance(err, (ScriptFailed, ProcessBoundExceeded)):
             return err
         err = getattr(err, "exception", None) or err.__cause__ or err.__context__
         seen += 1
