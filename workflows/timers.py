@@ -62,6 +62,13 @@ def moment(text: str) -> dt.datetime:
     return value.astimezone(dt.timezone.utc)
 
 
+def _fired(my_task, due: str) -> bool:
+    """Whether a timer due at `due` (ISO text) has fired by the engine's now; once fired, it stays."""
+    if moment(due) <= engine_now():
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 class ClockedTimeDate(TimeDateEventDefinition):
     """A timer at a date and time: `'2027-03-01T09:00:00'` (China time unless a zone is given)."""
 
@@ -70,9 +77,7 @@ class ClockedTimeDate(TimeDateEventDefinition):
         if value is None:
             value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
             my_task._set_internal_data(event_value=moment(value).isoformat())
-        if moment(my_task._get_internal_data("event_value")) <= engine_now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fired(my_task, my_task._get_internal_data("event_value"))
 
 
 class ClockedDuration(DurationTimerEventDefinition):
@@ -86,9 +91,7 @@ class ClockedDuration(DurationTimerEventDefinition):
             start = engine_now()
             value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
             my_task._set_internal_data(event_value=value)
-        if moment(value) <= engine_now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fired(my_task, value)
 
 
 class ClockedCycle(CycleTimerEventDefinition):
