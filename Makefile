@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test worker bench clean postgres-binaries
+.PHONY: run test worker bench clean clean-db postgres-binaries
 
 # The virtualenv is rebuilt whenever the declared dependencies change.
 $(STAMP): setup.cfg pyproject.toml
@@ -33,6 +33,10 @@ test: $(STAMP) postgres-binaries
 
 bench: $(STAMP)
 	$(BIN)/python bench/origination.py
+
+# Start the demo over: the next `make run` creates the schema and demo data again.
+clean-db:
+	rm -f var/loanflow.sqlite3 var/loanflow.sqlite3-wal var/loanflow.sqlite3-shm
 
 clean:
 	rm -rf $(VENV) var

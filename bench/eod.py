@@ -6,13 +6,15 @@ the batch for one business date, then bulk-inserts the same number of journal li
 driver's executemany in one transaction. Prints seconds, journal lines/s and the ratio
 EOD time / bulk-insert time (how close the batch is to the cost of just writing its lines).
 
-SQLite runs in a temporary file; with --postgres-url the same run happens in that (empty)
-database too. The data is generated set-based (INSERT … SELECT), not through the ledger API.
+SQLite runs in a temporary file; with --database URL (a PostgreSQL server) the same run happens
+in a fresh database created on that server and dropped afterwards; with --postgres-url in that
+(empty) database, left as it is. The data is generated set-based (INSERT … SELECT), not through the ledger API.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -24,8 +26,10 @@ import sqlalchemy as sa  # noqa: E402
 
 from ledger.books import ensure_chart  # noqa: E402
 from ledger.eod import run_eod  # noqa: E402
+from ledger.errors import BusinessDateClosed  # noqa: E402
 from ledger.schedules import add_months  # noqa: E402
-from workflows.db import create_schema, make_engine  # noqa: E402
+from workflows.db import make_engine  # noqa: E402
+from workflows.schema import upgrade  # noqa: E402
 
 BUSINESS_DATE = date(2025, 1, 10)
 BRANCHES = 50
@@ -168,7 +172,7 @@ def time_bulk_insert(engine: sa.Engine, lines: int) -> float:
 
 def run(label: str, engine: sa.Engine, loans: int) -> None:
     t0 = time.perf_counter()
-    create_schema(engine)
+    upgrade(engine)
     build(engine, loans)
     print(f"[{label}] built {loans:,} loans in {time.perf_counter() - t0:.1f} s", flush=True)
     seconds, result = time_eod(engine)
@@ -177,10 +181,13 @@ def run(label: str, engine: sa.Engine, loans: int) -> None:
           f"({result.accrual_lines:,} accrual, {result.penalty_lines:,} penalty, "
           f"{result.reclassified:,} reclassified), {lines / seconds:,.0f} lines/s", flush=True)
     started = time.perf_counter()
-    with engine.begin() as conn:
-        again = run_eod(conn, BUSINESS_DATE)
-    print(f"[{label}] second EOD for the same date: {time.perf_counter() - started:.3f} s, "
-          f"already_run={again.already_run}, lines={again.journal_lines}", flush=True)
+    try:
+        with engine.begin() as conn:
+            run_eod(conn, BUSINESS_DATE)
+        refusal = "NOT refused (a bug)"
+    except BusinessDateClosed:
+        refusal = "refused, nothing posted"
+    print(f"[{label}] second EOD for the same date: {refusal} in {time.perf_counter() - started:.3f} s", flush=True)
     bulk = time_bulk_insert(engine, lines)
     print(f"[{label}] bulk insert of {lines:,} journal lines: {bulk:.2f} s, {lines / bulk:,.0f} lines/s", flush=True)
     print(f"[{label}] ratio EOD / bulk insert: {seconds / bulk:.2f}", flush=True)
@@ -189,18 +196,32 @@ def run(label: str, engine: sa.Engine, loans: int) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
-    parser.add_argument("--postgres-url", help="an empty PostgreSQL database to run in as well")
+    parser.add_argument("--database", metavar="URL",
+                        help="a PostgreSQL server (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres): "
+                             "run there as well, in a fresh database created and dropped by this run")
+    parser.add_argument("--postgres-url", help="an empty PostgreSQL database to run in as well (kept)")
     parser.add_argument("--throwaway-postgres", action="store_true",
                         help="start a temporary local PostgreSQL server (as the test suite does) and run there too")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--sqlite-path", help="SQLite file to use (default: a temporary file)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` cleans up like Ctrl-C
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             path = args.sqlite_path or os.path.join(tmp, "eod-bench.sqlite3")
             engine = make_engine(f"sqlite:///{path}")
             run("sqlite", engine, args.loans)
             engine.dispose()
+    if args.database:
+        from bench.databases import bench_database
+
+        with bench_database(args.database) as (url, _kind, description):
+            print(f"[postgresql] {description}", flush=True)
+            engine = make_engine(url)
+            try:
+                run("postgresql", engine, args.loans)
+            finally:
+                engine.dispose()
     if args.postgres_url:
         engine = make_engine(args.postgres_url)
         run("postgresql", engine, args.loans)

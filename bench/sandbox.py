@@ -80,21 +80,7 @@ def originations(n: int) -> None:
     from workflows.deployments import files_in_folder
     from workflows.diagrams import engine_files
 
-    canned = {
-        "intake.precheck": {"precheck_passed": True, "applicant_age": 40, "decline_reasons": []},
-        "risk.check_application": {"risk_hits": [], "risk_warning_count": 0, "risk_blocked": False},
-        "risk.check_contract": {"risk_blocked": False},
-        "risk.check_disbursement": {"risk_blocked": False},
-        "limits.check_application": {"limit_hits": []},
-        "limits.check_disbursement": {"limit_hits": [], "risk_blocked": False},
-        "rating.rate_applicant": {"score": Decimal("639.22"), "grade": "A", "credit_line": Decimal("300000"),
-                                  "annual_rate": Decimal("0.031975"), "approved_amount": Decimal("30000"),
-                                  "risk_hits": [], "risk_warning_count": 0, "is_large_amount": False,
-                                  "rating_decision": "approve", "decline_reasons": []},
-        "contract.create": {"contract": {"number": "LC-1", "content_hash": "0" * 64}},
-        "contract.record_signature": {"contract": {"number": "LC-1", "status": "signed"}},
-        "disbursement.disburse": {"loan_id": "LC-1"},
-    }
+    from bench.origination import CANNED as canned  # the same canned handler results as the origination bench
     parsed = parse_set(engine_files(files_in_folder(ROOT / "bpmn" / "default")))
     spec, subprocesses = parsed.specs_for("loan_origination")
     body = json.loads((ROOT / "examples" / "application-auto.json").read_text())

@@ -1,55 +1,75 @@
 #!/usr/bin/env bash
-# The README's curl walkthrough as one script: both demo branches from application to disbursement.
-# Start the product first (`make run`), then: bash examples/walkthrough.sh
+# The README's "Walkthrough with curl" block, word for word (tests/test_readme_walkthrough.py checks
+# that they match, and runs this twice on one `loanflow serve --demo`). Start the product first
+# (`make run`), then: bash examples/walkthrough.sh   (export LOANFLOW_PORT if it is not 8000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-API=${API:-http://127.0.0.1:${LOANFLOW_PORT:-8000}/api/v1}
 
-# jget a.b.0.c: read one value from the JSON on stdin (python3 instead of jq, which may be absent)
+API=http://127.0.0.1:${LOANFLOW_PORT:-8000}/api/v1   # the port `make run` serves on: LOANFLOW_PORT, 8000 by default
+RUN=$(date +%Y%m%d%H%M%S)-$RANDOM                   # this run's suffix for Idempotency-Keys: new keys, new applications
 jget() { python3 -c 'import json,sys
-v=json.load(sys.stdin)
-for k in sys.argv[1].split("."): v=v[int(k)] if k.isdigit() else v[k]
-print(v)' "$1"; }
-token() { curl -sf -X POST "$API/auth/token" -H 'Content-Type: application/json' \
+v=body=json.load(sys.stdin)
+try:
+    for k in sys.argv[1].split("."): v=v[int(k)] if k.isdigit() else v[k]
+except (KeyError, IndexError, TypeError): sys.exit("no %s in %s" % (sys.argv[1], json.dumps(body)))
+print(v)' "$1"; }                                    # jget a.0.b prints one value of the JSON on stdin (or use jq)
+token() { curl -s -X POST $API/auth/token -H 'Content-Type: application/json' \
           -d "{\"username\":\"$1\",\"password\":\"demo\"}" | jget token; }
-submit() { curl -sf -X POST "$API/applications" -H "Authorization: Bearer $API_TOKEN" \
-           -H 'Content-Type: application/json' -H "Idempotency-Key: $(python3 -c 'import uuid;print(uuid.uuid4())')" \
-           --data @-; }
-show() { curl -sf "$API/applications/$1" -H "Authorization: Bearer $API_TOKEN"; }
+AUTH="Authorization: Bearer $(token api-demo)"      # the integrator (mobile banking)
+submit() { curl -s -X POST $API/applications -H "$AUTH" -H 'Content-Type: application/json' \
+           -H "Idempotency-Key: $1-$RUN" --data @"$2" | jget id; }
+status() { curl -s $API/applications/$1 -H "$AUTH" | jget status; }
+
+# 1. A small loan to a good applicant in BR001: auto-approved, no human review.
+APP=$(submit demo-auto examples/application-auto.json)
+status $APP                                         # awaiting_signature
+
+# 2. The customer signs in mobile banking; the channel calls back with the contract's number and
+#    content hash; disbursement follows.
 sign() {
-  local app=$1 number hash
-  number=$(show "$app" | jget contract.number)
-  hash=$(show "$app" | jget contract.content_hash)
-  sed -e "s/<contract.number[^\"]*>/$number/" -e "s/<contract.content_hash[^\"]*>/$hash/" examples/signature.json |
-    curl -sf -X POST "$API/applications/$app/signature" -H "Authorization: Bearer $API_TOKEN" \
-         -H 'Content-Type: application/json' --data @- | jget status
+  local number hash
+  number=$(curl -s $API/applications/$1 -H "$AUTH" | jget contract.number)
+  hash=$(curl -s $API/applications/$1 -H "$AUTH" | jget contract.content_hash)
+  sed -e "s/<contract.number[^\"]*>/$number/" -e "s/<contract.content_hash[^\"]*>/$hash/" \
+      examples/signature.json > /tmp/signature.json
+  curl -s -X POST $API/applications/$1/signature -H "$AUTH" -H 'Content-Type: application/json' \
+       --data @/tmp/signature.json | jget status
 }
-review() {  # review APP USER DECISION: the user's open task on APP, completed with DECISION
-  local app=$1 user=$2 decision=$3 tok task
-  tok=$(token "$user")
-  task=$(curl -sf "$API/tasks?application_id=$app" -H "Authorization: Bearer $tok" | jget items.0.id)
-  curl -sf -X POST "$API/tasks/$task/complete" -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
-       -d "{\"decision\":\"$decision\",\"comment\":\"checked by $user\"}" | jget title
+sign $APP                                           # disbursed
+LOAN=$(curl -s $API/applications/$APP -H "$AUTH" | jget loan_id)
+curl -s $API/loans/$LOAN -H "$AUTH" | jget status   # active (drop the jget for schedule, balances, postings)
+
+# 3. 300,000 yuan in BR001: the customer manager's investigation, credit review and branch
+#    approval, each by its own user; then the customer signs as in 2.
+review() {  # review APP USER: USER approves their open task on APP; prints the task's title
+  local tok task
+  tok=$(token $2)
+  task=$(curl -s "$API/tasks?application_id=$1" -H "Authorization: Bearer $tok" | jget items.0.id)
+  curl -s -X POST $API/tasks/$task/complete -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+       -d "{\"decision\":\"approve\",\"comment\":\"checked by $2\"}" | jget title
 }
+APP=$(submit demo-review examples/application-review.json)
+status $APP                                         # in_review
+review $APP cm-BR001                                # Customer manager's investigation
+review $APP rev-BR001                               # Credit review
+review $APP appr-BR001                              # Branch approval
+status $APP                                         # awaiting_signature
+sign $APP                                           # disbursed
 
-API_TOKEN=$(token api-demo)
+# 4. The same application in BR002 runs BR002's own review.bpmn: above 200,000 yuan head office
+#    approves after the branch (hq-approver).
+sed 's/"BR001"/"BR002"/' examples/application-review.json > /tmp/application-br002.json
+APP=$(submit demo-br002 /tmp/application-br002.json)
+status $APP                                         # in_review
+review $APP cm-BR002                                # Customer manager's investigation
+review $APP rev-BR002                               # Credit review
+review $APP appr-BR002                              # Branch approval
+review $APP hq-approver                             # Head office approval
+status $APP                                         # awaiting_signature
+sign $APP                                           # disbursed
 
-echo "== BR001: a small loan to a good applicant is auto-approved"
-APP=$(submit < examples/application-auto.json | jget id)
-echo "application $APP: $(show "$APP" | jget status)"
-echo "signed -> $(sign "$APP")"
-LOAN=$(show "$APP" | jget loan_id)
-echo "loan $LOAN, first installment due $(curl -sf "$API/loans/$LOAN" -H "Authorization: Bearer $API_TOKEN" | jget schedule.0.due_date)"
-
-echo "== BR001: 300,000 goes to investigation, review and branch approval"
-APP=$(submit < examples/application-review.json | jget id)
-echo "application $APP: $(show "$APP" | jget status), review levels $(show "$APP" | jget rating.review_levels)"
-for user in cm-BR001 rev-BR001 appr-BR001; do echo "  $user completed: $(review "$APP" "$user" approve)"; done
-echo "status: $(show "$APP" | jget status); signed -> $(sign "$APP")"
-
-echo "== BR002: the same application takes BR002's extra head-office level"
-APP=$(sed 's/"BR001"/"BR002"/' examples/application-review.json | submit | jget id)
-echo "application $APP runs review.bpmn deployed by $(show "$APP" | python3 -c 'import json,sys
-print(json.load(sys.stdin)["process_files"]["review.bpmn"]["scope"])')"
-for user in cm-BR002 rev-BR002 appr-BR002 hq-approver; do echo "  $user completed: $(review "$APP" "$user" approve)"; done
-echo "status: $(show "$APP" | jget status); signed -> $(sign "$APP")"
+# 5. 25 million yuan in BR001 is a large-amount loan (above 2.5 % of the branch's tier-1 capital):
+#    it is reported to head office and needs hq-approver after the branch levels.
+APP=$(submit demo-large examples/application-large.json)
+status $APP                                         # in_review
+curl -s $API/applications/$APP -H "$AUTH" | jget rating.is_large_amount   # True

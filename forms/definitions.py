@@ -93,6 +93,13 @@ FORMS: dict[str, dict] = {
              "pattern": r"\S", "pattern_message": "must say why"},
         ],
     },
+    "credentials": {
+        "title": "Sign-in",
+        "fields": [
+            {"name": "username", "type": "string", "required": True, "max_length": 64},
+            {"name": "password", "type": "string", "required": True, "max_length": 200},
+        ],
+    },
     "signature": {
         "title": "Customer's signature from the channel",
         "fields": [

@@ -7,6 +7,7 @@ from __future__ import annotations
 from handlers.context import HandlerContext
 from ledger.loans import disburse as pay_out
 from ledger.loans import open_loan
+from privacy import keyring_for
 
 
 def disburse(ctx: HandlerContext, data: dict) -> dict:
@@ -16,7 +17,7 @@ def disburse(ctx: HandlerContext, data: dict) -> dict:
         ctx.session,
         loan_number=contract["number"],
         branch=ctx.branch["code"],
-        customer_id=terms["borrower"]["id_number"],
+        customer_id=keyring_for(ctx.session).lookup_hash(terms["borrower"]["id_number"]),  # a reference, not the number
         product_code=terms["product"],
         principal=terms["principal"],
         annual_rate=terms["annual_rate"],

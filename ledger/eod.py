@@ -8,8 +8,11 @@ PostgreSQL give the same fen.
 Postings are summarised per branch: one entry per branch and step, with one loan-tagged line per
 loan on the receivable side (the loan's subsidiary ledger) and one branch total on the income side.
 
-Idempotent per business date: the batch first claims the date in `ledger_eod_run`; a second run
-for the same date finds it claimed and posts nothing. The caller owns the transaction.
+Business dates close in order: the batch records each date it closes in `ledger_eod_run`, and a
+date at or before the last closed one is refused (`BusinessDateClosed`, nothing posted). Running
+a day again would accrue, age and reclassify from today's balances and flip the later days' work
+back; a correction is a new posting, not a re-run. A later date after a gap is fine: accrual
+catches up the missed days. The caller owns the transaction.
 """
 from __future__ import annotations
 
@@ -17,12 +20,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.accrual import sql_accrued_fen
-from ledger.errors import InvalidInput
+from ledger.errors import BusinessDateClosed, InvalidInput
 from ledger.money import sql_fen_ratio
 from ledger.schedules import parse_date
 from ledger.tables import EodRun, EodWork
@@ -59,7 +62,6 @@ DEFAULT_POLICY = ClassificationPolicy()
 @dataclass(frozen=True)
 class EodResult:
     business_date: date
-    already_run: bool
     accrual_lines: int = 0
     penalty_lines: int = 0
     reclassified: int = 0
@@ -86,11 +88,11 @@ def run_eod(
     if session is not None:
         session.flush()
 
-    if not _claim(conn, when):
-        return EodResult(when, already_run=True)
     if conn.dialect.name == "postgresql":
-        # One batch at a time: the scratch table is shared (SQLite writers serialize anyway).
+        # One batch at a time, from the check of the last closed date on: two batches would both
+        # pass the check, and the scratch table is shared (SQLite writers serialize anyway).
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7270301)")
+    _claim(conn, when)
     if conn.dialect.name == "sqlite":
         # The default 2 MB page cache thrashes on a million-row update; this connection may use
         # 512 MB while the batch runs.
@@ -118,18 +120,25 @@ def run_eod(
         conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default for this connection
     if session is not None:
         session.expire_all()  # the batch changed loan rows behind the identity map
-    return EodResult(when, False, accrual, penalty, reclassified, sum(params["tally"]))
+    return EodResult(when, accrual, penalty, reclassified, sum(params["tally"]))
 
 
-def _claim(conn: Connection, when: date) -> bool:
-    if conn.execute(select(EodRun.business_date).where(EodRun.business_date == when)).first():
-        return False
+def last_closed_date(conn: Connection) -> date | None:
+    return conn.execute(select(func.max(EodRun.business_date))).scalar()
+
+
+def _claim(conn: Connection, when: date) -> None:
+    """Record `when` as closed, or raise BusinessDateClosed if it is at or before the last one."""
+    last = last_closed_date(conn)
+    if last is not None and when <= last:
+        raise BusinessDateClosed(when, last)
     try:
         with conn.begin_nested():
             conn.execute(insert(EodRun).values(business_date=when, accrual_lines=0, penalty_lines=0, reclassified=0))
     except IntegrityError:
-        return False  # another worker claimed the date first
-    return True
+        # Another batch closed this very date after our check (the locks above should make this
+        # impossible; the primary key makes it certain).
+        raise BusinessDateClosed(when, last_closed_date(conn) or when) from None
 
 
 def _refresh_statistics(conn: Connection) -> None:

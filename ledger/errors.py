@@ -70,3 +70,19 @@ class LoanStateError(LedgerError):
 class AlreadyReversed(LedgerError):
     code = "already_reversed"
     kind = "conflict"
+
+
+class BusinessDateClosed(LedgerError):
+    """The end-of-day batch for a date at or before the last closed one: re-running a closed day
+    would accrue, age and reclassify again from today's balances and undo the later days' work."""
+
+    code = "business_date_closed"
+    kind = "conflict"
+
+    def __init__(self, business_date, last_closed) -> None:
+        super().__init__(
+            f"business date {business_date.isoformat()} is at or before the last closed date "
+            f"{last_closed.isoformat()}; a correction is a new posting, not a re-run",
+            field="business_date")
+        self.business_date = business_date
+        self.last_closed = last_closed

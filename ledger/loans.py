@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Iterable
 
+from privacy import mask_account
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -206,7 +207,7 @@ def disburse(session: Session, loan_ref: int | str, *, posting_key: str, busines
         posting_key=posting_key,
         business_date=when,
         kind="disbursement",
-        description=f"disbursement of {loan.loan_number} to {loan.deposit_account}",
+        description=f"disbursement of {loan.loan_number} to {mask_account(loan.deposit_account)}",
         loan_id=loan.id,
         lines=[
             debit(loans_account_code(loan.classification), loan.principal, loan.id),
@@ -268,7 +269,7 @@ def loan_view(session: Session, loan_ref: int | str) -> dict[str, Any]:
             "day_count": loan.day_count,
             "start_date": loan.start_date.isoformat(),
             "maturity_date": loan.maturity_date.isoformat(),
-            "deposit_account": loan.deposit_account,
+            "deposit_account": mask_account(loan.deposit_account),  # whole only where it is worked
         },
         "balances": {
             "principal_outstanding": str(loan.principal_outstanding),

@@ -16,6 +16,7 @@ from ledger.books import (
 from ledger.collection import DueCollection, due_collections
 from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, run_eod
 from ledger.errors import (
+    BusinessDateClosed,
     DuplicateLoan,
     InvalidInput,
     LedgerError,
@@ -44,6 +45,7 @@ from ledger.servicing import (
 )
 
 __all__ = [
+    "BusinessDateClosed",
     "CHART",
     "DEFAULT_ALLOCATION_ORDER",
     "DuplicateLoan",

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Sequence
 
+from privacy import mask_account
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -150,11 +151,14 @@ def repay(
     installment). Paying exactly `payoff_quote(...)["total"]` closes the loan. More than that is
     refused. Posting the same key again returns the first result.
     """
-    existing = find_entry(session, posting_key) if posting_key else None
-    if existing is not None:
-        return _result_of(session, existing)
     if not posting_key:
         raise InvalidInput("posting_key", "posting_key is required")
+    # Lock the loan BEFORE looking for the key: a concurrent retry with the same key waits here
+    # for the first one to commit, then finds its entry instead of posting a second one.
+    loan = load_loan(session, loan_ref, for_update=True)
+    existing = find_entry(session, posting_key)
+    if existing is not None:
+        return _result_of(session, existing)
     if sorted(allocation_order) != sorted(DEFAULT_ALLOCATION_ORDER):
         raise InvalidInput("allocation_order", "allocation_order must order penalty, interest and principal")
     if prepayment not in PREPAYMENT_MODES:
@@ -163,7 +167,6 @@ def repay(
     if money <= 0:
         raise InvalidInput("amount", "amount must be greater than zero")
     when = parse_date(value_date, "value_date")
-    loan = load_loan(session, loan_ref, for_update=True)
     if loan.status != "active":
         raise LoanStateError(f"loan {loan.loan_number} is {loan.status}", field="loan_id")
     if when < loan.start_date:
@@ -207,7 +210,7 @@ def repay(
         lines.append(credit(loans_account_code(loan.classification), paid["principal"] + prepaid, loan.id))
     entry = post_entry(
         session, branch=loan.branch, posting_key=posting_key, business_date=when, kind="repayment",
-        description=f"repayment from {loan.deposit_account}", loan_id=loan.id, lines=lines,
+        description=f"repayment from {mask_account(loan.deposit_account)}", loan_id=loan.id, lines=lines,
     )
     if payoff:
         _settle_for_payoff(session, loan, entry, rows, when)
@@ -292,16 +295,16 @@ def draw(session: Session, loan_ref: int | str, amount: Any, *, posting_key: str
     Disbursement draws the whole line; the customer repays principal whenever they like (an early
     repayment) and draws it again here.
     """
-    existing = find_entry(session, posting_key) if posting_key else None
-    if existing is not None:
-        return existing
     if not posting_key:
         raise InvalidInput("posting_key", "posting_key is required")
+    loan = load_loan(session, loan_ref, for_update=True)  # before the key lookup, as in repay
+    existing = find_entry(session, posting_key)
+    if existing is not None:
+        return existing
     money = parse_money(amount, "amount")
     if money <= 0:
         raise InvalidInput("amount", "amount must be greater than zero")
     when = parse_date(business_date, "business_date")
-    loan = load_loan(session, loan_ref, for_update=True)
     if loan.method != "revolving":
         raise LoanStateError("only a revolving credit line can be drawn again", field="loan_id")
     if loan.status != "active":
@@ -314,7 +317,7 @@ def draw(session: Session, loan_ref: int | str, amount: Any, *, posting_key: str
         raise InvalidInput("amount", f"amount exceeds the undrawn line {undrawn}")
     entry = post_entry(
         session, branch=loan.branch, posting_key=posting_key, business_date=when, kind="draw",
-        description=f"draw on the line to {loan.deposit_account}", loan_id=loan.id,
+        description=f"draw on the line to {mask_account(loan.deposit_account)}", loan_id=loan.id,
         lines=[debit(loans_account_code(loan.classification), money, loan.id),
                credit("customer_deposits", money, loan.id)],
     )
@@ -584,7 +587,8 @@ def change_repayment_account(session: Session, loan_ref: int | str, deposit_acco
         return loan.schedule_version
 
     return _change(session, loan_ref, "repayment_account", effective_date, change_key, reason, approved_by,
-                   lambda loan: (loan.deposit_account, deposit_account), apply)
+                   # the change history refers to the accounts; they stay whole only on the loan (sealed)
+                   lambda loan: (mask_account(loan.deposit_account), mask_account(deposit_account)), apply)
 
 
 def _change(session, loan_ref, kind, effective_date, change_key, reason, approved_by, values, apply) -> int:

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from privacy import SealedText
+
 metadata = MetaData()
 
 Money = Numeric(18, 2, asdecimal=True)
@@ -100,6 +102,7 @@ class LoanAccount(LedgerBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_number: Mapped[str] = mapped_column(String(64), unique=True)
     branch: Mapped[str] = mapped_column(String(32))
+    # A customer reference, never the ID number itself (origination writes its keyed hash).
     customer_id: Mapped[str] = mapped_column(String(64), index=True)
     product_code: Mapped[str] = mapped_column(String(32))
     principal: Mapped[Decimal] = mapped_column(Money)
@@ -111,7 +114,7 @@ class LoanAccount(LedgerBase):
     day_count: Mapped[str] = mapped_column(String(16))
     start_date: Mapped[date] = mapped_column(Date)
     maturity_date: Mapped[date] = mapped_column(Date)
-    deposit_account: Mapped[str] = mapped_column(String(64))
+    deposit_account: Mapped[str] = mapped_column(SealedText)  # the auto-debit needs it whole
     # approved (opened, not disbursed) → active → closed | written_off
     status: Mapped[str] = mapped_column(String(16), default="approved")
     classification: Mapped[str] = mapped_column(String(20), default="normal")

@@ -169,7 +169,9 @@ class BureauClient:
                 raise BureauUnavailable(f"credit bureau circuit is open after repeated failures "
                                         f"({last_problem})", field="bureau")
             try:
-                response = self.http.get(f"{self.base_url}/v1/reports/{id_number}", timeout=self.timeout)
+                # The ID number goes in the body: a URL lands in proxies' and servers' access logs.
+                response = self.http.post(f"{self.base_url}/v1/reports/query", json={"id_number": id_number},
+                                          timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as error:
                 last_problem = f"{type(error).__name__}"
                 self.breaker.record_failure()

@@ -2,6 +2,10 @@
 
 Functions take the caller's session and never commit: the caller's unit of work owns the
 transaction, so an API request's change and its audit row commit together or not at all.
+
+ID numbers are stored sealed with their keyed hash beside them (privacy); every look-up is an
+exact match on the hash, with the keyring of the session's engine. Entries are addressed by
+their surrogate `id`, so no ID number needs to travel in a URL; views show it masked.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from privacy import keyring_for, mask_id_number
 from scoring.errors import RiskListEntryExists, RiskListEntryNotFound, RiskListError, UnknownRiskList
 from scoring.risk import RiskLists
 from scoring.tables import RiskListChange, RiskListEntry
@@ -22,15 +27,16 @@ LIST_NAMES = ("blacklist", "graylist", "aml")
 
 @dataclass(frozen=True)
 class Entry:
+    id: int
     list_name: str
     id_number: str
     reason: str
     added_by: str
     added_at: datetime
 
-    def as_dict(self) -> dict[str, str]:
-        return {"list": self.list_name, "id_number": self.id_number, "reason": self.reason,
-                "added_by": self.added_by, "added_at": self.added_at.isoformat()}
+    def as_dict(self) -> dict:
+        return {"id": self.id, "list": self.list_name, "id_number": mask_id_number(self.id_number),
+                "reason": self.reason, "added_by": self.added_by, "added_at": self.added_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,14 @@ class Change:
     reason: str
     actor: str
     at: datetime
+
+    def as_dict(self) -> dict:
+        return {"list": self.list_name, "id_number": mask_id_number(self.id_number), "action": self.action,
+                "reason": self.reason, "actor": self.actor, "at": self.at.isoformat()}
+
+
+def _hash(session: Session, id_number: str) -> str:
+    return keyring_for(session).lookup_hash(id_number)
 
 
 def _check_name(name: str) -> None:
@@ -58,18 +72,20 @@ def _required(value: str | None, field: str, limit: int) -> str:
 
 
 def _entry(row: RiskListEntry) -> Entry:
-    return Entry(row.list_name, row.id_number, row.reason, row.added_by, row.added_at)
+    return Entry(row.id, row.list_name, row.id_number, row.reason, row.added_by, row.added_at)
 
 
 def list_entries(session: Session, name: str, *, id_number: str | None = None,
                  limit: int = 100, offset: int = 0) -> tuple[list[Entry], int]:
-    """One page of a list's entries, newest first, and the total count."""
+    """One page of a list's entries, newest first, and the total count; with `id_number`, the
+    entry of exactly that person (by keyed hash)."""
     _check_name(name)
     query = select(RiskListEntry).where(RiskListEntry.list_name == name)
     count_query = select(func.count()).select_from(RiskListEntry).where(RiskListEntry.list_name == name)
     if id_number:
-        query = query.where(RiskListEntry.id_number == id_number)
-        count_query = count_query.where(RiskListEntry.id_number == id_number)
+        digest = _hash(session, id_number)
+        query = query.where(RiskListEntry.id_number_hash == digest)
+        count_query = count_query.where(RiskListEntry.id_number_hash == digest)
     rows = session.scalars(query.order_by(RiskListEntry.added_at.desc(), RiskListEntry.id.desc())
                            .limit(limit).offset(offset)).all()
     return [_entry(row) for row in rows], session.scalar(count_query)
@@ -82,7 +98,9 @@ def add_entry(session: Session, name: str, id_number: str, *, reason: str, actor
     reason = _required(reason, "reason", 500)
     actor = _required(actor, "added_by", 64)
     at = at or datetime.now(timezone.utc)
-    row = RiskListEntry(list_name=name, id_number=id_number, reason=reason, added_by=actor, added_at=at)
+    digest = _hash(session, id_number)
+    row = RiskListEntry(list_name=name, id_number=id_number, id_number_hash=digest, reason=reason,
+                        added_by=actor, added_at=at)
     try:
         # A savepoint, so a concurrent duplicate add fails alone instead of poisoning the caller's
         # transaction; the unique constraint, not the pre-check, is what guarantees one entry.
@@ -90,25 +108,29 @@ def add_entry(session: Session, name: str, id_number: str, *, reason: str, actor
             session.add(row)
             session.flush()
     except IntegrityError:
-        raise RiskListEntryExists(f"{id_number} is already on the {name}", field="id_number") from None
-    session.add(RiskListChange(list_name=name, id_number=id_number, action="add", reason=reason,
-                               actor=actor, at=at))
+        raise RiskListEntryExists(f"{mask_id_number(id_number)} is already on the {name}",
+                                  field="id_number") from None
+    session.add(RiskListChange(list_name=name, id_number=id_number, id_number_hash=digest, action="add",
+                               reason=reason, actor=actor, at=at))
     session.flush()
     return _entry(row)
 
 
-def remove_entry(session: Session, name: str, id_number: str, *, reason: str, actor: str,
-                 at: datetime | None = None) -> None:
+def remove_entry(session: Session, name: str, entry_id: int, *, reason: str, actor: str,
+                 at: datetime | None = None) -> Entry:
+    """Remove the entry with this surrogate id from the list; returns what was removed."""
     _check_name(name)
     reason = _required(reason, "reason", 500)
     actor = _required(actor, "removed_by", 64)
-    removed = session.execute(delete(RiskListEntry).where(RiskListEntry.list_name == name,
-                                                          RiskListEntry.id_number == id_number))
-    if removed.rowcount == 0:
-        raise RiskListEntryNotFound(f"{id_number} is not on the {name}", field="id_number")
-    session.add(RiskListChange(list_name=name, id_number=id_number, action="remove", reason=reason,
-                               actor=actor, at=at or datetime.now(timezone.utc)))
+    row = session.scalar(select(RiskListEntry).where(RiskListEntry.list_name == name,
+                                                     RiskListEntry.id == entry_id).with_for_update())
+    removed = session.execute(delete(RiskListEntry).where(RiskListEntry.id == row.id)) if row else None
+    if removed is None or removed.rowcount == 0:
+        raise RiskListEntryNotFound(f"there is no entry {entry_id} on the {name}", field="entry_id")
+    session.add(RiskListChange(list_name=name, id_number=row.id_number, id_number_hash=row.id_number_hash,
+                               action="remove", reason=reason, actor=actor, at=at or datetime.now(timezone.utc)))
     session.flush()
+    return _entry(row)
 
 
 def history(session: Session, name: str, id_number: str | None = None) -> list[Change]:
@@ -116,7 +138,7 @@ def history(session: Session, name: str, id_number: str | None = None) -> list[C
     _check_name(name)
     query = select(RiskListChange).where(RiskListChange.list_name == name)
     if id_number:
-        query = query.where(RiskListChange.id_number == id_number)
+        query = query.where(RiskListChange.id_number_hash == _hash(session, id_number))
     rows = session.scalars(query.order_by(RiskListChange.at, RiskListChange.id)).all()
     return [Change(r.list_name, r.id_number, r.action, r.reason, r.actor, r.at) for r in rows]
 
@@ -126,8 +148,10 @@ def lists_for(session: Session, id_numbers: Iterable[str]) -> RiskLists:
     wanted = sorted({number for number in id_numbers if number})
     found: dict[str, dict[str, str]] = {name: {} for name in LIST_NAMES}
     if wanted:
-        rows = session.execute(select(RiskListEntry.list_name, RiskListEntry.id_number, RiskListEntry.reason)
-                               .where(RiskListEntry.id_number.in_(wanted))).all()
-        for list_name, id_number, reason in rows:
-            found.setdefault(list_name, {})[id_number] = reason
+        keyring = keyring_for(session)
+        by_hash = {keyring.lookup_hash(number): number for number in wanted}
+        rows = session.execute(select(RiskListEntry.list_name, RiskListEntry.id_number_hash, RiskListEntry.reason)
+                               .where(RiskListEntry.id_number_hash.in_(list(by_hash)))).all()
+        for list_name, digest, reason in rows:
+            found.setdefault(list_name, {})[by_hash[digest]] = reason
     return RiskLists(found)

@@ -1,8 +1,9 @@
 """Shared fixtures: every database test runs on SQLite and on a real PostgreSQL server.
 
 `database_url` is a fresh database holding the whole schema. Each backend builds a template once
-per session (a SQLite file, or a PostgreSQL template database) and every test gets a copy, so tests
-never see each other's rows and the schema is not recreated each time.
+per session (a SQLite file, or a PostgreSQL template database) by running the migrations, as
+`loanflow db upgrade` does, and every test gets a copy, so tests never see each other's rows and
+the schema is not recreated each time.
 """
 from __future__ import annotations
 
@@ -15,6 +16,27 @@ import pytest
 from tests.support import postgres
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+# The tests' data key (not the demo's, which serve and worker refuse outside --demo).
+TEST_DATA_KEY = "7465737473206f6e6c793a206c6f616e666c6f772074657374206461746121ab"
+
+
+def test_keyring():
+    """The keyring of TEST_DATA_KEY, which the `services` fixture's settings hold too."""
+    from privacy import Keyring
+
+    return Keyring.from_setting(TEST_DATA_KEY)
+
+
+test_keyring.__test__ = False
+
+
+@pytest.fixture(autouse=True)
+def data_key_in_the_environment(monkeypatch):
+    """Commands a test runs (`loanflow eod`, `collect`, ...) read the key from the environment: the
+    tests' key, which the test databases are sealed with."""
+    monkeypatch.setenv("LOANFLOW_DATA_KEY", TEST_DATA_KEY)
 
 # The Flask app on a fresh demo database (client, token_for, services, bureau), for any test folder.
 pytest_plugins = ["tests.support.web_app"]
@@ -35,11 +57,12 @@ def postgres_server_url():
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
-    from workflows.db import create_schema, make_engine
+    from workflows.db import make_engine
+    from workflows.schema import upgrade
 
     path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
-    create_schema(engine)
+    upgrade(engine)
     engine.dispose()
     return path
 
@@ -48,11 +71,11 @@ def sqlite_template(tmp_path_factory):
 def postgres_template(postgres_server_url):
     import sqlalchemy as sa
 
-    from workflows.db import create_schema
+    from workflows.schema import upgrade
 
     url = postgres.create_database(postgres_server_url)
     engine = sa.create_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     engine.dispose()
     yield url.rsplit("/", 1)[1]
     postgres.drop_database(postgres_server_url, url)
@@ -87,6 +110,6 @@ def database(database_url):
     """A `workflows.db.Database` on a fresh database (see `database_url`)."""
     from workflows.db import Database
 
-    db = Database(database_url)
+    db = Database(database_url, keyring=test_keyring())
     yield db
     db.dispose()

@@ -6,20 +6,27 @@ import pkgutil
 
 from flask import Flask
 
+from web.auth import token_signer_for
 from web.config import Settings
 from web.errors import register_error_handlers
+from web.requests import refuse_bad_text_in_url
 from web.services import Services, build_services
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    # Before anything else: an app that would sign tokens with no key, a short one or the public
+    # demo key must not exist (raises web.config.SettingsError).
+    settings.check_secret_keys()
     services = services or build_services(settings)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
+    app.extensions["loanflow_tokens"] = token_signer_for(settings)
     app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
     app.json.sort_keys = False
     app.extensions["loanflow"] = services
     register_error_handlers(app)
+    app.before_request(refuse_bad_text_in_url)
     for blueprint in _api_blueprints():
         app.register_blueprint(blueprint, url_prefix="/api/v1")
     return app

@@ -1,15 +1,24 @@
 """Bearer tokens: signed, expiring, stateless (any web process can check them).
 
+A token is `<kid>.<payload>.<signature>`: the payload holds the user (`sub`), the expiry (`exp`,
+Unix seconds) and the id of the key that signed it (`kid`). The key id picks the key to verify
+with, so a key can be rotated: LOANFLOW_SECRET_KEY signs new tokens, LOANFLOW_OLD_SECRET_KEYS
+still verify the tokens they signed until those expire, and a key taken off both lists stops
+every token it signed at once.
+
 `require(*roles)` guards a view; the authenticated user is `g.user`.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from functools import wraps
 from threading import Lock
+from typing import Callable
 
 from flask import current_app, g, request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from web.errors import ApiError
 from workflows.models import User
@@ -21,22 +30,67 @@ USER_CACHE_SECONDS = 30.0
 _user_cache_lock = Lock()
 
 
-def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+def key_id(key: str) -> str:
+    """The public name of a signing key: a keyed hash of a fixed label, so it tells nothing about
+    the key itself, yet every web process derives the same id from the same key."""
+    return hmac.new(key.encode("utf-8"), b"loanflow key id", hashlib.sha256).hexdigest()[:16]
+
+
+class TokenSigner:
+    """Issues tokens with the current key and verifies them with the current or an old key."""
+
+    def __init__(self, current_key: str, old_keys: tuple[str, ...] = (), *, max_age_seconds: int,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.current_kid = key_id(current_key)
+        self.max_age_seconds = max_age_seconds
+        self.clock = clock
+        self._serializers = {key_id(key): URLSafeSerializer(key, salt=SALT) for key in (*old_keys, current_key)}
+
+    def issue(self, username: str) -> str:
+        payload = {"sub": username, "exp": int(self.clock()) + self.max_age_seconds, "kid": self.current_kid}
+        return f"{self.current_kid}.{self._serializers[self.current_kid].dumps(payload)}"
+
+    def username(self, token: str) -> str:
+        """The token's user; ApiError 401 if the key is unknown, the signature wrong or it expired."""
+        kid, _, signed = token.partition(".")
+        serializer = self._serializers.get(kid)
+        if serializer is None:
+            raise ApiError(401, "invalid_token", "The token is not signed by a key this server accepts; "
+                                                 "ask for a new one")
+        try:
+            payload = serializer.loads(signed)
+        except BadSignature:
+            raise ApiError(401, "invalid_token", "The token is not valid") from None
+        if not _well_formed(payload, kid):
+            raise ApiError(401, "invalid_token", "The token is not valid")
+        if payload["exp"] <= self.clock():
+            raise ApiError(401, "token_expired", "The token has expired; ask for a new one")
+        return payload["sub"]
+
+
+def _well_formed(payload, kid: str) -> bool:
+    return (isinstance(payload, dict) and payload.get("kid") == kid and isinstance(payload.get("sub"), str)
+            and isinstance(payload.get("exp"), int) and not isinstance(payload.get("exp"), bool))
+
+
+def token_signer_for(settings) -> TokenSigner:
+    return TokenSigner(settings.secret_key, settings.old_secret_keys, max_age_seconds=settings.token_max_age_seconds)
+
+
+def _signer() -> TokenSigner:
+    return current_app.extensions["loanflow_tokens"]
 
 
 def issue_token(username: str) -> str:
-    return _signer().dumps({"sub": username})
+    return _signer().issue(username)
+
+
+def token_lifetime_seconds() -> int:
+    return _signer().max_age_seconds
 
 
 def user_from_token(token: str) -> str:
-    max_age = current_app.extensions["loanflow"].settings.token_max_age_seconds
-    try:
-        return _signer().loads(token, max_age=max_age)["sub"]
-    except SignatureExpired:
-        raise ApiError(401, "token_expired", "The token has expired; ask for a new one") from None
-    except BadSignature:
-        raise ApiError(401, "invalid_token", "The token is not valid") from None
+    return _signer().username(token)
 
 
 def _load_user(username: str) -> User | None:
@@ -72,5 +126,6 @@ def require(*roles: str):
                 raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}")
             g.user = user
             return view(*args, **kwargs)
+        wrapper.required_roles = roles  # read by the OpenAPI document (web/api_docs.roles_of)
         return wrapper
     return decorator

@@ -20,8 +20,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from web.config import SettingsError
+
     args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except SettingsError as err:
+        # A setting the product must not run with: one line for the operator, not a traceback.
+        print(f"loanflow {args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,9 +4,13 @@ Packages raise their own typed errors; this module alone decides the HTTP status
 """
 from __future__ import annotations
 
+import traceback
+
 from flask import Flask, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
+
+from privacy import redact_text
 
 
 class ApiError(Exception):
@@ -58,7 +62,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        app.logger.exception("unhandled error")
+        # The traceback's text can quote values (an ID number in an exception's message): masked.
+        app.logger.error("unhandled error: %s", redact_text(traceback.format_exc()))
         return error_response(500, "internal_error", "An unexpected error occurred; nothing was saved.")
 
 

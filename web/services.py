@@ -4,16 +4,19 @@ Built by the app factory or the worker from Settings, never at import time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from forms.compiler import form_names
 from handlers.registry import build_registry
-from web.config import Settings
+from privacy import Keyring
+from web.config import Settings, SettingsError
 from workflows.db import Database
 from workflows.deployments import SpecCache
 from workflows.instances import InstanceRunner
+from workflows.loan_servicing import LoanServicing
 from workflows.origination import Origination
+from workflows.schema import ensure_current
 from workflows.seed import seed_demo
 
 
@@ -24,20 +27,30 @@ class Services:
     origination: Origination
     operations: set[str]
     forms: set[str]
+    servicing: LoanServicing = field(default_factory=LoanServicing)
 
     def seed_demo(self) -> None:
-        self.db.create_schema()
         with self.db.unit_of_work() as session:
             seed_demo(session, self.settings.bpmn_dir, operations=self.operations, forms=self.forms)
 
 
-def open_services(settings: Settings) -> Services:
-    """Services for a long-running command (serve, worker): the SQLite file's folder exists and the
-    schema is current. Raises workflows.db.SchemaOutdated for a database of an older version."""
+def open_services(settings: Settings, *, upgrade_behind: bool = False) -> Services:
+    """Services for a long-running command (serve, worker) on a database at this version's schema.
+
+    An empty database gets the schema (nothing can be lost); a behind one is upgraded only with
+    `upgrade_behind` (the demo's own database), otherwise workflows.db.SchemaOutdated says, in
+    one line, to run `loanflow db upgrade`: upgrading a bank's books is the operator's decision,
+    taken after a backup, not a side effect of a restart."""
     if settings.database_url.startswith("sqlite:///"):
         Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
-    services.db.create_schema()
+    try:
+        upgraded = ensure_current(services.db.engine, upgrade_behind=upgrade_behind)
+    except BaseException:
+        services.db.dispose()
+        raise
+    if upgraded:
+        print(f"loanflow: {upgraded.describe()}")
     return services
 
 
@@ -51,9 +64,26 @@ def external_services(settings: Settings) -> dict:
     return found
 
 
+def data_keyring(settings: Settings) -> Keyring:
+    """The keyring from LOANFLOW_DATA_KEY. Unset, the demo's key serves the demo: with --demo, or a
+    one-off command (eod, collect, rate-batch) on the demo's own database (the default URL);
+    serve and worker have refused an unset key outside --demo before this (check_data_key)."""
+    from privacy import DEMO_DATA_KEY, DataKeyError
+
+    key = settings.data_key
+    if not key and (settings.demo or settings.database_url == Settings.database_url):
+        key = DEMO_DATA_KEY
+    try:
+        return Keyring.from_setting(key)
+    except DataKeyError as err:
+        raise SettingsError(f"{err} (32 bytes as 64 hex digits: python3 -c 'import secrets; "
+                            "print(secrets.token_hex(32))')") from None
+
+
 def build_services(settings: Settings) -> Services:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, keyring=data_keyring(settings))
     handlers = build_registry()
-    origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings))
+    origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings),
+                              callback_hosts=settings.callback_hosts)
     return Services(settings=settings, db=db, origination=origination, operations=set(handlers),
                     forms=form_names())

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 import requests
+from privacy import mask_account
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.service import due_collections
@@ -176,7 +177,7 @@ def collect_due(db: Database, business_date: Any, channel: PaymentChannel) -> Co
             # A rerun for the date replays the reference and tries the booking again.
             message = getattr(error, "message", None) or error.__class__.__name__
             log.error("auto-debit %s: debited %s from %s but could not book it: %s", due.reference,
-                      outcome.amount, due.deposit_account, message)
+                      outcome.amount, mask_account(due.deposit_account), message)
             result.not_posted.append({"loan_number": due.loan_number, "reference": due.reference,
                                       "amount": str(outcome.amount), "reason": message})
             continue

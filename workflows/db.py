@@ -1,4 +1,4 @@
-"""Database engine, sessions and schema.
+"""Database engine and sessions (the schema's versions are workflows.schema's).
 
 SQLite is the embedded default; PostgreSQL is the scale-out choice. On SQLite every unit of work
 starts with BEGIN IMMEDIATE so that two writers serialize instead of failing late with
@@ -12,13 +12,15 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import MetaData, create_engine, event, inspect
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from privacy import Keyring, attach
+
 
 def all_metadata() -> list[MetaData]:
-    """Every package's tables, in creation order."""
+    """Every package's tables: what the revisions in workflows/migrations/ must add up to."""
     from ledger.tables import metadata as ledger_metadata
     from scoring.tables import metadata as scoring_metadata
     from workflows.models import metadata as workflows_metadata
@@ -43,14 +45,17 @@ def dumps(value) -> str:
     return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, keyring: Keyring | None = None) -> Engine:
+    """An engine; with a keyring, sealed columns (privacy.columns) and look-up hashes work on it."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, json_serializer=dumps,
                                connect_args={"timeout": 30, "check_same_thread": False})
         _serialize_sqlite_writers(engine)
-        return engine
-    return create_engine(url, echo=echo, json_serializer=dumps, pool_size=10, max_overflow=20,
-                         pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, json_serializer=dumps, pool_size=10, max_overflow=20,
+                               pool_pre_ping=True)
+    attach(engine, keyring)
+    return engine
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:
@@ -77,36 +82,16 @@ READ_ONLY = "loanflow_read_only"
 
 
 class SchemaOutdated(RuntimeError):
-    """The database was created by another version of loanflow's tables."""
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables, then make sure the existing ones have every column of this version.
-
-    There are no migrations yet: a database made by an older version is refused with a clear
-    message instead of failing later on a missing column.
-    """
-    for metadata in all_metadata():
-        metadata.create_all(engine)
-    inspector = inspect(engine)
-    missing = [f"{table.name}.{column.name}"
-               for metadata in all_metadata() for table in metadata.tables.values()
-               for column in table.columns
-               if column.name not in {c["name"] for c in inspector.get_columns(table.name)}]
-    if missing:
-        raise SchemaOutdated(
-            f"The database at {engine.url.render_as_string(hide_password=True)} was created by an older "
-            f"version of loanflow (missing {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}) and "
-            "there are no migrations yet. For the demo database, delete it (rm var/loanflow.sqlite3) and "
-            "run `make run` again.")
+    """The database's tables are not the ones this version of loanflow runs on: behind, from a newer
+    version, or only part of them. The message is one line saying what to do (workflows.schema)."""
 
 
 class Database:
     """The engine and a session factory; handed down from the app factory or the worker."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, keyring: Keyring | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, keyring=keyring)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
                                           expire_on_commit=False)
@@ -114,9 +99,6 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
-
-    def create_schema(self) -> None:
-        create_schema(self.engine)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -25,6 +25,7 @@ from handlers.data_files import data_file_problem, is_data_file
 from workflows.engine import LoanServiceTask, cardinality_problem, timer_problem
 from workflows.sandbox import problems_in
 from workflows.sandbox.limits import MAX_CELL_PLACEHOLDERS, MAX_DEPLOYMENT_CODE, MAX_INSTANCES
+from workflows.timers import clocked
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -40,9 +41,21 @@ _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fa
                             encoding="utf-8")
 
 
+class _ClockedTimers:
+    """Timer events read our clock and China time (workflows/timers.py), not the server's."""
+
+    def parse_timer_event(self, event):
+        return clocked(super().parse_timer_event(event))
+
+
 class LoanBpmnParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
     OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")] = (ServiceTaskParser, LoanServiceTask)
+    for _tag in ("startEvent", "boundaryEvent", "intermediateCatchEvent"):
+        _parser, _spec = OVERRIDE_PARSER_CLASSES[full_tag(_tag)]
+        OVERRIDE_PARSER_CLASSES[full_tag(_tag)] = (type(f"Clocked{_parser.__name__}", (_ClockedTimers, _parser), {}),
+                                                   _spec)
+    del _tag, _parser, _spec
 
 
 @dataclass

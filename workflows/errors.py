@@ -43,8 +43,10 @@ class DeploymentRejected(WorkflowError):
 
     def __init__(self, problems: list[dict]):
         summary = "; ".join(f"{p['file']}: {p['reason']}" for p in problems)
-        super().__init__(f"Deployment rejected: {summary}",
-                         fields={p["file"]: [p["reason"]] for p in problems})
+        fields: dict[str, list[str]] = {}
+        for problem in problems:  # every reason of every file, not the last one per file
+            fields.setdefault(problem["file"], []).append(problem["reason"])
+        super().__init__(f"Deployment rejected: {summary}", fields=fields)
         self.problems = problems
 
 

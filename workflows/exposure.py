@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ledger.tables import LoanAccount
+from privacy import keyring_for
 from workflows.models import Application
 
 # scoring's dimension names -> the application's columns
@@ -35,7 +36,7 @@ def live_exposure(session: Session, *, branch: str, id_number: str, needed: list
     def total_where(*conditions):
         return func.coalesce(func.sum(case((and_(*conditions), outstanding), else_=0)), 0)
 
-    columns = [func.coalesce(func.sum(outstanding), 0), total_where(Application.id_number == id_number)]
+    columns = [func.coalesce(func.sum(outstanding), 0), total_where(Application.id_number_hash == keyring_for(session).lookup_hash(id_number))]
     columns += [total_where(*(DIMENSION_COLUMNS[name] == value for name, value in values.items()))
                 for values in needed]
     row = session.execute(select(*columns).select_from(Application)

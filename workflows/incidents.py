@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from privacy import redact_text
 from sqlalchemy import select
 
 from workflows.db import Database
@@ -37,5 +38,5 @@ def retry_due_incidents(db: Database, origination: Origination, *, now: dt.datet
                 application = origination.retry(session, application_id, SYSTEM)
                 recovered += application.status != "incident"
         except WorkflowError as err:  # e.g. a person retried it first (409)
-            log.info("automatic retry of %s skipped: %s", application_id, err.message)
+            log.info("automatic retry of %s skipped: %s", application_id, redact_text(err.message))
     return recovered

@@ -6,10 +6,12 @@ the instance (visible through the API, retried by the worker and by people) inst
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
 
+from privacy import redact_text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -21,6 +23,7 @@ from workflows.deployments import ResolvedFile, SpecCache, load_files
 from workflows.engine import LoanScriptEngine, deserialize, make_serializer
 from workflows.errors import Conflict, HandlerFailed, ProcessBoundExceeded, ScriptFailed
 from workflows.models import ProcessInstance, utcnow
+from workflows.timers import clock_at
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +69,12 @@ class InstanceRunner:
         engine = LoanScriptEngine(self._dispatcher(session, ctx))
         workflow.script_engine = engine
         try:
-            engine.run_engine_steps(workflow)
+            # Timers read the step's own moment, so a step is one instant and tests move the clock.
+            with clock_at(lambda: _aware(ctx.now)):
+                workflow.refresh_waiting_tasks()
+                engine.run_engine_steps(workflow)
         except Exception as err:  # noqa: BLE001 - any failure of a diagram or handler is an incident
-            log.warning("instance of %s stopped with an incident: %s", ctx.application_id, err)
+            log.warning("instance of %s stopped with an incident: %s", ctx.application_id, redact_text(str(err)))
             return Advance(incident=_describe(err))
         finally:
             workflow.script_engine = LoanScriptEngine()
@@ -111,6 +117,11 @@ def _describe(err: Exception) -> str:
     if task is not None and getattr(task, "task_spec", None) is not None:
         return f"{task.task_spec.bpmn_name or task.task_spec.name}: {message}"
     return message
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # The models keep naive UTC; the engine's clock is aware.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _script_failure(err: BaseException | None) -> ScriptFailed | ProcessBoundExceeded | None:

@@ -12,6 +12,8 @@ from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, Met
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from privacy import SealedJSON, SealedText
+
 metadata = MetaData()
 Money = Numeric(18, 2)
 Rate = Numeric(9, 6)
@@ -105,7 +107,9 @@ class Application(Base):
     branch_code: Mapped[str] = mapped_column(ForeignKey("branch.code"), index=True)
     product_code: Mapped[str] = mapped_column(ForeignKey("product.code"))
     customer_name: Mapped[str] = mapped_column(String(120))
-    id_number: Mapped[str] = mapped_column(String(32), index=True)
+    # Personal data is sealed (privacy.columns); the ID number's keyed hash is what look-ups use.
+    id_number: Mapped[str] = mapped_column(SealedText)
+    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     term_months: Mapped[int] = mapped_column(Integer)
     # The limit dimensions (限额维度) as columns, so live exposure is one indexed aggregate.
@@ -114,7 +118,7 @@ class Application(Base):
     purpose: Mapped[str] = mapped_column(String(32), default="")
     guarantee_method: Mapped[str] = mapped_column(String(16), default="")
     customer_type: Mapped[str] = mapped_column(String(32), default="")
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict] = mapped_column(SealedJSON)
     status: Mapped[str] = mapped_column(String(32), index=True)
     stage: Mapped[str] = mapped_column(String(64), default="")
     decision: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -122,7 +126,7 @@ class Application(Base):
     loan_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # Rating figures, risk hits and contract, copied from the task data after each step so the API
     # never has to open the serialized workflow state.
-    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict] = mapped_column(SealedJSON, default=dict)  # the contract names the borrower
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -135,7 +139,7 @@ class ProcessInstance(Base):
     process_id: Mapped[str] = mapped_column(String(200))
     # The deployment files this instance was started on: {file name: deployment_file.id}.
     pinned_files: Mapped[dict] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(SealedText)  # task data holds the applicant
     status: Mapped[str] = mapped_column(String(32))
     incident: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Automatic retries of an incident (a bureau outage clears by itself): how many so far, and when next.
@@ -146,6 +150,20 @@ class ProcessInstance(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __mapper_args__ = {"version_id_col": revision}
+
+
+class DueTimer(Base):
+    """A BPMN timer an instance waits for (workflows/timers.py): the worker and `loanflow tick`
+    fire the rows that are due, each exactly once (claimed FOR UPDATE SKIP LOCKED on PostgreSQL).
+    Rows are rewritten after every step of the instance, from the workflow's own waiting timers."""
+    __tablename__ = "due_timer"
+    __table_args__ = (Index("ix_due_timer_due", "fired_at", "due_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive like every other column
+    fired_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class HumanTask(Base):
@@ -173,7 +191,7 @@ class HumanTask(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    context: Mapped[dict] = mapped_column(JSON, default=dict)  # what the reviewer needs to decide
+    context: Mapped[dict] = mapped_column(SealedJSON, default=dict)  # what the reviewer needs to decide
 
 
 class AuditEvent(Base):
@@ -193,7 +211,7 @@ class IdempotentRequest(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict] = mapped_column(JSON)
+    response: Mapped[dict] = mapped_column(SealedJSON)  # an application view may show the applicant whole
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -19,13 +19,16 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from forms.compiler import load_form
+from privacy import keyring_for, mask_applicant, redact, redact_text
 from handlers.context import HandlerContext
+from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
 from workflows.exposure import Exposure
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import may_work, sync_inbox, task_view
 from workflows.instances import InstanceRunner, new_instance_id
-from workflows.models import (HQ, Application, AuditEvent, Branch, Deployment, DeploymentFile, HumanTask,
+from workflows.timers import clock_at, moment_override, sync_due_timers
+from workflows.models import (HQ, Application, AuditEvent, Branch, Deployment, DeploymentFile, DueTimer, HumanTask,
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
 
 SIGNATURE_MESSAGE = "customer_signed"
@@ -40,15 +43,25 @@ class Origination:
     """The origination service; one per process, shared by requests (it holds no request state)."""
 
     def __init__(self, runner: InstanceRunner, *, clock: Callable[[], dt.datetime] = utcnow,
-                 services: dict | None = None) -> None:
+                 services: dict | None = None, callback_hosts: CallbackHosts | None = None) -> None:
         self.runner = runner
+        # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
+        self.callback_hosts = callback_hosts or CallbackHosts()
         self.clock = clock
         self.services = {"exposure": Exposure(), **(services or {})}
         self.resolution = ResolutionCache()
         self.file_contents = FileContents()
 
+    def now(self) -> dt.datetime:
+        """Now (naive UTC, as stored): the moment of a timer being fired (`clock_at`), else the
+        clock. One step is one instant, so its audit rows, inbox rows and timers agree."""
+        override = moment_override()
+        return override.replace(tzinfo=None) if override is not None else self.clock()
+
     # -- submitting ---------------------------------------------------------------------------
     def submit(self, session: Session, form: dict, actor: User) -> Application:
+        if form.get("callback_url"):
+            self.callback_hosts.check(actor.username, form["callback_url"])
         branch = session.get(Branch, form["branch"])
         if branch is None or branch.is_hq:
             raise InvalidInput(f"Unknown branch '{form['branch']}'", field="branch")
@@ -59,10 +72,11 @@ class Origination:
         if product is None:
             raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
         _check_product_terms(product, form)
-        now = self.clock()
+        now = self.now()
         application = Application(
             id=str(uuid.uuid4()), branch_code=branch.code, product_code=product.code,
             customer_name=form["applicant"]["name"], id_number=form["applicant"]["id_number"],
+            id_number_hash=keyring_for(session).lookup_hash(form["applicant"]["id_number"]),
             amount=form["amount"], term_months=form["term_months"], payload=form,
             region=form["applicant"].get("region") or branch.region, industry=form["applicant"].get("industry") or "",
             purpose=form["purpose"], guarantee_method=form["guarantee_method"],
@@ -124,7 +138,7 @@ class Origination:
         task = workflow.get_task_from_id(uuid.UUID(row.id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("This task is no longer open")
-        now = self.clock()
+        now = self.now()
         trail = list(task.data.get("decision_trail", []))
         trail.append({"level": row.level, "task": row.title, "role": row.role, "by": actor.username,
                       "decision": form_data.get("decision"), "comment": form_data.get("comment"),
@@ -170,6 +184,20 @@ class Origination:
         self._advance(session, application, instance, workflow, actor.username)
         return application
 
+    # -- timers ---------------------------------------------------------------------------------
+    def fire_timer(self, session: Session, timer: DueTimer, at: dt.datetime) -> Application:
+        """Advance the timer's instance at the moment `at` (aware): the timer fires, and whatever
+        else is due by then. The caller has claimed the row."""
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
+                                  .with_for_update())
+        application = session.get(Application, instance.application_id)
+        with clock_at(lambda: at):
+            workflow = self.runner.load(session, instance)
+            self._audit(session, application, "system", "timer_fired",
+                        {"element": timer.element_id, "due_at": timer.due_at.isoformat() + "Z"})
+            self._advance(session, application, instance, workflow, "system")
+        return application
+
     # -- reading ------------------------------------------------------------------------------
     def application_for(self, session: Session, application_id: str, actor: User) -> Application:
         return self._application_for(session, application_id, actor)
@@ -178,10 +206,10 @@ class Origination:
     def _advance(self, session, application, instance, workflow: BpmnWorkflow, actor_name: str) -> None:
         ctx = self._context(session, application, instance, actor_name)
         outcome = self.runner.advance(session, workflow, ctx)
-        now = self.clock()
+        now = self.now()
         data = current_data(workflow)
         before = application.status
-        _schedule_retry(instance, outcome.incident, now)
+        _schedule_retry(instance, redact_text(outcome.incident), now)
         application.status = derive_status(workflow, outcome.incident, data)
         application.stage = current_stage(workflow)
         instance.status = "incident" if outcome.incident else ("completed" if workflow.completed else "waiting")
@@ -189,15 +217,18 @@ class Origination:
         application.updated_at = now
         with session.no_autoflush:  # one UPDATE of the instance (and one revision bump) per step
             sync_inbox(session, application, instance.id, workflow, now)
+            sync_due_timers(session, instance.id, workflow)
         self.runner.save(session, instance, workflow)
         if outcome.incident:
-            self._audit(session, application, "system", "incident", {"message": outcome.incident})
+            self._audit(session, application, "system", "incident", {"message": instance.incident})
         if application.status != before:
             self._audit(session, application, "system", "status_changed",
                         {"from": before, "to": application.status, "stage": application.stage})
             session.add(OutboxMessage(topic="application.status_changed", application_id=application.id,
                                       payload={"application_id": application.id, "status": application.status,
                                                "previous_status": before,
+                                               # masked: a webhook is a copy outside the bank's systems
+                                               "applicant": _masked_identity(application),
                                                "callback_url": application.payload.get("callback_url")}))
 
     def _context(self, session, application: Application, instance: ProcessInstance,
@@ -212,7 +243,7 @@ class Origination:
             return self.file_contents.get(session, file_id)
 
         return HandlerContext(
-            session=session, application_id=application.id, actor=actor_name, now=self.clock(),
+            session=session, application_id=application.id, actor=actor_name, now=self.now(),
             branch={"code": branch.code, "name": branch.name, "region": branch.region,
                     "tier1_capital_net": branch.tier1_capital_net},
             product={"code": product.code, "name": product.name, "base_rate": product.base_rate,
@@ -222,8 +253,9 @@ class Origination:
             resource=resource, services=self.services)
 
     def _audit(self, session, application: Application | None, actor: str, event: str, detail: dict) -> None:
+        # The trail refers to the application (its id); free text in it is masked, never copied whole.
         session.add(AuditEvent(application_id=application.id if application else None, actor=actor,
-                               event=event, detail=detail, at=self.clock()))
+                               event=event, detail=redact(detail), at=self.now()))
 
     def _task_for_update(self, session: Session, task_id: str, actor: User) -> HumanTask:
         row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
@@ -339,13 +371,51 @@ def _copy_outcome(application: Application, data: dict) -> None:
     elif data.get("review_outcome") == "approved" or (
             data.get("review_levels") == 0 and data.get("rating_decision") == "approve"):
         application.decision = "approved"
-    application.reasons = reasons
+    application.reasons = redact(reasons)
     application.summary = {k: data[k] for k in SUMMARY_KEYS if k in data}
     if data.get("loan_id"):
         application.loan_id = data["loan_id"]
 
 
-def application_view(session: Session, application: Application) -> dict:
+WORKING_ROLES = frozenset({"customer_manager", "reviewer", "approver", "hq_approver"})
+
+
+def works_on(user: User | None, application: Application) -> bool:
+    """Whether a user works this application and so sees its personal data whole: a reviewing role
+    in the application's branch, or a head-office approver. Everyone else (integrators, analysts,
+    another branch) sees it masked."""
+    if user is None:
+        return False
+    roles = user.role_set
+    if user.branch_code == HQ:
+        return "hq_approver" in roles
+    return user.branch_code == application.branch_code and bool(roles & WORKING_ROLES)
+
+
+def _masked_identity(application: Application) -> dict:
+    masked = mask_applicant(application.payload.get("applicant") or {})
+    return {"id_number": masked.get("id_number"), "phone": masked.get("phone")}
+
+
+def applicant_view(application: Application, viewer: User | None) -> dict:
+    applicant = application.payload.get("applicant") or {}
+    shown = {k: applicant.get(k) for k in ("name", "id_number", "phone", "deposit_account")}
+    return shown if works_on(viewer, application) else mask_applicant(shown)
+
+
+def contract_view(contract: dict | None, whole: bool) -> dict | None:
+    if not contract or whole:
+        return contract
+    terms = dict(contract.get("terms") or {})
+    if terms.get("borrower"):
+        terms["borrower"] = mask_applicant(terms["borrower"])
+    if terms.get("deposit_account"):
+        terms["deposit_account"] = mask_applicant({"deposit_account": terms["deposit_account"]})["deposit_account"]
+    return {**contract, "terms": terms} if "terms" in contract else contract
+
+
+def application_view(session: Session, application: Application, viewer: User | None = None) -> dict:
+    """The application as `viewer` may see it: personal data whole only to those who work it (works_on)."""
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.application_id == application.id))
     tasks = session.scalars(select(HumanTask).where(HumanTask.application_id == application.id)
                             .order_by(HumanTask.created_at)).all()
@@ -358,9 +428,12 @@ def application_view(session: Session, application: Application) -> dict:
                                .where(DeploymentFile.id.in_(list(instance.pinned_files.values())))).all()
         versions = {name: {"scope": scope, "deployment_version": version} for name, scope, version in sorted(rows)}
     data = application.summary or {}
+    whole = works_on(viewer, application)
+    shown = (lambda view: view) if whole else redact
     return {
         "id": application.id, "branch": application.branch_code, "product": application.product_code,
-        "customer_name": application.customer_name, "amount": str(application.amount),
+        "customer_name": application.customer_name, "applicant": applicant_view(application, viewer),
+        "amount": str(application.amount),
         "term_months": application.term_months, "status": application.status, "stage": application.stage,
         "decision": application.decision, "reasons": application.reasons, "loan_id": application.loan_id,
         "incident": instance.incident if instance else None,
@@ -368,9 +441,10 @@ def application_view(session: Session, application: Application) -> dict:
                                             "reason_codes", "review_levels", "review_route_reason",
                                             "is_large_amount") if k in data},
         "risk_hits": data.get("risk_hits", []),
-        "contract": data.get("contract"),
-        "open_tasks": [task_view(t) for t in tasks if t.status == "open"],
-        "tasks": [task_view(t) for t in tasks],
+        "contract": contract_view(data.get("contract"), whole),
+        # reviewers' comments are free text: masked (redact) for whoever does not work the application
+        "open_tasks": [shown(task_view(t)) for t in tasks if t.status == "open"],
+        "tasks": [shown(task_view(t)) for t in tasks],
         "history": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "event": e.event, "detail": e.detail}
                     for e in history],
         "process_files": versions,

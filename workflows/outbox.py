@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 
 import requests
+from privacy import redact_text
 from sqlalchemy import or_, select
 
 from workflows.db import Database, dumps
@@ -47,7 +48,9 @@ def deliver_due(db: Database, *, http: requests.Session | None = None, now: dt.d
             body = {"id": message.id, "topic": message.topic, "created_at": message.created_at.isoformat() + "Z",
                     **{k: v for k, v in message.payload.items() if k != "callback_url"}}
             try:
-                response = http.post(url, data=dumps(body), timeout=TIMEOUT,
+                # No redirects: the callback host was checked against the integrator's allow-list
+                # (workflows/callbacks.py), and a redirect would send us to a host nobody checked.
+                response = http.post(url, data=dumps(body), timeout=TIMEOUT, allow_redirects=False,
                                      headers={"Content-Type": "application/json",
                                               "X-Loanflow-Event": message.topic,
                                               "X-Loanflow-Delivery": str(message.id)})
@@ -62,5 +65,6 @@ def deliver_due(db: Database, *, http: requests.Session | None = None, now: dt.d
             else:
                 message.last_error = problem[:500]
                 message.next_attempt_at = now + next_attempt_after(message.attempts)
-                log.warning("webhook %s to %s failed (attempt %s): %s", message.id, url, message.attempts, problem)
+                log.warning("webhook %s to %s failed (attempt %s): %s", message.id, redact_text(url), message.attempts,
+                            redact_text(problem))
     return delivered

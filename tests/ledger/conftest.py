@@ -3,6 +3,8 @@ import uuid
 
 import pytest
 
+from tests.conftest import test_keyring
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def new_database(request, tmp_path):
@@ -21,7 +23,7 @@ def new_database(request, tmp_path):
             template = request.getfixturevalue("sqlite_template")
             path = tmp_path / f"{uuid.uuid4().hex}.sqlite3"
             shutil.copyfile(template, path)
-            db = Database(f"sqlite:///{path}")
+            db = Database(f"sqlite:///{path}", keyring=test_keyring())
         else:
             server_url = request.getfixturevalue("postgres_server_url")
             template = request.getfixturevalue("postgres_template")
@@ -29,7 +31,7 @@ def new_database(request, tmp_path):
             admin = admin or sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-            db = Database(server_url.rsplit("/", 1)[0] + "/" + name)
+            db = Database(server_url.rsplit("/", 1)[0] + "/" + name, keyring=test_keyring())
             db.pg_name = name
         made.append(db)
         return db

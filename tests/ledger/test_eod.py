@@ -1,6 +1,8 @@
 from datetime import date, timedelta
 from decimal import Decimal as D
 
+import pytest
+
 from ledger import service
 from tests.ledger.helpers import assert_books_consistent, open_and_disburse
 
@@ -29,16 +31,46 @@ def test_daily_accrual_adds_up_to_the_scheduled_interest_on_the_due_date(databas
         assert_books_consistent(s, [loan.id], ["B01"])
 
 
-def test_running_the_batch_twice_for_a_date_posts_nothing_the_second_time(database):
+def test_running_the_batch_again_for_a_closed_date_is_refused_and_posts_nothing(database):
     with database.unit_of_work() as s:
         open_and_disburse(s)
     with database.unit_of_work() as s:
-        first = service.run_eod(s, "2024-01-20")
-        assert first.accrual_lines == 1 and not first.already_run
+        assert service.run_eod(s, "2024-01-20").accrual_lines == 1
+    with pytest.raises(service.BusinessDateClosed) as refused:
+        with database.unit_of_work() as s:
+            service.run_eod(s, "2024-01-20")
+    assert refused.value.message == ("business date 2024-01-20 is at or before the last closed date 2024-01-20; "
+                                     "a correction is a new posting, not a re-run")
+    assert refused.value.field == "business_date" and refused.value.kind == "conflict"
     with database.unit_of_work() as s:
-        second = service.run_eod(s, "2024-01-20")
-        assert second.already_run and second.journal_lines == 0
         assert service.trial_balance(s, "B01").total_debit == D("12000.00") + D("9.68")  # 60 × 5/31
+
+
+def test_a_date_before_the_last_closed_one_is_refused_and_nothing_is_reclassified_back(database):
+    # The case: closing an earlier date again would age and reclassify from today's
+    # balances, and the next run would flip every loan back.
+    with database.unit_of_work() as s:
+        loan = open_and_disburse(s)
+    run_days(database, date(2024, 2, 15), date(2024, 2, 17))
+    with database.unit_of_work() as s:
+        before = (service.loan_view(s, loan.id), service.trial_balance(s, "B01").total_debit)
+    with pytest.raises(service.BusinessDateClosed, match="business date 2024-02-10 is at or before the last "
+                                                         "closed date 2024-02-17"):
+        with database.unit_of_work() as s:
+            service.run_eod(s, date(2024, 2, 10))
+    with database.unit_of_work() as s:
+        assert (service.loan_view(s, loan.id), service.trial_balance(s, "B01").total_debit) == before
+        assert before[0]["classification"] == "special_mention"
+    run_days(database, date(2024, 2, 18), date(2024, 2, 18))  # the next day closes as usual
+
+
+def test_a_later_date_after_a_gap_closes_and_catches_the_missed_days_up(database):
+    with database.unit_of_work() as s:
+        loan_id = open_and_disburse(s).id
+    run_days(database, date(2024, 1, 16), date(2024, 1, 16))
+    run_days(database, date(2024, 1, 20), date(2024, 1, 20))
+    with database.unit_of_work() as s:
+        assert service.load_loan(s, loan_id).interest_receivable == D("9.68")  # 60 × 5/31, as day by day
 
 
 def test_an_unpaid_installment_ages_charges_penalty_and_moves_to_special_mention(database):

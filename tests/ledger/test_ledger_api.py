@@ -1,7 +1,11 @@
 """The ledger's HTTP endpoints (web/api/ledger_api.py) and `loanflow eod`, over a real app."""
+import json
 from datetime import date
 
+import sqlalchemy as sa
+
 from ledger import service
+from ledger.tables import JournalEntry
 
 
 def test_the_public_calculator_previews_an_equal_installment_schedule(client):
@@ -72,13 +76,23 @@ def test_trial_balance_is_per_branch_for_branch_staff_and_consolidated_for_hq(cl
     assert book["principal_outstanding"] == "12000.00" and book["npl_ratio"] == "0.0000"
 
 
-def test_the_eod_command_runs_once_per_date(services, monkeypatch, capsys):
+def test_the_eod_command_refuses_a_date_at_or_before_the_last_closed_one(services, monkeypatch, capsys):
     from web.cli import main
 
     _loan(services)
     monkeypatch.setenv("LOANFLOW_DATABASE_URL", services.settings.database_url)
-    assert main(["eod", "--date", "2024-01-20"]) == 0
+    assert main(["eod", "--date", "2024-01-22"]) == 0
     assert '"accrual_lines": 1' in capsys.readouterr().out
-    assert main(["eod", "--date", "2024-01-20"]) == 0
-    assert '"already_run": true' in capsys.readouterr().out
-    assert main(["eod", "--date", "20-01-2024"]) == 2
+    with services.db.sessions() as session:
+        entries = session.scalar(sa.select(sa.func.count()).select_from(JournalEntry))
+    for earlier_or_same in ("2024-01-20", "2024-01-22"):
+        assert main(["eod", "--date", earlier_or_same]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert json.loads(err)["message"] == (f"business date {earlier_or_same} is at or before the last closed date "
+                                              "2024-01-22; a correction is a new posting, not a re-run")
+        assert json.loads(err)["error"] == "business_date_closed"
+    with services.db.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == entries
+    assert main(["eod", "--date", "22-01-2024"]) == 2
+    assert main(["eod", "--date", "2024-01-23"]) == 0

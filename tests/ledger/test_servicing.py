@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ledger import service
 from ledger.errors import InvalidInput, LoanStateError
-from ledger.tables import LoanChange, LoanInstallment
+from ledger.tables import LoanAccount, LoanChange, LoanInstallment
 from tests.ledger.helpers import assert_books_consistent, open_and_disburse
 
 
@@ -208,7 +208,8 @@ def test_method_and_repayment_account_changes_are_recorded(database):
         rows = active_rows(s, loan.id)
         assert [r["principal"] for r in rows[5:]] == ["17142.86"] * 6 + ["17142.84"]  # 120,000 / 7
         service.change_repayment_account(s, loan.id, "DEP-NEW", effective_date="2024-06-01", change_key="a1")
-        assert service.loan_view(s, loan.id)["terms"]["deposit_account"] == "DEP-NEW"
+        assert service.loan_view(s, loan.id)["terms"]["deposit_account"] == "****-NEW"  # masked (privacy)
+        assert s.get(LoanAccount, loan.id).deposit_account == "DEP-NEW"
         assert s.scalar(select(func.count()).select_from(LoanChange)) == 2
 
 

@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from scoring.errors import RiskListEntryExists, RiskListEntryNotFound, RiskListError, UnknownRiskList
 from scoring.risk import check_risk
@@ -42,9 +43,10 @@ def test_the_same_person_may_be_on_two_lists(database):
 def test_removing_an_entry_keeps_both_changes_in_the_audit_trail(database):
     added = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
     with database.unit_of_work() as session:
-        add_entry(session, "blacklist", PERSON, reason="fraud", actor="risk.li", at=added)
+        entry = add_entry(session, "blacklist", PERSON, reason="fraud", actor="risk.li", at=added)
     with database.unit_of_work() as session:
-        remove_entry(session, "blacklist", PERSON, reason="court cleared the customer", actor="risk.zhao")
+        removed = remove_entry(session, "blacklist", entry.id, reason="court cleared the customer", actor="risk.zhao")
+    assert removed.id_number == PERSON
     with database.unit_of_work() as session:
         assert list_entries(session, "blacklist") == ([], 0)
         trail = history(session, "blacklist", PERSON)
@@ -55,7 +57,7 @@ def test_removing_an_entry_keeps_both_changes_in_the_audit_trail(database):
 def test_removing_someone_not_on_the_list_is_refused(database):
     with database.unit_of_work() as session:
         with pytest.raises(RiskListEntryNotFound):
-            remove_entry(session, "blacklist", PERSON, reason="x", actor="y")
+            remove_entry(session, "blacklist", 12345, reason="x", actor="y")
 
 
 def test_nothing_is_saved_when_the_callers_transaction_rolls_back(database):
@@ -94,3 +96,15 @@ def test_list_pages_are_newest_first(database):
                       at=datetime(2026, 1, day, tzinfo=timezone.utc))
         page, total = list_entries(session, "graylist", limit=2, offset=1)
     assert total == 5 and [entry.id_number for entry in page] == ["ID004", "ID003"]
+
+
+def test_a_person_is_found_by_the_exact_id_number_through_its_keyed_hash(database):
+    with database.unit_of_work() as session:
+        add_entry(session, "blacklist", "33010219900101123X", reason="fraud", actor="risk.li")
+        add_entry(session, "blacklist", OTHER, reason="fraud", actor="risk.li")
+        found, total = list_entries(session, "blacklist", id_number="33010219900101123x")
+        stored = session.execute(sa.text("SELECT id_number, id_number_hash FROM scoring_risk_list_entry")).all()
+    assert total == 1 and found[0].id_number == "33010219900101123X"
+    assert found[0].as_dict()["id_number"] == "330102********123X"
+    assert all(row[0].startswith("lf1:") and len(row[1]) == 64 for row in stored)
+    assert not any(OTHER in value or "33010219900101123X" in value for row in stored for value in row)

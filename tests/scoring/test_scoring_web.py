@@ -48,12 +48,13 @@ def test_a_customer_manager_cannot_change_a_risk_list(client, as_user):
 
 def test_removing_an_entry_needs_a_reason_and_is_audited(client, as_user):
     approver = as_user("appr-BR002")
-    client.post("/api/v1/risk-lists/aml/entries", headers=approver, json={"id_number": PERSON, "reason": "match"})
-    no_reason = client.delete(f"/api/v1/risk-lists/aml/entries/{PERSON}", headers=approver)
+    entry = client.post("/api/v1/risk-lists/aml/entries", headers=approver,
+                        json={"id_number": PERSON, "reason": "match"}).get_json()["id"]
+    no_reason = client.delete(f"/api/v1/risk-lists/aml/entries/{entry}", headers=approver)
     assert no_reason.status_code == 422
-    removed = client.delete(f"/api/v1/risk-lists/aml/entries/{PERSON}?reason=false+positive", headers=approver)
+    removed = client.delete(f"/api/v1/risk-lists/aml/entries/{entry}?reason=false+positive", headers=approver)
     assert removed.status_code == 204
-    again = client.delete(f"/api/v1/risk-lists/aml/entries/{PERSON}?reason=x", headers=approver)
+    again = client.delete(f"/api/v1/risk-lists/aml/entries/{entry}?reason=x", headers=approver)
     assert again.status_code == 404
     changes = client.get("/api/v1/risk-lists/aml/changes", headers=approver).get_json()["items"]
     assert [(c["action"], c["actor"], c["reason"]) for c in changes] == [

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import TEST_DATA_KEY
 from web.app import create_app
 from web.config import PROJECT_ROOT, Settings
 from web.services import build_services
+
+TEST_SECRET_KEY = "loanflow-test-signing-key-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +23,16 @@ def bureau():
 
 
 @pytest.fixture
-def services(database_url, bureau):
-    settings = Settings(database_url=database_url, secret_key="test-secret", bpmn_dir=PROJECT_ROOT / "bpmn",
-                        bureau_url=bureau.url)
+def settings_overrides() -> dict:
+    """Settings fields for the test app beyond the defaults; a test module overrides this fixture
+    (e.g. with callback_hosts for its webhook receiver)."""
+    return {}
+
+
+@pytest.fixture
+def services(database_url, bureau, settings_overrides):
+    settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, bpmn_dir=PROJECT_ROOT / "bpmn",
+                        bureau_url=bureau.url, data_key=TEST_DATA_KEY, **settings_overrides)
     svc = build_services(settings)
     svc.seed_demo()
     yield svc

@@ -119,7 +119,7 @@ RUNTIME = [
     ("tzinfo-from-task-data", script("d = datetime(2026, 1, 1, tzinfo=applicant['region'])"), STEP, "tzinfo=",
      "tzinfo argument must be None or of a tzinfo subclass"),
     ("timer-months-computed", timer("'P' + str(term_months * 10 ** 8) + 'M'"), "hostile_wait (Hostile wait)",
-     "'P' + str(term_months * 10 ** 8) + 'M'", "is not a timer SpiffWorkflow can use"),
+     "'P' + str(term_months * 10 ** 8) + 'M'", "is not a valid ISO-8601 timer"),
     ("cardinality-billion", cardinality("term_months * 10 ** 8"), "hostile_each", "term_months * 10 ** 8",
      "runs 0 to 100 instances"),
     ("gateway-condition-repeat", gateway("'a' * 10 ** 9 == precheck_passed"), "precheck_passed_gateway (Pre-check passed?)",
@@ -148,6 +148,6 @@ REFUSED = [
     ("try-except-star", script("try:\n    x = 1\nexcept* ValueError:\n    pass"),
      "hostile_step: line 1: try/except* is not part of the script language"),
     ("timer-import-os", timer("__import__('os').system('id')"), "hostile_wait: line 1: '__import__' is not a function"),
-    ("timer-months-forever", timer("'P999999999M'"), "hostile_wait: line 1: 'P999999999M' is not a timer"),
+    ("timer-months-forever", timer("'P999999999M'"), "hostile_wait: line 1: 'P999999999M' is not a valid ISO-8601 timer"),
     ("cardinality-million", cardinality("1000000"), "hostile_each: line 1: a multi-instance task runs 0 to 100"),
 ]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import TEST_DATA_KEY
+from tests.support.web_app import TEST_SECRET_KEY
 from tests.web import hostile
 from tests.web.journeys import example, submit
 from tests.web.test_deployments_api import deploy, deployment_count
 
-SECRET_KEY = "test-secret"                 # the fixtures' signing key (tests/support/web_app.py)
+SECRET_KEY = TEST_SECRET_KEY               # the fixtures' signing key (tests/support/web_app.py)
 CANARY = "canary-5e0b-environment-value"   # an environment variable of the server process
 
 
@@ -29,7 +31,7 @@ class Responses:
 
     def assert_nothing_leaked(self) -> None:
         for body in self.bodies:
-            assert SECRET_KEY not in body and CANARY not in body, body[:500]
+            assert SECRET_KEY not in body and TEST_DATA_KEY not in body and CANARY not in body, body[:500]
             assert "Traceback" not in body and "Error evaluating" not in body, body[:500]
 
 

@@ -1,13 +1,12 @@
+"""Loan applications as integrators drive them: submit, read, the signing callback, retry."""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy.exc import IntegrityError
 
-from forms.compiler import load_form
-from web.api.context import read_only, services, unit_of_work
+from web.api.context import read_only, services
+from web.api_docs import documented
 from web.auth import require
-from web.idempotency import body_hash, remember, replay, required_key
-from web.requests import json_body
+from web.pipeline import command
 from workflows.origination import application_view
 
 blueprint = Blueprint("applications", __name__)
@@ -15,53 +14,39 @@ blueprint = Blueprint("applications", __name__)
 SUBMITTERS = ("integrator", "customer_manager")
 
 
+def origination():
+    return services().origination
+
+
 @blueprint.post("/applications")
+@documented("Submit a loan application", ok=201, body="application", idempotency="required")
 @require(*SUBMITTERS)
 def submit_application():
-    key = required_key()
-    form = load_form("application", json_body())
-    request_hash = body_hash()
-    try:
-        return _submit_once(key, form, request_hash)
-    except IntegrityError:
-        # A concurrent request with the same key committed first: answer with its result.
-        return _submit_once(key, form, request_hash)
-
-
-def _submit_once(key: str, form: dict, request_hash: str):
-    with unit_of_work() as session:
-        previous = replay(session, g.user.username, key, request_hash)
-        if previous is not None:
-            status, body = previous
-            return jsonify(body), status
-        application = services().origination.submit(session, form, g.user)
-        body = application_view(session, application)
-        remember(session, g.user.username, key, request_hash, 201, body)
-    return jsonify(body), 201
+    return command(lambda session, form, key: application_view(session, origination().submit(session, form, g.user), g.user),
+                   status=201, form="application", idempotency="required")
 
 
 @blueprint.get("/applications/<application_id>")
+@documented("An application: status, stage, decision, reasons, rating, contract, tasks, history")
 @require()
 def get_application(application_id: str):
     with read_only() as session:
-        application = services().origination.application_for(session, application_id, g.user)
-        return jsonify(application_view(session, application))
+        return jsonify(application_view(session, origination().application_for(session, application_id, g.user), g.user))
 
 
 @blueprint.post("/applications/<application_id>/signature")
+@documented("The channel's signing callback: the customer's signature of the contract", body="signature",
+            idempotency="optional")
 @require("integrator")
 def sign(application_id: str):
-    body = json_body()
-    with unit_of_work() as session:
-        application = services().origination.record_signature(session, application_id, g.user, body)
-        view = application_view(session, application)
-    return jsonify(view)
+    return command(lambda session, body, key: application_view(
+        session, origination().record_signature(session, application_id, g.user, body), g.user),
+        idempotency="optional", scope=f"signature:{application_id}")
 
 
 @blueprint.post("/applications/<application_id>/retry")
+@documented("Retry the step that stopped with an incident (e.g. the bureau was down)")
 @require("integrator", "approver", "hq_approver")
 def retry(application_id: str):
-    with unit_of_work() as session:
-        application = services().origination.retry(session, application_id, g.user)
-        view = application_view(session, application)
-    return jsonify(view)
+    return command(lambda session, _, key: application_view(
+        session, origination().retry(session, application_id, g.user), g.user), body=False)

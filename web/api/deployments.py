@@ -3,8 +3,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from web.api.context import read_only, services, unit_of_work
+from web.api_docs import documented
 from web.auth import require
 from web.errors import ApiError
+from web.requests import multipart_form
 from workflows.deployments import deploy, describe_deployment, list_deployments, resolved_view
 
 blueprint = Blueprint("deployments", __name__)
@@ -13,6 +15,7 @@ MAX_FILES = 50
 
 
 @blueprint.get("/deployments")
+@documented("Deployments, newest first", query=("scope",))
 @require()
 def index():
     with read_only() as session:
@@ -20,6 +23,7 @@ def index():
 
 
 @blueprint.get("/deployments/resolved")
+@documented("Which scope and version each process and file comes from for a branch", query=("branch",))
 @require()
 def resolved():
     branch = request.args.get("branch") or g.user.branch_code
@@ -28,9 +32,13 @@ def resolved():
 
 
 @blueprint.post("/deployments")
+@documented("Deploy BPMN/DMN/data files for a scope; refused with every reason at once", ok=201, multipart={
+    "scope": {"type": "string", "description": "HQ or a branch code"}, "comment": {"type": "string"},
+    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}})
 @require("analyst")
 def create():
-    scope = (request.form.get("scope") or "").strip()
+    form = multipart_form()
+    scope = (form.get("scope") or "").strip()
     if not scope:
         raise ApiError(422, "validation_failed", "scope is required (HQ or a branch code)",
                        {"scope": ["is required"]})
@@ -54,7 +62,7 @@ def create():
             raise ApiError(422, "validation_failed", f"{name} is not UTF-8 text", {name: ["not UTF-8 text"]}) from None
     svc = services()
     with unit_of_work() as session:
-        deployment = deploy(session, scope, files, actor=g.user.username, comment=request.form.get("comment", ""),
+        deployment = deploy(session, scope, files, actor=g.user.username, comment=form.get("comment", ""),
                             operations=svc.operations, forms=svc.forms)
         view = describe_deployment(session, deployment)
     return jsonify(view), 201

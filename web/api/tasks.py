@@ -1,10 +1,13 @@
+"""The reviewers' inbox and the task commands: claim, unclaim, complete (with the task's form)."""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from web.api.context import read_only, services, unit_of_work
+from web.api.context import read_only, services
+from web.api_docs import Query, documented
 from web.auth import require
-from web.requests import bool_arg, choice_arg, decimal_arg, int_arg, json_body
+from web.pipeline import command
+from web.requests import bool_arg, choice_arg, decimal_arg, int_arg
 from workflows.inbox import list_inbox, task_view
 
 blueprint = Blueprint("tasks", __name__)
@@ -14,6 +17,10 @@ MAX_PER_PAGE = 100
 
 
 @blueprint.get("/tasks")
+@documented("The caller's inbox: own branch and roles, claimed by the caller or unclaimed", query=(
+    Query("status", description="open (default), completed or cancelled"), "role", Query("mine", "boolean"),
+    "application_id", "min_amount", "max_amount", Query("overdue", "boolean"), Query("page", "integer"),
+    Query("per_page", "integer")))
 @require(*REVIEWERS)
 def inbox():
     status = choice_arg("status", ("open", "completed", "cancelled")) or "open"
@@ -27,25 +34,25 @@ def inbox():
 
 
 @blueprint.post("/tasks/<task_id>/claim")
+@documented("Claim a task")
 @require(*REVIEWERS)
 def claim(task_id: str):
-    with unit_of_work() as session:
-        view = task_view(services().origination.claim(session, task_id, g.user))
-    return jsonify(view)
+    return command(lambda session, _, key: task_view(services().origination.claim(session, task_id, g.user)),
+                   body=False)
 
 
 @blueprint.post("/tasks/<task_id>/unclaim")
+@documented("Release a claimed task")
 @require(*REVIEWERS)
 def unclaim(task_id: str):
-    with unit_of_work() as session:
-        view = task_view(services().origination.unclaim(session, task_id, g.user))
-    return jsonify(view)
+    return command(lambda session, _, key: task_view(services().origination.unclaim(session, task_id, g.user)),
+                   body=False)
 
 
 @blueprint.post("/tasks/<task_id>/complete")
+@documented("Complete a task with its form (review: decision approve|reject|return and comment)",
+            body="review", idempotency="optional")
 @require(*REVIEWERS)
 def complete(task_id: str):
-    body = json_body()
-    with unit_of_work() as session:
-        view = task_view(services().origination.complete(session, task_id, g.user, body))
-    return jsonify(view)
+    return command(lambda session, body, key: task_view(services().origination.complete(session, task_id, g.user, body)),
+                   idempotency="optional", scope=f"task:{task_id}")

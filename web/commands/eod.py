@@ -1,8 +1,9 @@
 """`loanflow eod [--date YYYY-MM-DD]`: the ledger's end-of-day batch for one business date.
 
-Accrual, penalty interest, aging and five-level classification in one transaction; running it
-again for the same date posts nothing. Without --date it closes yesterday (in China), as the
-worker's nightly job does. Prints the result as JSON.
+Accrual, penalty interest, aging and five-level classification in one transaction. Without
+--date it closes yesterday (in China), as the worker's nightly job does. Prints the result as
+JSON; exit status 2, the error as JSON on stderr and nothing posted for a bad date or one at or
+before the last closed date (a correction is a new posting, not a re-run).
 """
 from __future__ import annotations
 

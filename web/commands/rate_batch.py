@@ -64,16 +64,16 @@ def run(args) -> int:
         return 2
 
     from scoring.errors import ScoringError
-    from web.api.scoring_api import rating_inputs
+    from workflows.risk_administration import rating_inputs
     from web.config import Settings
-    from web.errors import ApiError
+    from workflows.errors import WorkflowError
     from web.services import build_services
 
     services = build_services(Settings.from_env())
     try:
         with services.db.sessions() as session:
             product, files = rating_inputs(session, args.branch, args.product)
-    except ApiError as error:
+    except WorkflowError as error:
         print(f"cannot rate: {error.message}", file=sys.stderr)
         return 2
     finally:

@@ -1,4 +1,8 @@
-"""`loanflow serve [--demo]`: the web API (and, with --demo, demo data first)."""
+"""`loanflow serve [--demo]`: the web API (and, with --demo, demo data first).
+
+Without --demo it needs LOANFLOW_SECRET_KEY (at least 32 bytes) and exits 2 without one; --demo
+signs with the public demo key unless a key is set.
+"""
 from __future__ import annotations
 
 from web.config import Settings
@@ -27,10 +31,14 @@ def run(args) -> int:
 
     settings = Settings.from_env()
     if args.demo:
+        settings = settings.for_demo()
+    settings.check_secret_keys()  # before anything starts: exit 2 with one line if no usable key
+    settings.check_data_key()
+    if args.demo:
         # The demo brings its own credit bureau (the simulator) unless a real one is configured.
         settings = with_demo_bureau(settings)
     try:
-        services = open_services(settings)
+        services = open_services(settings, upgrade_behind=args.demo)
     except SchemaOutdated as err:
         print(f"loanflow: {err}", file=sys.stderr)
         return 2

@@ -1,5 +1,5 @@
 """`loanflow worker`: webhook delivery, daily auto-debit (when LOANFLOW_PAYMENT_CHANNEL_URL is set) and
-the daily end-of-day batch (APScheduler)."""
+the daily end-of-day batch (APScheduler). Like `serve`, it needs LOANFLOW_SECRET_KEY unless --demo."""
 from __future__ import annotations
 
 
@@ -14,8 +14,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import logging
     import os
-    from web.config import Settings
     import sys
+
+    from web.config import Settings
 
     from web.services import open_services
     from workflows.db import SchemaOutdated
@@ -24,6 +25,12 @@ def run(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
+    if args.demo:
+        settings = settings.for_demo()
+    # The worker signs nothing today, but it runs beside the web processes on their settings:
+    # refusing here too means no deployment half-runs on the public demo key.
+    settings.check_secret_keys()
+    settings.check_data_key()
     channel_url = os.environ.get("LOANFLOW_PAYMENT_CHANNEL_URL")
     if args.demo:
         # The demo's external systems are simulators: a core where every deposit account holds
@@ -36,7 +43,7 @@ def run(args) -> int:
             print(f"Payment-channel simulator on {channel_url}")
         settings = with_demo_bureau(settings)
     try:
-        services = open_services(settings)
+        services = open_services(settings, upgrade_behind=args.demo)
     except SchemaOutdated as err:
         print(f"loanflow: {err}", file=sys.stderr)
         return 2
@@ -46,7 +53,7 @@ def run(args) -> int:
             return 0
         scheduler = build_scheduler(services.db, payment_channel_url=channel_url, origination=services.origination)
         auto_debit = "auto-debit daily at 00:10, " if channel_url else "no auto-debit (LOANFLOW_PAYMENT_CHANNEL_URL unset), "
-        print("loanflow worker: webhooks every 5 s, incident retries every minute, "
+        print("loanflow worker: webhooks every 5 s, BPMN timers every 10 s, incident retries every minute, "
               f"{auto_debit}end-of-day batch daily at 00:30 Asia/Shanghai")
         try:
             scheduler.start()

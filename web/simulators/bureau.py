@@ -1,6 +1,6 @@
 """A credit-bureau simulator: a small Flask app serving deterministic credit reports.
 
-    GET  /v1/reports/<id_number>   the report (200), 400 for a malformed ID number, 404 for
+    POST /v1/reports/query {"id_number": ...}   the report (200), 400 for a malformed ID number, 404 for
                                    "no file" (ID numbers ending in "X" have no bureau file),
                                    503 while down or while failing the next N requests
     POST /control                  {"down": bool, "delay": seconds, "fail_next": n,
@@ -52,8 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
     lock = threading.Lock()
     state = _fresh_state()
 
-    @app.get("/v1/reports/<id_number>")
-    def report(id_number: str):
+    @app.post("/v1/reports/query")
+    def report():
+        id_number = str((request.get_json(silent=True) or {}).get("id_number") or "")
         with lock:
             state["requests"] += 1
             down, delay = state["down"], state["delay"]

@@ -1,0 +1,196 @@
+"""BPMN timers on a clock we control, and when each waiting timer is due.
+
+SpiffWorkflow's timer events read `datetime.now()` themselves, and read a time without a zone in
+the SERVER's zone. A bank needs both under its control: the worker, `loanflow tick --at` and the
+tests move one clock, and a time an analyst writes without a zone is China time. So the parser
+builds these subclasses instead of SpiffWorkflow's, and they read `engine_now()` — the clock of
+the unit of work that is advancing the instance (`clock_at`).
+
+`due_timers(workflow)` lists the waiting timers and their due times, which the worker stores as
+rows and fires. What a timer's text may be is checked in `workflows.engine.timer_problem`, at
+deployment for a constant and when it is reached for a computed one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Callable, Iterator
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              DurationTimerEventDefinition,
+                                                              TimeDateEventDefinition, TimerEventDefinition)
+from SpiffWorkflow.util.task import TaskState
+
+CHINA = ZoneInfo("Asia/Shanghai")
+_clock: ContextVar[Callable[[], dt.datetime]] = ContextVar("engine_clock")
+
+
+def _system_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def moment_override() -> dt.datetime | None:
+    """The moment a `clock_at` block set (aware UTC), or None outside one."""
+    override = _clock.get(None)
+    return override() if override is not None else None
+
+
+def engine_now() -> dt.datetime:
+    """Now, as the unit of work advancing the engine sees it (aware, UTC)."""
+    return _clock.get(_system_now)()
+
+
+@contextmanager
+def clock_at(now: Callable[[], dt.datetime]) -> Iterator[None]:
+    """Run the engine on `now` (a function returning an aware datetime)."""
+    token = _clock.set(lambda: now().astimezone(dt.timezone.utc))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
+def moment(text: str) -> dt.datetime:
+    """An ISO-8601 date or time as an aware UTC datetime; without a zone it is China time."""
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=CHINA)
+    return value.astimezone(dt.timezone.utc)
+
+
+class ClockedTimeDate(TimeDateEventDefinition):
+    """A timer at a date and time: `'2027-03-01T09:00:00'` (China time unless a zone is given)."""
+
+    def has_fired(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            my_task._set_internal_data(event_value=moment(value).isoformat())
+        if moment(my_task._get_internal_data("event_value")) <= engine_now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedDuration(DurationTimerEventDefinition):
+    """A timer a duration after the task started waiting: `'P15D'`, `'PT4H'`."""
+
+    def has_fired(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parsed = TimerEventDefinition.parse_iso_duration(str(expression))
+            start = engine_now()
+            value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+            my_task._set_internal_data(event_value=value)
+        if moment(value) <= engine_now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedCycle(CycleTimerEventDefinition):
+    """A repeating timer: `'R3/PT1H'`, `'R/2027-01-01T09:00:00/P1M'`."""
+
+    def cycle_complete(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            cycles, start, duration = _recurring(expression)
+            value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if value["cycles"] != 0:
+            upcoming = dt.datetime.fromisoformat(value["next"])
+            if upcoming <= engine_now():
+                value["next"] = (upcoming + dt.timedelta(seconds=value["duration"])).isoformat()
+                value["cycles"] -= 1
+                ready = True
+            my_task._set_internal_data(event_value=value)
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        return ready
+
+
+def _recurring(expression: str) -> tuple[int, dt.datetime, dt.timedelta]:
+    """SpiffWorkflow's recurring-interval parser, with its times read as ours (China, our clock)."""
+    parts = expression.upper().replace("--", "/").strip("R").split("/")
+    cycles = int(parts[0]) if parts[0] else -1
+    if len(parts) == 3:
+        start = moment(parts[1])
+        duration = TimerEventDefinition.get_timedelta_from_start(
+            TimerEventDefinition.parse_iso_duration(parts[2]), start)
+        return cycles, start, duration
+    if len(parts) == 2 and parts[1].startswith("P"):
+        now = engine_now()
+        duration = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(parts[1]), now)
+        return cycles, now + duration, duration
+    raise ValueError("a cycle is R[n]/duration or R[n]/start/duration")
+
+
+CLOCKED = {TimeDateEventDefinition: ClockedTimeDate, DurationTimerEventDefinition: ClockedDuration,
+           CycleTimerEventDefinition: ClockedCycle}
+
+
+def clocked(definition):
+    """Our clocked version of a timer definition SpiffWorkflow's parser made; others unchanged."""
+    ours = CLOCKED.get(type(definition))
+    if ours is None:
+        return definition
+    return ours(definition.name, definition.expression, description=definition.description)
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    """A timer an instance waits for: the task, the diagram element, and when it fires (UTC)."""
+    task_id: UUID
+    element_id: str
+    due_at: dt.datetime
+
+
+def due_timers(workflow) -> list[DueTimer]:
+    """Every waiting timer of a workflow (subprocesses included) with its due time."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):
+            due = dt.datetime.fromisoformat(value["next"]) if value.get("cycles") else None
+        else:
+            due = moment(value) if value else None
+        if due is not None:
+            found.append(DueTimer(task.id, task.task_spec.bpmn_id or task.task_spec.name, due))
+    return sorted(found, key=lambda t: t.due_at)
+
+
+# -- rows -------------------------------------------------------------------------------------------
+_TIMED_SPECS: dict[int, bool] = {}
+
+
+def _has_timers(workflow) -> bool:
+    """Whether any diagram of this instance has a timer; cached per parsed spec (immutable), so a
+    step of a process without timers costs no statement at all."""
+    key = id(workflow.spec)
+    if key not in _TIMED_SPECS:
+        specs = [workflow.spec, *workflow.subprocess_specs.values()]
+        _TIMED_SPECS[key] = any(isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)
+                                for spec in specs for ts in spec.task_specs.values())
+    return _TIMED_SPECS[key]
+
+
+def sync_due_timers(session, instance_id: str, workflow) -> None:
+    """Make the instance's unfired timer rows what the workflow now waits for."""
+    if not _has_timers(workflow):
+        return
+    from sqlalchemy import delete
+
+    from workflows.models import DueTimer
+
+    session.execute(delete(DueTimer).where(DueTimer.instance_id == instance_id, DueTimer.fired_at.is_(None)))
+    session.add_all(DueTimer(instance_id=instance_id, task_id=str(t.task_id), element_id=t.element_id,
+                             due_at=t.due_at.astimezone(dt.timezone.utc).replace(tzinfo=None))
+                    for t in due_timers(workflow))
