@@ -33,6 +33,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from workflows import timers
 from workflows.errors import HandlerFailed, ProcessBoundExceeded, ScriptFailed, WorkflowError
 from workflows.sandbox import run_sandboxed
 from workflows.sandbox.guards import kind
@@ -237,15 +238,18 @@ def timer_problem(timer: str, value) -> str | None:
     if len(value) > MAX_TIMER_CHARS:
         return f"a timer's text is at most {MAX_TIMER_CHARS} characters ({hint})"
     text = value.strip()
+    # Parsed as the clocked timers will (workflows/timers.py: China time, our clock), and one
+    # step further: '0001-01-01T00:00:00' is valid for SpiffWorkflow's parser in a UTC server but
+    # before year 1 in UTC from China, and failed only when reached, as "date value out of range".
     if timer == "timeCycle":
         cycle = _CYCLE.fullmatch(text)
         parts = [cycle.group(2), (cycle.group(3) or "/")[1:]] if cycle else []
         ok = cycle is not None and all(_DURATION.fullmatch(p) or not p.upper().startswith("P") for p in parts) \
             and any(_DURATION.fullmatch(p) for p in parts)
-        parse = TimerEventDefinition.parse_iso_recurring_interval
+        parse = _next_cycle
     elif timer == "timeDate":
         ok = not text.upper().startswith("P")
-        parse = TimerEventDefinition.parse_time_or_duration
+        parse = timers.moment
     else:
         ok = _DURATION.fullmatch(text) is not None
         parse = _duration_end
@@ -259,7 +263,13 @@ def timer_problem(timer: str, value) -> str | None:
 
 def _duration_end(text: str) -> dt.datetime:
     parsed = TimerEventDefinition.parse_iso_duration(text)
-    return dt.datetime.now(dt.timezone.utc) + TimerEventDefinition.get_timedelta_from_start(parsed)
+    start = timers.engine_now()
+    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+def _next_cycle(text: str) -> dt.datetime:
+    _cycles, start, duration = timers._recurring(text)  # noqa: SLF001 - the parser the cycle runs with
+    return start + duration + duration  # the first two firings can be computed
 
 
 def plain_reason(err: Exception) -> str:
