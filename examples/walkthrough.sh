@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 API=http://127.0.0.1:${LOANFLOW_PORT:-8000}/api/v1   # the port `make run` serves on: LOANFLOW_PORT, 8000 by default
 RUN=$(date +%Y%m%d%H%M%S)-$RANDOM                   # this run's suffix for Idempotency-Keys: new keys, new applications
+WORK=$(mktemp -d)                                   # this run's scratch files (two runs at once never share one)
 jget() { python3 -c 'import json,sys
 v=body=json.load(sys.stdin)
 try:
@@ -31,9 +32,9 @@ sign() {
   number=$(curl -s $API/applications/$1 -H "$AUTH" | jget contract.number)
   hash=$(curl -s $API/applications/$1 -H "$AUTH" | jget contract.content_hash)
   sed -e "s/<contract.number[^\"]*>/$number/" -e "s/<contract.content_hash[^\"]*>/$hash/" \
-      examples/signature.json > /tmp/signature.json
+      examples/signature.json > $WORK/signature.json
   curl -s -X POST $API/applications/$1/signature -H "$AUTH" -H 'Content-Type: application/json' \
-       --data @/tmp/signature.json | jget status
+       --data @$WORK/signature.json | jget status
 }
 sign $APP                                           # disbursed
 LOAN=$(curl -s $API/applications/$APP -H "$AUTH" | jget loan_id)
@@ -58,8 +59,8 @@ sign $APP                                           # disbursed
 
 # 4. The same application in BR002 runs BR002's own review.bpmn: above 200,000 yuan head office
 #    approves after the branch (hq-approver).
-sed 's/"BR001"/"BR002"/' examples/application-review.json > /tmp/application-br002.json
-APP=$(submit demo-br002 /tmp/application-br002.json)
+sed 's/"BR001"/"BR002"/' examples/application-review.json > $WORK/application-br002.json
+APP=$(submit demo-br002 $WORK/application-br002.json)
 status $APP                                         # in_review
 review $APP cm-BR002                                # Customer manager's investigation
 review $APP rev-BR002                               # Credit review
