@@ -473,6 +473,7 @@ CONTAINED = [
      {"outside": [i * (2 ** 61 - 1) for i in range(1000)]}),
     ("hash-collisions-dict-pairs", "script", "d = dict(outside)", "cannot be a set member or a dict key",
      {"outside": [[i * (2 ** 61 - 1), i] for i in range(1000)]}),
+    # texts that grow, task data that saves huge, and what a failed script leaves
     ("upper-growth", "script", "x = ('ß' * 100000).upper()", "the text would have 200,000 characters", {}),
     ("casefold-growth", "script", "x = ('ﬃ' * 50000).upper()", "the text would have 150,000 characters", {}),
     ("stored-shared-text", "script", A_LONG_TEXT + "l = [s] * 100000",

@@ -100,12 +100,13 @@ _PLAIN = frozenset({bool, type(None), dt.date, dt.timedelta})
 
 def _plainly_storable(value, depth: int, counts: list[int]) -> bool:
     """The fast path for the common case: every script's task data is walked after it runs, so
-    this must cost well under a microsecond a value. Any doubt goes to `storage_problems`.
-    `counts` is [values, characters] so far, over all the names."""
+    this must cost well under a microsecond a value; texts and whole numbers, most of it, are
+    checked inline. Any doubt goes to `storage_problems`. `counts` is [values, characters] so far,
+    over all the names; check_storable compares the characters with the limit once, at the end."""
     kind_of = type(value)
     if kind_of is str:
         counts[1] += len(value)
-        return (value.isascii() or not _SURROGATE.search(value)) and counts[1] <= MAX_STORED_CHARS
+        return value.isascii() or not _SURROGATE.search(value)
     if kind_of in _PLAIN:
         return True
     if kind_of is int:
@@ -123,8 +124,18 @@ def _plainly_storable(value, depth: int, counts: list[int]) -> bool:
         if counts[0] > MAX_STORED_NODES:
             return False
         for key, item in value.items():
-            if type(key) is not str or not _plainly_storable(key, depth, counts) \
-                    or type(item) not in _PLAIN and not _plainly_storable(item, depth + 1, counts):
+            if type(key) is not str or not key.isascii() and _SURROGATE.search(key):
+                return False
+            counts[1] += len(key)
+            kind_of = type(item)
+            if kind_of is int:
+                if item.bit_length() > MAX_INT_BITS:
+                    return False
+            elif kind_of is str:
+                counts[1] += len(item)
+                if not item.isascii() and _SURROGATE.search(item):
+                    return False
+            elif kind_of not in _PLAIN and not _plainly_storable(item, depth + 1, counts):
                 return False
         return True
     if kind_of is list or kind_of is tuple:
@@ -132,7 +143,15 @@ def _plainly_storable(value, depth: int, counts: list[int]) -> bool:
         if counts[0] > MAX_STORED_NODES:
             return False
         for item in value:
-            if type(item) not in _PLAIN and not _plainly_storable(item, depth + 1, counts):
+            kind_of = type(item)
+            if kind_of is int:
+                if item.bit_length() > MAX_INT_BITS:
+                    return False
+            elif kind_of is str:
+                counts[1] += len(item)
+                if not item.isascii() and _SURROGATE.search(item):
+                    return False
+            elif kind_of not in _PLAIN and not _plainly_storable(item, depth + 1, counts):
                 return False
         return True
     return False
@@ -140,7 +159,8 @@ def _plainly_storable(value, depth: int, counts: list[int]) -> bool:
 
 def check_storable(namespace: dict, names) -> None:
     counts = [0, 0]
-    if all(_plainly_storable(namespace[n], 1, counts) for n in names if n in namespace):
+    if all(_plainly_storable(namespace[n], 1, counts) for n in names if n in namespace) \
+            and counts[1] <= MAX_STORED_CHARS:
         return
     problems = storage_problems(namespace, names)
     if problems:
