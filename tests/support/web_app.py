@@ -61,3 +61,29 @@ def token_for(client):
         return {"Authorization": f"Bearer {cache[username]}"}
 
     return token
+
+
+@pytest.fixture
+def receiver():
+    """An integrator's webhook endpoint on 127.0.0.1: (url, received, state). Each delivery is
+    recorded as {"body", "event"}; state["fail"] = True makes it answer 503."""
+    import json
+
+    from flask import Flask, request
+
+    from web.simulators import start_in_thread
+
+    app = Flask("receiver")
+    received: list[dict] = []
+    state = {"fail": False}
+
+    @app.post("/hooks")
+    def hook():
+        if state["fail"]:
+            return "busy", 503
+        received.append({"body": json.loads(request.data), "event": request.headers["X-Loanflow-Event"]})
+        return "", 204
+
+    server = start_in_thread(app)
+    yield server.url + "/hooks", received, state
+    server.stop()

@@ -21,24 +21,6 @@ def settings_overrides():
     return {"callback_hosts": CallbackHosts.parse("api-demo=127.0.0.1")}
 
 
-@pytest.fixture
-def receiver():
-    app = Flask("receiver")
-    received: list[dict] = []
-    state = {"fail": False}
-
-    @app.post("/hooks")
-    def hook():
-        if state["fail"]:
-            return "busy", 503
-        received.append({"body": json.loads(request.data), "event": request.headers["X-Loanflow-Event"]})
-        return "", 204
-
-    server = start_in_thread(app)
-    yield server.url + "/hooks", received, state
-    server.stop()
-
-
 def test_status_changes_reach_the_callback_url(client, token_for, services, receiver):
     url, received, _ = receiver
     application = submit(client, token_for("api-demo"), example("application-auto.json", callback_url=url)).get_json()
