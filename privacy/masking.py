@@ -21,9 +21,6 @@ _ID_SHAPE = re.compile(r"^[0-9]{17}[0-9Xx]$")
 _PHONE_SHAPE = re.compile(r"^1[0-9]{10}$")
 _RUN = re.compile(r"(?<![0-9A-Za-z])([0-9]{17}[Xx]|[0-9]{10,32})(?![0-9A-Za-z])")
 
-PERSONAL_APPLICANT_FIELDS = ("id_number", "phone", "deposit_account")
-
-
 def _last4(value: str) -> str:
     return "*" * max(len(value) - 4, 4) + value[-4:] if len(value) > 4 else "****"
 
@@ -80,13 +77,16 @@ def redact(value):
     return value
 
 
+# The applicant's fields that are personal data, each with its rule.
+PERSONAL_APPLICANT_FIELDS = {"id_number": mask_id_number, "phone": mask_phone, "deposit_account": mask_account}
+
+
 def mask_applicant(applicant: dict | None) -> dict | None:
     """An applicant (or borrower) with ID number, phone and account masked; other fields as they are."""
     if not applicant:
         return applicant
     masked = dict(applicant)
-    for field, rule in (("id_number", mask_id_number), ("phone", mask_phone),
-                        ("deposit_account", mask_account)):
+    for field, rule in PERSONAL_APPLICANT_FIELDS.items():
         if masked.get(field):
             masked[field] = rule(masked[field])
     return masked

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,9 +124,9 @@ def remove_entry(session: Session, name: str, entry_id: int, *, reason: str, act
     actor = _required(actor, "removed_by", 64)
     row = session.scalar(select(RiskListEntry).where(RiskListEntry.list_name == name,
                                                      RiskListEntry.id == entry_id).with_for_update())
-    removed = session.execute(delete(RiskListEntry).where(RiskListEntry.id == row.id)) if row else None
-    if removed is None or removed.rowcount == 0:
+    if row is None:
         raise RiskListEntryNotFound(f"there is no entry {entry_id} on the {name}", field="entry_id")
+    session.delete(row)  # locked above, so nobody removed it in between
     session.add(RiskListChange(list_name=name, id_number=row.id_number, id_number_hash=row.id_number_hash,
                                action="remove", reason=reason, actor=actor, at=at or datetime.now(timezone.utc)))
     session.flush()

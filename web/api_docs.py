@@ -25,7 +25,7 @@ class Query:
 class Operation:
     summary: str
     body: str | None = None               # a form name in forms/definitions.py
-    ok: int = 201
+    ok: int = 200
     query: tuple[Query, ...] = ()
     idempotency: str | None = None        # "required" or "optional": the Idempotency-Key header
     multipart: dict | None = None         # property name -> JSON schema, for multipart bodies

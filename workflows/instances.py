@@ -6,7 +6,6 @@ the instance (visible through the API, retried by the worker and by people) inst
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from handlers.context import HandlerContext
 from handlers.registry import WRITING_OPERATIONS
 from workflows.deployments import ResolvedFile, SpecCache, load_files
-from workflows.engine import LoanScriptEngine, deserialize, make_serializer
+from workflows.engine import LoanScriptEngine, deserialize, element_label, make_serializer
 from workflows.errors import Conflict, HandlerFailed, ProcessBoundExceeded, ScriptFailed
 from workflows.models import ProcessInstance, utcnow
 from workflows.timers import clock_at
@@ -70,7 +69,7 @@ class InstanceRunner:
         workflow.script_engine = engine
         try:
             # Timers read the step's own moment, so a step is one instant and tests move the clock.
-            with clock_at(lambda: _aware(ctx.now)):
+            with clock_at(lambda: ctx.now):
                 workflow.refresh_waiting_tasks()
                 engine.run_engine_steps(workflow)
         except Exception as err:  # noqa: BLE001 - any failure of a diagram or handler is an incident
@@ -115,13 +114,8 @@ def _describe(err: Exception) -> str:
     message = getattr(err, "message", None) or str(err) or err.__class__.__name__
     task = getattr(err, "task", None)
     if task is not None and getattr(task, "task_spec", None) is not None:
-        return f"{task.task_spec.bpmn_name or task.task_spec.name}: {message}"
+        return f"{element_label(task)}: {message}"
     return message
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # The models keep naive UTC; the engine's clock is aware.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _script_failure(err: BaseException | None) -> ScriptFailed | ProcessBoundExceeded | None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ledger import service as ledger
 from workflows.errors import Forbidden, InvalidInput, NotFound
 from workflows.models import HQ, Branch, User
-from workflows.worker import china_today
+from workflows.clock import china_today
 
 
 class LoanServicing:

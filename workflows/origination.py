@@ -19,7 +19,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from forms.compiler import load_form
-from privacy import keyring_for, mask_applicant, redact, redact_text
+from privacy import keyring_for, mask_account, mask_applicant, redact, redact_text
 from handlers.context import HandlerContext
 from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
@@ -410,13 +410,15 @@ def contract_view(contract: dict | None, whole: bool) -> dict | None:
     if terms.get("borrower"):
         terms["borrower"] = mask_applicant(terms["borrower"])
     if terms.get("deposit_account"):
-        terms["deposit_account"] = mask_applicant({"deposit_account": terms["deposit_account"]})["deposit_account"]
+        terms["deposit_account"] = mask_account(terms["deposit_account"])
     return {**contract, "terms": terms} if "terms" in contract else contract
 
 
 def application_view(session: Session, application: Application, viewer: User | None = None) -> dict:
     """The application as `viewer` may see it: personal data whole only to those who work it (works_on)."""
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.application_id == application.id))
+    # Only the two columns shown: the instance's sealed state would be read and decrypted for nothing.
+    instance = session.execute(select(ProcessInstance.incident, ProcessInstance.pinned_files)
+                               .where(ProcessInstance.application_id == application.id)).first()
     tasks = session.scalars(select(HumanTask).where(HumanTask.application_id == application.id)
                             .order_by(HumanTask.created_at)).all()
     history = session.scalars(select(AuditEvent).where(AuditEvent.application_id == application.id)
@@ -430,6 +432,8 @@ def application_view(session: Session, application: Application, viewer: User | 
     data = application.summary or {}
     whole = works_on(viewer, application)
     shown = (lambda view: view) if whole else redact
+    # reviewers' comments are free text: masked (redact) for whoever does not work the application
+    task_views = [shown(task_view(t)) for t in tasks]
     return {
         "id": application.id, "branch": application.branch_code, "product": application.product_code,
         "customer_name": application.customer_name, "applicant": applicant_view(application, viewer),
@@ -442,9 +446,8 @@ def application_view(session: Session, application: Application, viewer: User | 
                                             "is_large_amount") if k in data},
         "risk_hits": data.get("risk_hits", []),
         "contract": contract_view(data.get("contract"), whole),
-        # reviewers' comments are free text: masked (redact) for whoever does not work the application
-        "open_tasks": [shown(task_view(t)) for t in tasks if t.status == "open"],
-        "tasks": [shown(task_view(t)) for t in tasks],
+        "open_tasks": [view for view, t in zip(task_views, tasks) if t.status == "open"],
+        "tasks": task_views,
         "history": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "event": e.event, "detail": e.detail}
                     for e in history],
         "process_files": versions,

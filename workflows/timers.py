@@ -13,24 +13,29 @@ deployment for a constant and when it is reached for a computed one.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Callable, Iterator
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
 from SpiffWorkflow.util.task import TaskState
 
-CHINA = ZoneInfo("Asia/Shanghai")
+from workflows.clock import CHINA
+
 _clock: ContextVar[Callable[[], dt.datetime]] = ContextVar("engine_clock")
 
 
 def _system_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 def moment_override() -> dt.datetime | None:
@@ -46,8 +51,9 @@ def engine_now() -> dt.datetime:
 
 @contextmanager
 def clock_at(now: Callable[[], dt.datetime]) -> Iterator[None]:
-    """Run the engine on `now` (a function returning an aware datetime)."""
-    token = _clock.set(lambda: now().astimezone(dt.timezone.utc))
+    """Run the engine on `now` (a function returning a datetime; a naive one is UTC, as the models
+    store it)."""
+    token = _clock.set(lambda: _utc(now()))
     try:
         yield
     finally:
@@ -171,13 +177,13 @@ def due_timers(workflow) -> list[DueTimer]:
 
 
 # -- rows -------------------------------------------------------------------------------------------
-_TIMED_SPECS: dict[int, bool] = {}
+_TIMED_SPECS: "weakref.WeakKeyDictionary[object, bool]" = weakref.WeakKeyDictionary()
 
 
 def _has_timers(workflow) -> bool:
     """Whether any diagram of this instance has a timer; cached per parsed spec (immutable), so a
     step of a process without timers costs no statement at all."""
-    key = id(workflow.spec)
+    key = workflow.spec  # weakly: an id() could be reused by another spec once this one is gone
     if key not in _TIMED_SPECS:
         specs = [workflow.spec, *workflow.subprocess_specs.values()]
         _TIMED_SPECS[key] = any(isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)

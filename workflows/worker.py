@@ -11,25 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from workflows.db import Database
+from workflows.clock import CHINA, china_today  # noqa: F401 - china_today is this module's API too
 from workflows.incidents import retry_due_incidents
 from workflows.origination import Origination
 from workflows.outbox import deliver_due
 
 log = logging.getLogger(__name__)
 
-SCHEDULER_TIMEZONE = "Asia/Shanghai"
-
-
-def china_today() -> dt.date:
-    # Business dates are the customers', in China: a UTC server is still on yesterday at 00:10.
-    return dt.datetime.now(ZoneInfo(SCHEDULER_TIMEZONE)).date()
+SCHEDULER_TIMEZONE = CHINA.key
 
 
 def end_of_day(db: Database, business_date: dt.date | str | None = None) -> dict:

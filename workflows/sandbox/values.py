@@ -120,41 +120,34 @@ def _plainly_storable(value, depth: int, counts: list[int]) -> bool:
     if depth > MAX_STORED_DEPTH:
         return False
     if kind_of is dict:
-        counts[0] += len(value)
-        if counts[0] > MAX_STORED_NODES:
-            return False
-        for key, item in value.items():
+        for key in value:
             if type(key) is not str or not key.isascii() and _SURROGATE.search(key):
                 return False
             counts[1] += len(key)
-            kind_of = type(item)
-            if kind_of is int:
-                if item.bit_length() > MAX_INT_BITS:
-                    return False
-            elif kind_of is str:
-                counts[1] += len(item)
-                if not item.isascii() and _SURROGATE.search(item):
-                    return False
-            elif kind_of not in _PLAIN and not _plainly_storable(item, depth + 1, counts):
-                return False
-        return True
+        return _all_storable(value.values(), len(value), depth, counts)
     if kind_of is list or kind_of is tuple:
-        counts[0] += len(value)
-        if counts[0] > MAX_STORED_NODES:
-            return False
-        for item in value:
-            kind_of = type(item)
-            if kind_of is int:
-                if item.bit_length() > MAX_INT_BITS:
-                    return False
-            elif kind_of is str:
-                counts[1] += len(item)
-                if not item.isascii() and _SURROGATE.search(item):
-                    return False
-            elif kind_of not in _PLAIN and not _plainly_storable(item, depth + 1, counts):
-                return False
-        return True
+        return _all_storable(value, len(value), depth, counts)
     return False
+
+
+def _all_storable(items, size: int, depth: int, counts: list[int]) -> bool:
+    """The items of one container: texts and whole numbers checked inline (most task data is
+    those), anything else through `_plainly_storable` one level deeper."""
+    counts[0] += size
+    if counts[0] > MAX_STORED_NODES:
+        return False
+    for item in items:
+        kind_of = type(item)
+        if kind_of is int:
+            if item.bit_length() > MAX_INT_BITS:
+                return False
+        elif kind_of is str:
+            counts[1] += len(item)
+            if not item.isascii() and _SURROGATE.search(item):
+                return False
+        elif kind_of not in _PLAIN and not _plainly_storable(item, depth + 1, counts):
+            return False
+    return True
 
 
 def check_storable(namespace: dict, names) -> None:
