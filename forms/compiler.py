@@ -44,8 +44,10 @@ class ExactDecimal(fields.Field):
 
 
 class _FormSchema(Schema):
-    """Cross-field checks declared on the fields ("not_more_than": other field)."""
+    """Cross-field checks declared on the fields ("not_more_than": other field; "required_when":
+    [other field, value])."""
     cross_checks: tuple = ()
+    conditions: tuple = ()
 
     @validates_schema
     def _cross_field_checks(self, data, **kwargs):
@@ -53,6 +55,9 @@ class _FormSchema(Schema):
         for name, other in self.cross_checks:
             if data.get(name) is not None and data.get(other) is not None and data[name] > data[other]:
                 problems[name] = [f"cannot be more than {other} ({data[other]})"]
+        for name, (other, value) in self.conditions:
+            if data.get(other) == value and data.get(name) in (None, ""):
+                problems[name] = [f"is required when {other} is {value}"]
         if problems:
             raise ValidationError(problems)
 
@@ -83,6 +88,8 @@ def _field(spec: dict) -> fields.Field:
         return fields.Boolean(required=required, allow_none=not required)
     if kind == "datetime":
         return fields.DateTime(required=required, allow_none=not required)
+    if kind == "date":
+        return fields.Date(required=required, allow_none=not required)
     if kind == "choice":
         return fields.String(required=required, validate=validate.OneOf(CHOICES[spec["choices"]]),
                              allow_none=not required)
@@ -91,6 +98,14 @@ def _field(spec: dict) -> fields.Field:
                            required=required, allow_none=not required)
     if kind == "object":
         return fields.Nested(_schema(spec["fields"], spec["name"]), required=required)
+    if kind == "key_values":  # e.g. correlation keys: short names to text
+        return fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
+                                                                       error="must be a key such as loan_id")),
+                           values=fields.String(validate=validate.Length(min=1, max=200)),
+                           required=required, validate=validate.Length(min=1 if required else 0, max=10))
+    if kind == "json_object":  # free data; what a process may store is checked where it is stored
+        return fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)), required=required,
+                           load_default=dict)
     raise UnknownForm(f"unknown field type {kind!r}")
 
 
@@ -98,6 +113,8 @@ def _schema(field_specs: list[dict], name: str) -> Schema:
     attrs = {spec["name"]: _field(spec) for spec in field_specs}
     attrs["cross_checks"] = tuple((spec["name"], spec["not_more_than"]) for spec in field_specs
                                   if spec.get("not_more_than"))
+    attrs["conditions"] = tuple((spec["name"], tuple(spec["required_when"])) for spec in field_specs
+                                if spec.get("required_when"))
     schema_class = type(f"{name.title()}Form", (_FormSchema,), attrs)
     # Unknown keys are refused, so a misspelt field is an error rather than silently dropped.
     return schema_class(unknown=RAISE)

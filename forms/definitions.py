@@ -1,7 +1,8 @@
 """Declarative definitions of every form a person or an integrator fills in.
 
 Field types: string, url, money (a decimal with at most two places, as a string or a
-JSON number), decimal, integer, boolean, datetime, choice, choice_list, object. A field may say
+JSON number), decimal, integer, boolean, datetime, date, choice, choice_list, object, key_values
+(short names to text, e.g. correlation keys), json_object (free data for a process). A field may say
 "not_more_than": <other field> for a cross-field check.
 
 One definition serves the JSON API (compiled to a marshmallow schema by forms.compiler) and,
@@ -18,6 +19,9 @@ CHOICES = {
     "industry": ["agriculture", "manufacturing", "retail", "services", "construction", "other"],
     "review_decision": ["approve", "reject", "return"],
     "investigation_decision": ["approve", "reject"],
+    "contact_outcome": ["promise_to_pay", "paid", "unreachable", "dispute"],
+    "legal_measure": ["lawsuit_filed", "payment_order", "enforcement", "settlement", "not_pursued"],
+    "approval_decision": ["approve", "reject"],
 }
 
 MAX_AMOUNT = "100000000"  # no single application above 100 million yuan gets past the edge
@@ -109,6 +113,50 @@ FORMS: dict[str, dict] = {
             {"name": "signed_at", "type": "datetime", "required": True},
             {"name": "channel", "type": "string", "required": True, "max_length": 32},
             {"name": "signature_reference", "type": "string", "required": True, "max_length": 128},
+        ],
+    },
+    "process_start": {
+        "title": "Start a process",
+        "fields": [
+            {"name": "branch", "type": "string", "required": True, "max_length": 16, "label": "Branch code"},
+            {"name": "data", "type": "json_object", "required": False,
+             "label": "The process's start form (GET /processes shows its schema)"},
+        ],
+    },
+    "message": {
+        "title": "A message for a waiting process instance",
+        "fields": [
+            {"name": "name", "type": "string", "required": True, "max_length": 200,
+             "pattern": r"^[A-Za-z][A-Za-z0-9_.-]*$", "pattern_message": "must be a message name from a diagram"},
+            {"name": "message_id", "type": "string", "required": True, "max_length": 200,
+             "label": "The sender's unique id: the same id again is a replay"},
+            {"name": "correlation", "type": "key_values", "required": True,
+             "label": "Keys that find the waiting instance, e.g. {\"loan_id\": \"LN-1\"}"},
+            {"name": "payload", "type": "json_object", "required": False},
+        ],
+    },
+    "collection_contact": {
+        "title": "Collection contact (phone call or visit)",
+        "fields": [
+            {"name": "contact_outcome", "type": "choice", "choices": "contact_outcome", "required": True,
+             "label": "Outcome"},
+            {"name": "promise_date", "type": "date", "required": False, "required_when": ["contact_outcome", "promise_to_pay"],
+             "label": "Date the borrower promised to pay by"},
+            {"name": "comment", "type": "string", "required": True, "max_length": 2000, "label": "What was said"},
+        ],
+    },
+    "legal_action": {
+        "title": "Legal action",
+        "fields": [
+            {"name": "legal_measure", "type": "choice", "choices": "legal_measure", "required": True, "label": "Measure"},
+            {"name": "comment", "type": "string", "required": True, "max_length": 2000},
+        ],
+    },
+    "write_off_approval": {
+        "title": "Write-off approval (核销审批)",
+        "fields": [
+            {"name": "decision", "type": "choice", "choices": "approval_decision", "required": True},
+            {"name": "comment", "type": "string", "required": True, "max_length": 2000},
         ],
     },
 }

@@ -10,7 +10,7 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import contract, disbursement, intake, large_amount, limits, rating, risk
+    from handlers import collections, contract, disbursement, intake, large_amount, limits, rating, risk, sms
 
     return {
         "intake.precheck": intake.precheck,
@@ -24,13 +24,17 @@ def build_registry() -> dict[str, Handler]:
         "contract.create": contract.create_contract,
         "contract.record_signature": contract.record_signature,
         "disbursement.disburse": disbursement.disburse,
+        "collections.check_loan": collections.check_loan,
+        "collections.assign_agency": collections.assign_agency,
+        "collections.write_off": collections.write_off,
+        "sms.overdue_reminder": sms.overdue_reminder,
     }
 
 
 # Handlers that write to the database. Only their calls are wrapped in a savepoint (so a failure
 # leaves none of their rows behind); the others only read, and a savepoint would be two wasted
 # statements per step.
-WRITING_OPERATIONS = frozenset({"disbursement.disburse"})
+WRITING_OPERATIONS = frozenset({"disbursement.disburse", "collections.write_off"})
 
 
 def operation_names() -> set[str]:

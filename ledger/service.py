@@ -29,6 +29,7 @@ from ledger.errors import (
 from ledger.loans import PENALTY_MARKUP, disburse, load_loan, loan_view, open_loan
 from ledger.reports import loan_book, npl_ratio
 from ledger.schedules import Schedule, build_schedule
+from ledger.standing import LoanStanding, loan_standing
 from ledger.servicing import (
     DEFAULT_ALLOCATION_ORDER,
     RepaymentResult,
@@ -55,6 +56,7 @@ __all__ = [
     "EodResult",
     "InvalidInput",
     "LedgerError",
+    "LoanStanding",
     "LoanStateError",
     "PENALTY_MARKUP",
     "RepaymentResult",
@@ -79,6 +81,7 @@ __all__ = [
     "load_loan",
     "loan_book",
     "loan_posting_balances",
+    "loan_standing",
     "loan_view",
     "npl_ratio",
     "open_loan",

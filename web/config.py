@@ -32,6 +32,7 @@ class Settings:
     host: str = "127.0.0.1"
     bpmn_dir: Path = PROJECT_ROOT / "bpmn"
     bureau_url: str | None = None
+    sms_url: str | None = None  # LOANFLOW_SMS_URL: the SMS gateway for reminders and collections
     token_max_age_seconds: int = 12 * 3600
     callback_hosts: CallbackHosts = field(default_factory=CallbackHosts)
     # LOANFLOW_DATA_KEY: 32 bytes (64 hex digits or base64) sealing personal data at rest (privacy/).
@@ -48,6 +49,7 @@ class Settings:
             port=_port(env.get("LOANFLOW_PORT", str(cls.port))),
             host=env.get("LOANFLOW_HOST", cls.host),
             bureau_url=env.get("LOANFLOW_BUREAU_URL") or None,
+            sms_url=env.get("LOANFLOW_SMS_URL") or None,
             callback_hosts=_callback_hosts(env.get("LOANFLOW_CALLBACK_HOSTS", "")),
             data_key=env.get("LOANFLOW_DATA_KEY", ""),
         )

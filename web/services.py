@@ -16,6 +16,7 @@ from workflows.deployments import SpecCache
 from workflows.instances import InstanceRunner
 from workflows.loan_servicing import LoanServicing
 from workflows.origination import Origination
+from workflows.processes import ProcessLayer
 from workflows.schema import ensure_current
 from workflows.seed import seed_demo
 
@@ -28,6 +29,11 @@ class Services:
     operations: set[str]
     forms: set[str]
     servicing: LoanServicing = field(default_factory=LoanServicing)
+
+    @property
+    def processes(self) -> ProcessLayer:
+        """The process layer every process runs on (origination is one use case of it)."""
+        return self.origination.layer
 
     def seed_demo(self) -> None:
         with self.db.unit_of_work() as session:
@@ -56,11 +62,14 @@ def open_services(settings: Settings, *, upgrade_behind: bool = False) -> Servic
 
 def external_services(settings: Settings) -> dict:
     """Clients of external systems the handlers call, configured from settings."""
+    from handlers.sms import SmsGateway
     from scoring.bureau import BureauClient
 
     found = {}
     if settings.bureau_url:
         found["bureau"] = BureauClient(settings.bureau_url)
+    if settings.sms_url:
+        found["sms"] = SmsGateway(settings.sms_url)
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Iterable
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
@@ -327,6 +328,14 @@ def _task_problems(spec, operations: set[str], forms: set[str]) -> list[Problem]
         if isinstance(task_spec, LoanServiceTask) and task_spec.operation_name not in operations:
             problems.append(Problem(file, f"{label}: service task calls unknown handler "
                                           f"'{task_spec.operation_name}'"))
+        if isinstance(task_spec, StartEvent):
+            form = task_property(task_spec, "form")
+            if form and form not in forms:
+                problems.append(Problem(file, f"{label}: start event names unknown form '{form}'"))
+            for key in (task_property(task_spec, "correlation_keys") or "").split(","):
+                if key.strip() and not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", key.strip()):
+                    problems.append(Problem(file, f"{label}: correlation key '{key.strip()}' must be a name "
+                                                  "such as loan_id"))
         if isinstance(task_spec, UserTaskMixin):
             form = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}).get("form")
             if not form:

@@ -7,6 +7,8 @@ serializer with converters for Decimal and date.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import datetime as dt
 import decimal
@@ -27,12 +29,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               TimerEventDefinition)
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from handlers.results import task_data_of
 from workflows import timers
 from workflows.errors import HandlerFailed, ProcessBoundExceeded, ScriptFailed, WorkflowError
 from workflows.sandbox import run_sandboxed
@@ -297,15 +301,18 @@ def plain_reason(err: Exception) -> str:
 
 
 class LoanServiceTask(ServiceTask):
-    """Hands the task data (plus evaluated parameters) to a handler and merges its result dict."""
+    """Hands the task data (plus evaluated parameters) to a handler and merges its result: a typed
+    result (handlers/results.py) field by field, or a dict from the handlers not yet converted."""
 
     def _execute(self, task):
         params = {name: p["value"] for name, p in self.evaluate_params(task).items()}
         result = task.workflow.script_engine.call_service(
             task, operation_name=self.operation_name,
             operation_params={k: {"value": v} for k, v in params.items()})
+        if dataclasses.is_dataclass(result) and not isinstance(result, type):
+            result = task_data_of(result)
         if not isinstance(result, dict):
-            raise HandlerFailed(f"Handler '{self.operation_name}' returned {type(result).__name__}, not a dict")
+            raise HandlerFailed(f"Handler '{self.operation_name}' returned {type(result).__name__}, not a result")
         if self.result_variable and not self.result_variable.startswith("spiff__"):
             task.data[self.result_variable] = result
         else:
@@ -348,6 +355,10 @@ def _serializer_registry():
     config.pop(ServiceTask, None)
     config[LoanServiceTask] = ServiceTaskConverter
     config[BpmnWorkflow] = PinnedSpecWorkflowConverter
+    # An event-based gateway keeps the events it saw (a fired timer among them) in its task's
+    # data, so our clocked timer definitions must serialize as SpiffWorkflow's own do.
+    for ours in timers.CLOCKED.values():
+        config[ours] = TimerConditionalEventDefinitionConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda v: dt.date.fromisoformat(v["value"]))

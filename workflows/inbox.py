@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -11,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from privacy import redact
 from workflows.diagrams import task_property, user_task_form
-from workflows.models import HQ, Application, HumanTask, User, utcnow
+from workflows.models import HQ, HumanTask, User, utcnow
 
 # What a reviewer sees of the task data, beside the application itself.
 CONTEXT_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
@@ -19,11 +20,24 @@ CONTEXT_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount
                 "decision_trail", "applicant_age", "large_amount_report")
 
 
+@dataclass(frozen=True)
+class TaskSubject:
+    """What an inbox row shows of the business object a task is about (an application, a loan),
+    copied onto the row so the inbox is one indexed query."""
+    branch_code: str
+    process_id: str
+    amount: Decimal = Decimal("0")
+    customer_name: str = ""
+    product_code: str = ""
+    application_id: str | None = None
+    loan_id: str | None = None
+
+
 def ready_user_tasks(workflow: BpmnWorkflow):
     return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
 
 
-def sync_inbox(session: Session, application: Application, instance_id: str, workflow: BpmnWorkflow,
+def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflow: BpmnWorkflow,
                now: dt.datetime) -> list[HumanTask]:
     """Open a row for every new ready user task; cancel rows whose task is no longer ready."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
@@ -36,13 +50,14 @@ def sync_inbox(session: Session, application: Application, instance_id: str, wor
         spec = task.task_spec
         due_hours = task_property(spec, "due_hours")
         row = HumanTask(
-            id=task_id, instance_id=instance_id, application_id=application.id,
-            branch_code=application.branch_code, role=spec.lane or "", form=user_task_form(spec) or "",
+            id=task_id, instance_id=instance_id, application_id=subject.application_id,
+            process_id=subject.process_id, loan_id=subject.loan_id,
+            branch_code=subject.branch_code, role=spec.lane or "", form=user_task_form(spec) or "",
             task_key=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
-            level=int(task_property(spec, "level", 0)), amount=application.amount,
-            customer_name=application.customer_name, product_code=application.product_code,
+            level=int(task_property(spec, "level", 0)), amount=subject.amount,
+            customer_name=subject.customer_name, product_code=subject.product_code,
             created_at=now, due_at=now + dt.timedelta(hours=int(due_hours)) if due_hours else None,
-            context={k: task.data[k] for k in CONTEXT_KEYS if k in task.data},
+            context={k: task.data[k] for k in _context_keys(spec) if k in task.data},
         )
         session.add(row)
         created.append(row)
@@ -51,6 +66,13 @@ def sync_inbox(session: Session, application: Application, instance_id: str, wor
             row.status = "cancelled"
             row.completed_at = now
     return created
+
+
+def _context_keys(spec) -> tuple[str, ...]:
+    """The origination figures, plus what the diagram asks the task to show (property 'shows',
+    comma-separated task-data names: a collection call shows the days past due and the arrears)."""
+    extra = tuple(name.strip() for name in (task_property(spec, "shows") or "").split(",") if name.strip())
+    return CONTEXT_KEYS + extra
 
 
 def visible_to(user: User):
@@ -100,7 +122,8 @@ def list_inbox(session: Session, user: User, *, page: int = 1, per_page: int = 2
 
 def task_view(row: HumanTask) -> dict:
     return {
-        "id": row.id, "application_id": row.application_id, "branch": row.branch_code,
+        "id": row.id, "instance_id": row.instance_id, "process": row.process_id,
+        "application_id": row.application_id, "loan_id": row.loan_id, "branch": row.branch_code,
         "title": row.title, "task_key": row.task_key, "role": row.role, "form": row.form,
         "level": row.level, "status": row.status, "assignee": row.assignee,
         "amount": str(row.amount), "customer_name": row.customer_name, "product": row.product_code,

@@ -12,31 +12,31 @@ from sqlalchemy import select
 
 from workflows.db import Database
 from workflows.errors import WorkflowError
-from workflows.models import HQ, ProcessInstance, User, utcnow
+from workflows.models import ProcessInstance, utcnow
+from workflows.processes import SYSTEM
 from workflows.origination import Origination
 
 log = logging.getLogger(__name__)
 
-# Retries act as the system, which sees every branch and holds no reviewer role.
-SYSTEM = User(username="system", full_name="Automatic retry", branch_code=HQ, roles="", password_hash="")
 BATCH = 20
 
 
 def retry_due_incidents(db: Database, origination: Origination, *, now: dt.datetime | None = None) -> int:
-    """Retry every incident whose next attempt is due; returns how many carried on."""
+    """Retry every incident (of any process) whose next attempt is due; returns how many carried on."""
     now = now or utcnow()
+    layer = origination.layer
     with db.sessions() as session:
-        query = (select(ProcessInstance.application_id)
+        query = (select(ProcessInstance.id)
                  .where(ProcessInstance.status == "incident", ProcessInstance.next_retry_at <= now)
                  .order_by(ProcessInstance.next_retry_at).limit(BATCH))
         due = list(session.scalars(query))
     recovered = 0
-    for application_id in due:
+    for instance_id in due:
         try:
-            # One unit of work each: one application's failure must not undo another's recovery.
+            # One unit of work each: one instance's failure must not undo another's recovery.
             with db.unit_of_work() as session:
-                application = origination.retry(session, application_id, SYSTEM)
-                recovered += application.status != "incident"
+                step = layer.retry(session, layer.lock(session, instance_id), SYSTEM)
+                recovered += step.state.status != "incident"
         except WorkflowError as err:  # e.g. a person retried it first (409)
-            log.info("automatic retry of %s skipped: %s", application_id, redact_text(err.message))
+            log.info("automatic retry of %s skipped: %s", instance_id, redact_text(err.message))
     return recovered

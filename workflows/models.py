@@ -133,10 +133,17 @@ class Application(Base):
 
 
 class ProcessInstance(Base):
+    """One running (or finished) process of any kind. An origination instance belongs to its
+    application; a servicing process (collections, a change request, a post-loan check) has
+    none and is found by its correlation keys (`correlation_key`), e.g. its loan."""
     __tablename__ = "process_instance"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    application_id: Mapped[str] = mapped_column(ForeignKey("application.id"), index=True)
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("application.id"), index=True, nullable=True)
     process_id: Mapped[str] = mapped_column(String(200))
+    branch_code: Mapped[str] = mapped_column(String(16), index=True)
+    # The status and stage as workflows.processes.derive_state read them after the last step.
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    started_by: Mapped[str] = mapped_column(String(64), default="")
     # The deployment files this instance was started on: {file name: deployment_file.id}.
     pinned_files: Mapped[dict] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(SealedText)  # task data holds the applicant
@@ -166,6 +173,31 @@ class DueTimer(Base):
     fired_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class CorrelationKey(Base):
+    """A business key an instance can be found by (declared in its diagram), e.g. loan_id: how a
+    message from a channel or an EOD signal reaches the one instance it is for."""
+    __tablename__ = "correlation_key"
+    __table_args__ = (Index("ix_correlation_key_value", "name", "value"),)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class MessageLog(Base):
+    """Every message delivered to an instance (POST /messages, the e-sign callback): the first
+    answer is replayed for the same message_id, and the log is the record of what arrived."""
+    __tablename__ = "message_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    correlation: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict] = mapped_column(SealedJSON)  # a signature or a payment names the customer
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    received_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    answer: Mapped[dict] = mapped_column(SealedJSON)
+
+
 class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
@@ -174,7 +206,9 @@ class HumanTask(Base):
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    application_id: Mapped[str] = mapped_column(ForeignKey("application.id"), index=True)
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("application.id"), index=True, nullable=True)
+    process_id: Mapped[str] = mapped_column(String(200), default="")
+    loan_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     branch_code: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(64))
     form: Mapped[str] = mapped_column(String(64))
@@ -198,6 +232,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    instance_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,5 @@
-"""Loan origination as integrators and reviewers drive it: submit, work tasks, sign, retry.
+"""Loan origination as integrators and reviewers drive it: submit, work tasks, sign, retry — one
+use case of the process layer (workflows/processes.py).
 
 Each public function is one step inside the caller's unit of work: it changes the instance state,
 the inbox rows, the audit trail, the outbox and (through handlers) the ledger, and the caller
@@ -13,23 +14,19 @@ from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from SpiffWorkflow.util.task import TaskState
 
 from forms.compiler import load_form
-from privacy import keyring_for, mask_account, mask_applicant, redact, redact_text
-from handlers.context import HandlerContext
+from privacy import keyring_for, mask_account, mask_applicant, redact
 from workflows.callbacks import CallbackHosts
-from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
-from workflows.exposure import Exposure
+from workflows.deployments import MAIN_PROCESS
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows.inbox import may_work, sync_inbox, task_view
-from workflows.instances import InstanceRunner, new_instance_id
-from workflows.timers import clock_at, moment_override, sync_due_timers
-from workflows.models import (HQ, Application, AuditEvent, Branch, Deployment, DeploymentFile, DueTimer, HumanTask,
+from workflows.inbox import TaskSubject, task_view
+from workflows.instances import InstanceRunner
+from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
+from workflows.process_state import COMPLETED, INCIDENT, InstanceState
+from workflows.process_views import file_versions
+from workflows.processes import Message, ProcessLayer, Step, UseCase
 
 SIGNATURE_MESSAGE = "customer_signed"
 SUMMARY_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
@@ -39,24 +36,28 @@ SUMMARY_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount
 STAGES = frozenset({"intake", "rating", "review", "signing", "disbursement"})
 
 
-class Origination:
-    """The origination service; one per process, shared by requests (it holds no request state)."""
+class Origination(UseCase):
+    """The origination service, and the loan_origination use case of the process layer: the
+    layer runs the instance; this keeps the application row, its status and its webhook. One per
+    process, shared by requests (it holds no request state)."""
+
+    stages = STAGES
+    default_stage = "intake"
 
     def __init__(self, runner: InstanceRunner, *, clock: Callable[[], dt.datetime] = utcnow,
                  services: dict | None = None, callback_hosts: CallbackHosts | None = None) -> None:
+        self.layer = ProcessLayer(runner, clock=clock, services=services)
+        self.layer.register(MAIN_PROCESS, self)
         self.runner = runner
         # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
         self.callback_hosts = callback_hosts or CallbackHosts()
-        self.clock = clock
-        self.services = {"exposure": Exposure(), **(services or {})}
-        self.resolution = ResolutionCache()
-        self.file_contents = FileContents()
+
+    @property
+    def services(self) -> dict:
+        return self.layer.services
 
     def now(self) -> dt.datetime:
-        """Now (naive UTC, as stored): the moment of a timer being fired (`clock_at`), else the
-        clock. One step is one instant, so its audit rows, inbox rows and timers agree."""
-        override = moment_override()
-        return override.replace(tzinfo=None) if override is not None else self.clock()
+        return self.layer.now()
 
     # -- submitting ---------------------------------------------------------------------------
     def submit(self, session: Session, form: dict, actor: User) -> Application:
@@ -84,93 +85,42 @@ class Origination:
             status="submitted", stage="intake", reasons=[], created_by=actor.username,
             created_at=now, updated_at=now)
         session.add(application)
-        files = self.resolution.resolve(session, branch.code)
-        data = {
-            "application_id": application.id, "branch_code": branch.code, "product_code": product.code,
-            "amount": form["amount"], "term_months": form["term_months"], "purpose": form["purpose"],
-            "guarantee_method": form["guarantee_method"], "applicant": form["applicant"],
-            "decision_trail": [],
-        }
-        workflow = self.runner.new_workflow(files, MAIN_PROCESS, data)
-        instance = ProcessInstance(
-            id=new_instance_id(), application_id=application.id, process_id=MAIN_PROCESS,
-            pinned_files={f.name: f.id for f in files.values()}, state="", status="running",
-            created_at=now, updated_at=now)
-        session.add(instance)
         session.flush()
-        self._audit(session, application, actor.username, "application_submitted",
-                    {"amount": form["amount"], "product": product.code, "branch": branch.code})
-        self._advance(session, application, instance, workflow, actor.username)
+        session.add(AuditEvent(application_id=application.id, actor=actor.username, event="application_submitted",
+                               detail=redact({"amount": form["amount"], "product": product.code,
+                                              "branch": branch.code}), at=now))
+        data = {
+            "product_code": product.code, "amount": form["amount"], "term_months": form["term_months"],
+            "purpose": form["purpose"], "guarantee_method": form["guarantee_method"],
+            "applicant": form["applicant"], "decision_trail": [],
+        }
+        self.layer.begin(session, MAIN_PROCESS, branch.code, data, actor.username, application_id=application.id)
         return application
 
-    # -- reviewers ----------------------------------------------------------------------------
+    # -- reviewers: tasks of any process are the layer's ----------------------------------------
     def claim(self, session: Session, task_id: str, actor: User) -> HumanTask:
-        row = self._task_for_update(session, task_id, actor)
-        if row.assignee == actor.username:
-            return row  # claiming again changes nothing
-        if row.assignee:
-            raise Conflict(f"Task is claimed by {row.assignee}")
-        self._check_separation_of_duties(session, row, actor)
-        row.assignee = actor.username
-        self._audit(session, session.get(Application, row.application_id), actor.username, "task_claimed",
-                    {"task_id": row.id, "task": row.title})
-        return row
+        return self.layer.claim(session, task_id, actor)
 
     def unclaim(self, session: Session, task_id: str, actor: User) -> HumanTask:
-        row = self._task_for_update(session, task_id, actor)
-        if row.assignee != actor.username:
-            raise Conflict("Only the reviewer who claimed the task can release it")
-        row.assignee = None
-        self._audit(session, session.get(Application, row.application_id), actor.username, "task_unclaimed",
-                    {"task_id": row.id, "task": row.title})
-        return row
+        return self.layer.unclaim(session, task_id, actor)
 
     def complete(self, session: Session, task_id: str, actor: User, payload) -> HumanTask:
-        row = self._task_for_update(session, task_id, actor)
-        if row.assignee and row.assignee != actor.username:
-            raise Conflict(f"Task is claimed by {row.assignee}")
-        form_data = load_form(row.form, payload)
-        if form_data.get("decision") == "approve":
-            self._check_separation_of_duties(session, row, actor)
-        application = session.get(Application, row.application_id)
-        instance = self._instance_for_update(session, row.application_id)
-        workflow = self.runner.load(session, instance)
-        task = workflow.get_task_from_id(uuid.UUID(row.id))
-        if task is None or task.state != TaskState.READY:
-            raise Conflict("This task is no longer open")
-        now = self.now()
-        trail = list(task.data.get("decision_trail", []))
-        trail.append({"level": row.level, "task": row.title, "role": row.role, "by": actor.username,
-                      "decision": form_data.get("decision"), "comment": form_data.get("comment"),
-                      "at": now.isoformat() + "Z"})
-        task.data.update(form_data)
-        task.data["decision_trail"] = trail
-        task.run()
-        row.status, row.assignee = "completed", actor.username
-        row.completed_at, row.completed_by, row.decision = now, actor.username, form_data.get("decision")
-        self._audit(session, application, actor.username, "task_completed",
-                    {"task_id": row.id, "task": row.title, "level": row.level,
-                     "decision": form_data.get("decision"), "comment": form_data.get("comment")})
-        self._advance(session, application, instance, workflow, actor.username)
-        return row
+        return self.layer.complete(session, task_id, actor, payload)
 
-    # -- the channel --------------------------------------------------------------------------
+    # -- the channel: the signature is a message ------------------------------------------------
     def record_signature(self, session: Session, application_id: str, actor: User, payload) -> Application:
-        form_data = load_form("signature", payload)
+        """The e-sign callback, kept as an alias of `POST /messages`: the `customer_signed` message
+        for this application, its id derived from the signature's reference, so a repeated
+        callback is one message."""
         application = self._application_for(session, application_id, actor)
-        instance = self._instance_for_update(session, application.id)
-        workflow = self.runner.load(session, instance)
-        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING)
-                   if getattr(t.task_spec, "event_definition", None) is not None
-                   and getattr(t.task_spec.event_definition, "name", None) == SIGNATURE_MESSAGE]
-        if not waiting:
-            raise Conflict(f"Application is {application.status}; it is not waiting for a signature")
-        _check_signature_matches(application.summary.get("contract") or {}, form_data)
-        form_data["signed_at"] = form_data["signed_at"].isoformat()
-        workflow.catch(BpmnEvent(MessageEventDefinition(SIGNATURE_MESSAGE), payload=form_data))
-        self._audit(session, application, actor.username, "signature_received",
-                    {"contract_number": form_data["contract_number"], "channel": form_data["channel"]})
-        self._advance(session, application, instance, workflow, actor.username)
+        form_data = load_form("signature", payload)
+        message = Message(name=SIGNATURE_MESSAGE,
+                          message_id=f"esign:{application.id}:{form_data['signature_reference']}",
+                          correlation={"application_id": application.id}, payload=payload)
+        try:
+            self.layer.deliver(session, message, actor)
+        except NotFound:
+            raise Conflict(f"Application is {application.status}; it is not waiting for a signature") from None
         return application
 
     def retry(self, session: Session, application_id: str, actor: User) -> Application:
@@ -178,51 +128,61 @@ class Origination:
         instance = self._instance_for_update(session, application.id)
         if instance.status != "incident":
             raise Conflict(f"Application is {application.status}; there is no incident to retry")
-        workflow = self.runner.load(session, instance)
-        self.runner.retry_failed_tasks(workflow)
-        self._audit(session, application, actor.username, "incident_retried", {"incident": instance.incident})
-        self._advance(session, application, instance, workflow, actor.username)
+        self.layer.retry(session, instance, actor.username)
         return application
 
-    # -- timers ---------------------------------------------------------------------------------
-    def fire_timer(self, session: Session, timer: DueTimer, at: dt.datetime) -> Application:
-        """Advance the timer's instance at the moment `at` (aware): the timer fires, and whatever
-        else is due by then. The caller has claimed the row."""
-        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
-                                  .with_for_update())
-        application = session.get(Application, instance.application_id)
-        with clock_at(lambda: at):
-            workflow = self.runner.load(session, instance)
-            self._audit(session, application, "system", "timer_fired",
-                        {"element": timer.element_id, "due_at": timer.due_at.isoformat() + "Z"})
-            self._advance(session, application, instance, workflow, "system")
-        return application
+    def fire_timer(self, session: Session, timer: DueTimer, at: dt.datetime) -> ProcessInstance:
+        return self.layer.fire_timer(session, timer, at)
 
     # -- reading ------------------------------------------------------------------------------
     def application_for(self, session: Session, application_id: str, actor: User) -> Application:
         return self._application_for(session, application_id, actor)
 
-    # -- internals ----------------------------------------------------------------------------
-    def _advance(self, session, application, instance, workflow: BpmnWorkflow, actor_name: str) -> None:
-        ctx = self._context(session, application, instance, actor_name)
-        outcome = self.runner.advance(session, workflow, ctx)
-        now = self.now()
-        data = current_data(workflow)
+    # -- the use case: what the process layer asks of origination ------------------------------
+    def subject(self, session: Session, instance: ProcessInstance, data: dict) -> TaskSubject:
+        application = session.get(Application, instance.application_id)
+        return TaskSubject(branch_code=application.branch_code, process_id=instance.process_id,
+                           amount=application.amount, customer_name=application.customer_name,
+                           product_code=application.product_code, application_id=application.id,
+                           loan_id=application.loan_id)
+
+    def product_code(self, session: Session, instance: ProcessInstance, data: dict) -> str | None:
+        return session.get(Application, instance.application_id).product_code
+
+    def check_message(self, session: Session, instance: ProcessInstance, name: str, payload: dict) -> dict:
+        if name != SIGNATURE_MESSAGE:
+            return payload
+        form_data = load_form("signature", payload)
+        application = session.get(Application, instance.application_id)
+        _check_signature_matches(application.summary.get("contract") or {}, form_data)
+        form_data["signed_at"] = form_data["signed_at"].isoformat()
+        self.layer.audit(session, instance, "system", "signature_received",
+                         {"contract_number": form_data["contract_number"], "channel": form_data["channel"]})
+        return form_data
+
+    def business_status(self, session: Session, instance: ProcessInstance) -> str:
+        return session.get(Application, instance.application_id).status
+
+    def shows_whole(self, session: Session, instance: ProcessInstance, viewer: User | None) -> bool:
+        return works_on(viewer, session.get(Application, instance.application_id))
+
+    def start(self, layer: ProcessLayer, session: Session, branch_code: str, form_data: dict,
+              actor: User) -> ProcessInstance:
+        """POST /processes/loan_origination/instances is POST /applications under another name."""
+        application = self.submit(session, {**form_data, "branch": branch_code}, actor)
+        return self._instance_for_update(session, application.id)
+
+    def after_step(self, layer: ProcessLayer, session: Session, instance: ProcessInstance, step: Step,
+                   actor: str) -> None:
+        """Denormalise the step onto the application row; announce a status change."""
+        application = session.get(Application, instance.application_id)
         before = application.status
-        _schedule_retry(instance, redact_text(outcome.incident), now)
-        application.status = derive_status(workflow, outcome.incident, data)
-        application.stage = current_stage(workflow)
-        instance.status = "incident" if outcome.incident else ("completed" if workflow.completed else "waiting")
-        _copy_outcome(application, data)
-        application.updated_at = now
-        with session.no_autoflush:  # one UPDATE of the instance (and one revision bump) per step
-            sync_inbox(session, application, instance.id, workflow, now)
-            sync_due_timers(session, instance.id, workflow)
-        self.runner.save(session, instance, workflow)
-        if outcome.incident:
-            self._audit(session, application, "system", "incident", {"message": instance.incident})
+        application.status = application_status(step.state, step.data)
+        application.stage = step.state.stage
+        _copy_outcome(application, step.data)
+        application.updated_at = layer.now()
         if application.status != before:
-            self._audit(session, application, "system", "status_changed",
+            layer.audit(session, instance, "system", "status_changed",
                         {"from": before, "to": application.status, "stage": application.stage})
             session.add(OutboxMessage(topic="application.status_changed", application_id=application.id,
                                       payload={"application_id": application.id, "status": application.status,
@@ -231,49 +191,7 @@ class Origination:
                                                "applicant": _masked_identity(application),
                                                "callback_url": application.payload.get("callback_url")}))
 
-    def _context(self, session, application: Application, instance: ProcessInstance,
-                 actor_name: str) -> HandlerContext:
-        branch = session.get(Branch, application.branch_code)
-        product = session.get(Product, application.product_code)
-
-        def resource(name: str) -> str:
-            file_id = instance.pinned_files.get(name)
-            if file_id is None:
-                raise NotFound(f"No file '{name}' is deployed for branch {application.branch_code}")
-            return self.file_contents.get(session, file_id)
-
-        return HandlerContext(
-            session=session, application_id=application.id, actor=actor_name, now=self.now(),
-            branch={"code": branch.code, "name": branch.name, "region": branch.region,
-                    "tier1_capital_net": branch.tier1_capital_net},
-            product={"code": product.code, "name": product.name, "base_rate": product.base_rate,
-                     "min_amount": product.min_amount, "max_amount": product.max_amount,
-                     "max_term_months": product.max_term_months, "repayment_method": product.repayment_method,
-                     "allows_large_amount": product.allows_large_amount},
-            resource=resource, services=self.services)
-
-    def _audit(self, session, application: Application | None, actor: str, event: str, detail: dict) -> None:
-        # The trail refers to the application (its id); free text in it is masked, never copied whole.
-        session.add(AuditEvent(application_id=application.id if application else None, actor=actor,
-                               event=event, detail=redact(detail), at=self.now()))
-
-    def _task_for_update(self, session: Session, task_id: str, actor: User) -> HumanTask:
-        row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
-        if row is None or not may_work(actor, row):
-            # Another branch's or role's task does not exist as far as this user can tell.
-            raise NotFound(f"Task {task_id} was not found")
-        if row.status != "open":
-            raise Conflict(f"Task {task_id} is already {row.status}")
-        return row
-
-    def _check_separation_of_duties(self, session: Session, row: HumanTask, actor: User) -> None:
-        other_level = session.scalar(select(HumanTask).where(
-            HumanTask.application_id == row.application_id, HumanTask.completed_by == actor.username,
-            HumanTask.decision == "approve", HumanTask.level != row.level).limit(1))
-        if other_level is not None:
-            raise Forbidden(f"{actor.username} already approved level {other_level.level} "
-                            f"('{other_level.title}') of this application; one person cannot approve two levels")
-
+    # -- internals ----------------------------------------------------------------------------
     def _instance_for_update(self, session: Session, application_id: str) -> ProcessInstance:
         """The application's one process instance, locked until the unit of work ends."""
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.application_id == application_id)
@@ -287,20 +205,6 @@ class Origination:
         if application is None or actor.branch_code not in (HQ, application.branch_code):
             raise NotFound(f"Application {application_id} was not found")
         return application
-
-
-AUTOMATIC_RETRIES = 5
-
-
-def _schedule_retry(instance: ProcessInstance, incident: str | None, now: dt.datetime) -> None:
-    """An incident is retried by the worker after 1, 2, 4, 8 and 16 minutes, then left to people."""
-    instance.incident = incident
-    if incident is None:
-        instance.incident_attempts, instance.next_retry_at = 0, None
-        return
-    attempts = (instance.incident_attempts or 0) + 1
-    instance.incident_attempts = attempts
-    instance.next_retry_at = now + dt.timedelta(minutes=2 ** (attempts - 1)) if attempts <= AUTOMATIC_RETRIES else None
 
 
 def _check_signature_matches(contract: dict, signature: dict) -> None:
@@ -328,34 +232,16 @@ def _check_product_terms(product: Product, form: dict) -> None:
         raise InvalidInput("The application does not fit the product's terms", fields=problems)
 
 
-def current_data(workflow: BpmnWorkflow) -> dict:
-    if workflow.completed:
-        return workflow.data
-    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
-    deepest = max(live, key=lambda t: t.depth, default=None) if live else None
-    return deepest.data if deepest is not None else workflow.last_task.data if workflow.last_task else {}
-
-
-def current_stage(workflow: BpmnWorkflow) -> str:
-    if workflow.completed:
-        return "closed"
-    for sub in sorted(workflow.get_active_subprocesses(), key=lambda s: s.depth, reverse=True):
-        if sub.spec.name in STAGES:
-            return sub.spec.name
-    return "intake"
-
-
-def derive_status(workflow: BpmnWorkflow, incident: str | None, data: dict) -> str:
-    if incident:
+def application_status(state: InstanceState, data: dict) -> str:
+    """An application's status, from its instance's state and what the process decided."""
+    if state.status == INCIDENT:
         return "incident"
-    if workflow.completed:
+    if state.status == COMPLETED:
         return "declined" if data.get("final_decision") == "declined" else "disbursed"
-    if any(t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+    if state.waits_for_people:
         return "in_review"
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if getattr(definition, "name", None) == SIGNATURE_MESSAGE:
-            return "awaiting_signature"
+    if SIGNATURE_MESSAGE in state.waiting_messages:
+        return "awaiting_signature"
     return "running"
 
 
@@ -416,19 +302,14 @@ def contract_view(contract: dict | None, whole: bool) -> dict | None:
 
 def application_view(session: Session, application: Application, viewer: User | None = None) -> dict:
     """The application as `viewer` may see it: personal data whole only to those who work it (works_on)."""
-    # Only the two columns shown: the instance's sealed state would be read and decrypted for nothing.
-    instance = session.execute(select(ProcessInstance.incident, ProcessInstance.pinned_files)
+    # Only the columns shown: the instance's sealed state would be read and decrypted for nothing.
+    instance = session.execute(select(ProcessInstance.id, ProcessInstance.incident, ProcessInstance.pinned_files)
                                .where(ProcessInstance.application_id == application.id)).first()
     tasks = session.scalars(select(HumanTask).where(HumanTask.application_id == application.id)
                             .order_by(HumanTask.created_at)).all()
     history = session.scalars(select(AuditEvent).where(AuditEvent.application_id == application.id)
                               .order_by(AuditEvent.id)).all()
-    versions = {}
-    if instance is not None:
-        rows = session.execute(select(DeploymentFile.name, DeploymentFile.scope, Deployment.version)
-                               .join(Deployment, Deployment.id == DeploymentFile.deployment_id)
-                               .where(DeploymentFile.id.in_(list(instance.pinned_files.values())))).all()
-        versions = {name: {"scope": scope, "deployment_version": version} for name, scope, version in sorted(rows)}
+    versions = file_versions(session, instance.pinned_files) if instance is not None else {}
     data = application.summary or {}
     whole = works_on(viewer, application)
     shown = (lambda view: view) if whole else redact
@@ -440,6 +321,7 @@ def application_view(session: Session, application: Application, viewer: User | 
         "amount": str(application.amount),
         "term_months": application.term_months, "status": application.status, "stage": application.stage,
         "decision": application.decision, "reasons": application.reasons, "loan_id": application.loan_id,
+        "instance_id": instance.id if instance else None,
         "incident": instance.incident if instance else None,
         "rating": {k: data.get(k) for k in ("score", "grade", "credit_line", "annual_rate", "approved_amount",
                                             "reason_codes", "review_levels", "review_route_reason",

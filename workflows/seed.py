@@ -41,12 +41,14 @@ USERS = [
     ("api-demo", "Demo integrator", HQ, "integrator"),
     ("hq-approver", "Head office approver", HQ, "hq_approver"),
     ("analyst", "Business analyst", HQ, "analyst"),
+    ("hq-risk", "Head office risk officer", HQ, "hq_risk"),
 ] + [
     (f"{prefix}-{branch}", f"{title} {branch}", branch, role)
     for branch in ("BR001", "BR002")
     for prefix, title, role in (("cm", "Customer manager", "customer_manager"),
                                 ("rev", "Credit reviewer", "reviewer"),
-                                ("appr", "Branch approver", "approver"))
+                                ("appr", "Branch approver", "approver"),
+                                ("risk", "Branch risk officer", "risk_officer"))
 ]
 
 

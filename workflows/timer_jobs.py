@@ -17,20 +17,25 @@ from workflows.db import Database
 from workflows.errors import WorkflowError
 from workflows.models import DueTimer
 from workflows.origination import Origination
+from workflows.processes import ProcessLayer
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class FiredTimer:
-    application_id: str
+    application_id: str | None   # None for a process not about an application
     element_id: str
-    due_at: dt.datetime      # naive UTC, as stored
-    status: str              # the application's status after the step
+    due_at: dt.datetime          # naive UTC, as stored
+    status: str                  # the business status after the step (an application's, else the instance's)
+    instance_id: str = ""
+    process_id: str = ""
 
 
-def fire_due_timers(db: Database, origination: Origination, *, at: dt.datetime, limit: int = 1000) -> list[FiredTimer]:
+def fire_due_timers(db: Database, processes: ProcessLayer | Origination, *, at: dt.datetime,
+                    limit: int = 1000) -> list[FiredTimer]:
     """Fire every timer due at or before `at` (aware), oldest first; at most `limit` per call."""
+    layer = processes.layer if isinstance(processes, Origination) else processes
     cutoff = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     fired: list[FiredTimer] = []
     skipped: set[int] = set()
@@ -48,8 +53,10 @@ def fire_due_timers(db: Database, origination: Origination, *, at: dt.datetime, 
                 current = timer.id
                 timer.fired_at = cutoff
                 session.flush()  # before the step rewrites the instance's unfired rows
-                application = origination.fire_timer(session, timer, at)
-                fired.append(FiredTimer(application.id, timer.element_id, timer.due_at, application.status))
+                instance = layer.fire_timer(session, timer, at)
+                status = layer.use_case(instance.process_id).business_status(session, instance)
+                fired.append(FiredTimer(instance.application_id, timer.element_id, timer.due_at, status,
+                                        instance.id, instance.process_id))
         except WorkflowError as err:  # e.g. the instance changed under us: leave the row for next time
             log.warning("timer %s not fired: %s", current, err.message)
             skipped.add(current)

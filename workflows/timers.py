@@ -23,6 +23,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from workflows.clock import CHINA
@@ -159,20 +160,32 @@ class DueTimer:
     due_at: dt.datetime
 
 
+def waiting_definitions(spec) -> list[tuple[str, object]]:
+    """(element id, event definition) of what a task of this spec waits for. An event-based
+    gateway waits for its followers' events, which SpiffWorkflow moves onto the gateway: each is
+    named by the element it came from (the timer `step_due`, the message catch `loan_current`)."""
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return [(out.bpmn_id or out.name, member) for out, member in zip(spec.outputs, definition.event_definitions)]
+    return [(spec.bpmn_id or spec.name, definition)] if definition is not None else []
+
+
 def due_timers(workflow) -> list[DueTimer]:
     """Every waiting timer of a workflow (subprocesses included) with its due time."""
     found = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
+        timers = [(element, d) for element, d in waiting_definitions(task.task_spec)
+                  if isinstance(d, TimerEventDefinition)]
+        if not timers:
             continue
+        element = timers[0][0]  # one timer per waiting task (a gateway with two is refused at deployment)
         value = task._get_internal_data("event_value")
         if isinstance(value, dict):
             due = dt.datetime.fromisoformat(value["next"]) if value.get("cycles") else None
         else:
             due = moment(value) if value else None
         if due is not None:
-            found.append(DueTimer(task.id, task.task_spec.bpmn_id or task.task_spec.name, due))
+            found.append(DueTimer(task.id, element, due))
     return sorted(found, key=lambda t: t.due_at)
 
 
@@ -186,8 +199,9 @@ def _has_timers(workflow) -> bool:
     key = workflow.spec  # weakly: an id() could be reused by another spec once this one is gone
     if key not in _TIMED_SPECS:
         specs = [workflow.spec, *workflow.subprocess_specs.values()]
-        _TIMED_SPECS[key] = any(isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)
-                                for spec in specs for ts in spec.task_specs.values())
+        _TIMED_SPECS[key] = any(isinstance(d, TimerEventDefinition)
+                                for spec in specs for ts in spec.task_specs.values()
+                                for _, d in waiting_definitions(ts))
     return _TIMED_SPECS[key]
 
 

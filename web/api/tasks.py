@@ -12,7 +12,7 @@ from workflows.inbox import list_inbox, task_view
 
 blueprint = Blueprint("tasks", __name__)
 
-REVIEWERS = ("customer_manager", "reviewer", "approver", "hq_approver")
+REVIEWERS = ("customer_manager", "reviewer", "approver", "hq_approver", "risk_officer", "hq_risk")
 MAX_PER_PAGE = 100
 
 
