@@ -22,6 +22,9 @@ CHOICES = {
     "contact_outcome": ["promise_to_pay", "paid", "unreachable", "dispute"],
     "legal_measure": ["lawsuit_filed", "payment_order", "enforcement", "settlement", "not_pursued"],
     "approval_decision": ["approve", "reject"],
+    "fund_use": ["as_agreed", "partly_diverted", "diverted", "not_verified"],
+    "risk_opinion": ["normal", "attention", "adverse"],
+    "risk_measure": ["monitor", "raise_warning", "reduce_line", "freeze_line", "recall_early"],
 }
 
 MAX_AMOUNT = "100000000"  # no single application above 100 million yuan gets past the edge
@@ -156,6 +159,34 @@ FORMS: dict[str, dict] = {
         "title": "Write-off approval (核销审批)",
         "fields": [
             {"name": "decision", "type": "choice", "choices": "approval_decision", "required": True},
+            {"name": "comment", "type": "string", "required": True, "max_length": 2000},
+        ],
+    },
+    "post_loan_check_request": {
+        "title": "Ad-hoc post-loan check (贷后检查)",
+        "fields": [
+            {"name": "loan_id", "type": "string", "required": True, "max_length": 64, "label": "Loan number"},
+            {"name": "check_reason", "type": "string", "required": True, "max_length": 500,
+             "pattern": r"\S", "pattern_message": "must say why", "label": "Why the check is needed"},
+        ],
+    },
+    "post_loan_check": {
+        "title": "Post-loan check visit",
+        "fields": [
+            {"name": "visited_on", "type": "date", "required": True, "label": "Date of the visit"},
+            {"name": "findings", "type": "string", "required": True, "max_length": 2000,
+             "label": "What was found (business, crops, livestock, household)"},
+            {"name": "fund_use", "type": "choice", "choices": "fund_use", "required": True,
+             "label": "Use of the loan funds"},
+            {"name": "risk_opinion", "type": "choice", "choices": "risk_opinion", "required": True,
+             "label": "Risk opinion"},
+            {"name": "comment", "type": "string", "required": False, "max_length": 2000},
+        ],
+    },
+    "risk_measures": {
+        "title": "Risk officer's measures",
+        "fields": [
+            {"name": "risk_measure", "type": "choice", "choices": "risk_measure", "required": True, "label": "Measure"},
             {"name": "comment", "type": "string", "required": True, "max_length": 2000},
         ],
     },

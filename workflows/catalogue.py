@@ -39,9 +39,14 @@ def declared_keys(spec) -> tuple[str, ...]:
     return tuple(k.strip() for k in (declared or "").split(",") if k.strip())
 
 
+# The lane of steps nobody works: a start event there is started by the system (a batch, a caller).
+SYSTEM_LANE = "system"
+
+
 def start_roles(event) -> tuple[str, ...]:
     extra = [r.strip() for r in (task_property(event, "started_by") or "").split(",") if r.strip()]
-    return tuple(dict.fromkeys(([event.lane] if event.lane else []) + extra))
+    lane = [event.lane] if event.lane and event.lane != SYSTEM_LANE else []
+    return tuple(dict.fromkeys(lane + extra))
 
 
 def startable_processes(session: Session, parsed: ParsedSet, files: dict[str, ResolvedFile]) -> list[StartableProcess]:

@@ -26,6 +26,7 @@ from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, Hum
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
 from workflows.process_state import COMPLETED, INCIDENT, InstanceState
 from workflows.process_views import file_versions
+from workflows.post_loan_checks import POST_LOAN_CHECK, PostLoanChecks, start_first_check
 from workflows.processes import Message, ProcessLayer, Step, UseCase
 
 SIGNATURE_MESSAGE = "customer_signed"
@@ -48,6 +49,7 @@ class Origination(UseCase):
                  services: dict | None = None, callback_hosts: CallbackHosts | None = None) -> None:
         self.layer = ProcessLayer(runner, clock=clock, services=services)
         self.layer.register(MAIN_PROCESS, self)
+        self.layer.register(POST_LOAN_CHECK, PostLoanChecks())
         self.runner = runner
         # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
         self.callback_hosts = callback_hosts or CallbackHosts()
@@ -181,6 +183,9 @@ class Origination(UseCase):
         application.stage = step.state.stage
         _copy_outcome(application, step.data)
         application.updated_at = layer.now()
+        if application.status == "disbursed" and before != "disbursed" and application.loan_id:
+            start_first_check(layer, session, branch_code=application.branch_code, loan_id=application.loan_id,
+                              customer_name=application.customer_name)
         if application.status != before:
             layer.audit(session, instance, "system", "status_changed",
                         {"from": before, "to": application.status, "stage": application.stage})
