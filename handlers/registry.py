@@ -10,7 +10,7 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import collections, contract, disbursement, intake, large_amount, limits, rating, risk, sms
+    from handlers import collections, contract, disbursement, intake, large_amount, limits, rating, risk, servicing, sms
 
     return {
         "intake.precheck": intake.precheck,
@@ -28,13 +28,14 @@ def build_registry() -> dict[str, Handler]:
         "collections.assign_agency": collections.assign_agency,
         "collections.write_off": collections.write_off,
         "sms.overdue_reminder": sms.overdue_reminder,
+        "servicing.apply_change": servicing.apply_change,
     }
 
 
 # Handlers that write to the database. Only their calls are wrapped in a savepoint (so a failure
 # leaves none of their rows behind); the others only read, and a savepoint would be two wasted
 # statements per step.
-WRITING_OPERATIONS = frozenset({"disbursement.disburse", "collections.write_off"})
+WRITING_OPERATIONS = frozenset({"disbursement.disburse", "collections.write_off", "servicing.apply_change"})
 
 
 def operation_names() -> set[str]:

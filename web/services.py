@@ -18,6 +18,7 @@ from workflows.loan_servicing import LoanServicing
 from workflows.origination import Origination
 from workflows.processes import ProcessLayer
 from workflows.schema import ensure_current
+from workflows.use_cases import register_use_cases
 from workflows.seed import seed_demo
 
 
@@ -94,5 +95,6 @@ def build_services(settings: Settings) -> Services:
     handlers = build_registry()
     origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings),
                               callback_hosts=settings.callback_hosts)
+    register_use_cases(origination.layer)
     return Services(settings=settings, db=db, origination=origination, operations=set(handlers),
                     forms=form_names())

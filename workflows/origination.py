@@ -26,7 +26,7 @@ from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, Hum
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
 from workflows.process_state import COMPLETED, INCIDENT, InstanceState
 from workflows.process_views import file_versions
-from workflows.post_loan_checks import POST_LOAN_CHECK, PostLoanChecks, start_first_check
+from workflows.post_loan_checks import start_first_check
 from workflows.processes import Message, ProcessLayer, Step, UseCase
 
 SIGNATURE_MESSAGE = "customer_signed"
@@ -49,7 +49,6 @@ class Origination(UseCase):
                  services: dict | None = None, callback_hosts: CallbackHosts | None = None) -> None:
         self.layer = ProcessLayer(runner, clock=clock, services=services)
         self.layer.register(MAIN_PROCESS, self)
-        self.layer.register(POST_LOAN_CHECK, PostLoanChecks())
         self.runner = runner
         # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
         self.callback_hosts = callback_hosts or CallbackHosts()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -55,7 +56,9 @@ def derive_state(workflow: BpmnWorkflow, incident: str | None, stages: frozenset
 
 def _stage(workflow: BpmnWorkflow, stages: frozenset[str], default_stage: str, ready, waiting) -> str:
     if workflow.completed:
-        return "closed"
+        # A process of named stages is closed; any other says which end it reached (a change
+        # request 'applied' or 'rejected', a collection 'current_end'), which is its outcome.
+        return "closed" if stages else (_end_reached(workflow) or "closed")
     if stages:
         for sub in sorted(workflow.get_active_subprocesses(), key=lambda s: s.depth, reverse=True):
             if sub.spec.name in stages:
@@ -64,6 +67,12 @@ def _stage(workflow: BpmnWorkflow, stages: frozenset[str], default_stage: str, r
     for task in ready + [t for t in waiting if getattr(t.task_spec, "event_definition", None) is not None]:
         return element_label(task)[:64]
     return default_stage
+
+
+def _end_reached(workflow: BpmnWorkflow) -> str | None:
+    ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if t.workflow is workflow and isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_id]
+    return max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id if ends else None
 
 
 def current_data(workflow: BpmnWorkflow) -> dict:

@@ -74,6 +74,7 @@ class UseCase:
 
     stages: frozenset[str] = frozenset()
     default_stage: str = ""
+    maker_checker: bool = False  # True: the person who started the case cannot approve it
 
     def subject(self, session: Session, instance: ProcessInstance, data: dict) -> TaskSubject:
         return TaskSubject(branch_code=instance.branch_code, process_id=instance.process_id,
@@ -396,7 +397,11 @@ class ProcessLayer:
         return row
 
     def _check_separation_of_duties(self, session: Session, row: HumanTask, actor: User) -> None:
-        """One person cannot approve two levels of one instance (maker and checker are two people)."""
+        """One person cannot approve two levels of one instance, nor (maker-checker processes)
+        approve what they asked for."""
+        instance = session.get(ProcessInstance, row.instance_id)
+        if self.use_case(instance.process_id).maker_checker and instance.started_by == actor.username:
+            raise Forbidden(f"{actor.username} started this case and cannot also approve it (maker-checker)")
         other_level = session.scalar(select(HumanTask).where(
             HumanTask.instance_id == row.instance_id, HumanTask.completed_by == actor.username,
             HumanTask.decision.in_(("approve", "propose")), HumanTask.level != row.level).limit(1))

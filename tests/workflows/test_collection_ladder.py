@@ -158,7 +158,7 @@ def test_a_loan_walks_the_whole_ladder_and_another_that_repays_on_d20_leaves_it(
                       Decimal(row["principal"]) + Decimal(row["interest"]))
     days.live_until(due + dt.timedelta(days=21))
     assert collection_of(services, repaid["loan_id"]).status == "completed"
-    assert collection_of(services, repaid["loan_id"]).stage == "closed"
+    assert collection_of(services, repaid["loan_id"]).stage == "current_end"  # by the batch's message
 
     # D+60 the agency (automatic), D+90 legal action for the branch risk officer.
     days.live_until(due + dt.timedelta(days=90))
@@ -178,7 +178,7 @@ def test_a_loan_walks_the_whole_ladder_and_another_that_repays_on_d20_leaves_it(
          dt.datetime.combine(due + dt.timedelta(days=180), dt.time(16, 0), CHINA), services)
 
     instance = collection_of(services, defaulted["loan_id"])
-    assert instance.status == "completed" and instance.stage == "closed"
+    assert instance.status == "completed" and instance.stage == "written_off_end"
     with services.db.sessions() as session:
         loan = ledger.load_loan(session, defaulted["loan_id"])
         assert loan.status == "written_off"

@@ -11,11 +11,12 @@ from web.api.context import read_only, services
 from web.api_docs import Query, documented
 from web.auth import require
 from web.pipeline import command
+from workflows.change_requests import change_requests_of, request_change
 from workflows.loan_servicing import preview_schedule
 
 blueprint = Blueprint("ledger", __name__)
 
-STAFF = ("customer_manager", "reviewer", "approver", "hq_approver", "analyst")
+STAFF = ("customer_manager", "reviewer", "approver", "hq_approver", "analyst", "risk_officer", "hq_risk")
 REPAYERS = ("customer_manager", "integrator")
 APPROVERS = ("approver", "hq_approver")
 
@@ -37,11 +38,25 @@ def preview():
 
 
 @blueprint.get("/loans/<loan_id>")
-@documented("A loan: terms, schedule, balances, transactions")
+@documented("A loan: terms, schedule, balances, transactions, change requests")
 @require()
 def show_loan(loan_id: str):
     with read_only() as session:
-        return jsonify(servicing().view(session, loan_id, g.user))
+        view = servicing().view(session, loan_id, g.user)
+        return jsonify({**view, "change_requests": change_requests_of(session, services().processes,
+                                                                      view["loan_number"])})
+
+
+@blueprint.post("/loans/<loan_id>/change-requests")
+@documented("Ask for a change to a loan (合同变更): rate_change (new_rate), repayment_account "
+            "(deposit_account) or repayment_method (new_method), each with effective_date and reason; "
+            "routed to one or two approval levels", ok=201, body="change_request", idempotency="required")
+@require("customer_manager", "integrator")
+def post_change_request(loan_id: str):
+    def act(session, body, _):
+        instance = request_change(services().processes, servicing(), session, loan_id, body, g.user)
+        return services().processes.view(session, instance, g.user)
+    return command(act, status=201, form="change_request", idempotency="required", scope=f"change:{loan_id}")
 
 
 @blueprint.post("/loans/<loan_id>/repayments")

@@ -1,0 +1,36 @@
+"""Contract changes (合同变更) an approved change request makes in the ledger.
+
+The change key derives from the instance, so a retried step never changes the loan twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.context import HandlerContext
+from handlers.errors import HandlerError
+from ledger import service as ledger
+
+
+@dataclass(frozen=True)
+class ChangeApplied:
+    schedule_version: int
+    applied_on: str
+    applied_by: str
+
+
+def apply_change(ctx: HandlerContext, data: dict) -> ChangeApplied:
+    change, kind = data["change"], data["change_type"]
+    approver = data.get("completed_by")
+    if not approver:
+        raise HandlerError("an approved change names its approver", field="completed_by")
+    common = dict(effective_date=change["effective_date"], change_key=f"change:{ctx.instance_id}",
+                  reason=data.get("change_reason") or "", approved_by=approver)
+    if kind == "rate_change":
+        version = ledger.change_rate(ctx.session, data["loan_id"], change["new_rate"], **common)
+    elif kind == "repayment_method":
+        version = ledger.change_method(ctx.session, data["loan_id"], change["new_method"], **common)
+    elif kind == "repayment_account":
+        version = ledger.change_repayment_account(ctx.session, data["loan_id"], change["deposit_account"], **common)
+    else:
+        raise HandlerError(f"unknown change type '{kind}'", field="change_type")
+    return ChangeApplied(schedule_version=version, applied_on=ctx.business_date.isoformat(), applied_by=approver)

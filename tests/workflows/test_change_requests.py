@@ -1,0 +1,104 @@
+"""Change requests (合同变更): a rate change, approved, regenerates the rest of the schedule at the
+new rate (checked against the annuity formula worked here, not against the ledger's own code);
+rejected, it changes nothing. Bad requests name their fields."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+
+from tests.web.journeys import example, signature_for, submit
+
+CENT = Decimal("0.01")
+
+
+def disbursed(client, token_for) -> dict:
+    integrator = token_for("api-demo")
+    application = submit(client, integrator, example("application-auto.json")).get_json()
+    signed = client.post(f"/api/v1/applications/{application['id']}/signature",
+                         json=signature_for(application), headers=integrator).get_json()
+    assert signed["status"] == "disbursed", signed
+    return signed
+
+
+def annuity(principal: Decimal, annual_rate: Decimal, months: int) -> Decimal:
+    """等额本息: the level monthly payment, P·r / (1 − (1 + r)^−n), r the monthly rate (30/360)."""
+    r = annual_rate / 12
+    return (principal * r / (1 - (1 + r) ** -months)).quantize(CENT, ROUND_HALF_UP)
+
+
+def ask(client, headers, loan_id, **body):
+    return client.post(f"/api/v1/loans/{loan_id}/change-requests", json=body,
+                       headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+
+
+def decide(client, headers, instance_id, decision):
+    view = client.get(f"/api/v1/instances/{instance_id}", headers=headers).get_json()
+    [task] = view["open_tasks"]
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers,
+                       json={"decision": decision, "comment": f"{decision}d after review"})
+    assert done.status_code == 200, done.get_json()
+    return task
+
+
+def test_an_approved_rate_change_regenerates_the_remaining_schedule_at_the_new_rate(client, token_for):
+    loan = disbursed(client, token_for)
+    cm, approver = token_for("cm-BR001"), token_for("appr-BR001")
+    before = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    first_due = before["schedule"][0]["due_date"]
+    rate = Decimal(before["terms"]["annual_rate"])  # as priced for this borrower (credit village)
+    # The worked example: 30,000.00 over 12 months at that rate, a level payment ...
+    assert Decimal(before["schedule"][0]["total"]) == annuity(Decimal("30000"), rate, 12)
+
+    asked = ask(client, cm, loan["loan_id"], type="rate_change", new_rate="0.0295", effective_date=first_due,
+                reason="the borrower joined the credit-village programme")
+    assert asked.status_code == 201, asked.get_json()
+    request = asked.get_json()
+    assert request["process"] == "change_request" and request["status"] == "pending"
+    [task] = request["open_tasks"]
+    assert task["role"] == "approver" and task["context"]["change"] == {"new_rate": "0.0295", "effective_date": first_due}
+    assert task["context"]["change_route_reason"] == "the branch approver decides"
+    listed = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()["change_requests"]
+    assert [(c["type"], c["status"]) for c in listed] == [("rate_change", "pending")]
+
+    decide(client, approver, request["id"], "approve")
+    after = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    assert after["terms"]["annual_rate"] == "0.0295"
+    assert [(c["type"], c["status"]) for c in after["change_requests"]] == [("rate_change", "applied")]
+    # ... the first installment keeps its interest at the old rate (a month on 30,000.00), and the
+    # balance left after it is spread over the 11 months left at 2.95 %.
+    first = after["schedule"][0]
+    first_interest = (Decimal("30000") * rate / 12).quantize(CENT, ROUND_HALF_UP)
+    assert Decimal(first["interest"]) == first_interest and first["due_date"] == first_due
+    balance = Decimal("30000") - (annuity(Decimal("30000"), rate, 12) - first_interest)
+    assert Decimal(after["schedule"][1]["total"]) == annuity(balance, Decimal("0.0295"), 11)
+    assert Decimal(after["schedule"][1]["total"]) < Decimal(before["schedule"][1]["total"])
+    assert len(after["schedule"]) == 12
+
+
+def test_a_rejected_change_changes_nothing(client, token_for):
+    loan = disbursed(client, token_for)
+    cm = token_for("cm-BR001")
+    before = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    asked = ask(client, cm, loan["loan_id"], type="repayment_method", new_method="equal_principal",
+                effective_date=before["schedule"][0]["due_date"], reason="customer asked")
+    assert asked.status_code == 201, asked.get_json()
+    decide(client, token_for("appr-BR001"), asked.get_json()["id"], "reject")
+    after = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    assert after["schedule"] == before["schedule"] and after["terms"] == before["terms"]
+    assert [(c["type"], c["status"]) for c in after["change_requests"]] == [("repayment_method", "rejected")]
+
+
+def test_a_bad_change_request_names_every_field_and_starts_nothing(client, token_for):
+    loan = disbursed(client, token_for)
+    cm = token_for("cm-BR001")
+    missing = ask(client, cm, loan["loan_id"], type="rate_change", effective_date="2020-01-01", reason="x")
+    assert missing.status_code == 422 and set(missing.get_json()["fields"]) == {"new_rate"}
+    outside = ask(client, cm, loan["loan_id"], type="rate_change", new_rate="0.04", effective_date="2020-01-01",
+                  reason="x", new_method="bullet")
+    assert outside.status_code == 422
+    assert set(outside.get_json()["fields"]) == {"effective_date", "new_method"}
+    other_branch = ask(client, token_for("cm-BR002"), loan["loan_id"], type="rate_change", new_rate="0.04",
+                       effective_date=dt.date.today().isoformat(), reason="x")
+    assert other_branch.status_code == 404
+    assert client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()["change_requests"] == []
