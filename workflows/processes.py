@@ -31,7 +31,7 @@ from workflows.exposure import Exposure
 from workflows.inbox import TaskSubject, may_work, sync_inbox
 from workflows.instances import InstanceRunner, new_instance_id
 from workflows.models import (HQ, AuditEvent, Branch, CorrelationKey, DueTimer, HumanTask, MessageLog,
-                              OutboxMessage, ProcessInstance, Product, User, utcnow)
+                              ProcessInstance, Product, User, utcnow)
 from workflows.process_views import instance_view, works_in
 from workflows.process_state import COMPLETED, INCIDENT, InstanceState, current_data, derive_state
 from workflows.sandbox.values import storage_problem
@@ -93,13 +93,10 @@ class UseCase:
 
     def after_step(self, layer: "ProcessLayer", session: Session, instance: ProcessInstance, step: Step,
                    actor: str) -> None:
+        # No webhook: nobody gave a callback URL for a process the system started.
         if step.state.status != step.before:
             layer.audit(session, instance, SYSTEM, "status_changed",
                         {"from": step.before, "to": step.state.status, "stage": step.state.stage})
-            session.add(OutboxMessage(topic="instance.status_changed", application_id=instance.application_id,
-                                      payload={"instance_id": instance.id, "process": instance.process_id,
-                                               "status": step.state.status, "previous_status": step.before,
-                                               "stage": step.state.stage}))
 
     def business_status(self, session: Session, instance: ProcessInstance) -> str:
         return instance.status
