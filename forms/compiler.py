@@ -95,7 +95,8 @@ def _field(spec: dict) -> fields.Field:
                              allow_none=not required)
     if kind == "choice_list":
         return fields.List(fields.String(validate=validate.OneOf(CHOICES[spec["choices"]])),
-                           required=required, allow_none=not required)
+                           required=required, allow_none=not required,
+                           validate=validate.Length(min=1) if required else None)
     if kind == "object":
         return fields.Nested(_schema(spec["fields"], spec["name"]), required=required)
     if kind == "key_values":  # e.g. correlation keys: short names to text

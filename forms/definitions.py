@@ -27,6 +27,8 @@ CHOICES = {
     "fund_use": ["as_agreed", "partly_diverted", "diverted", "not_verified"],
     "risk_opinion": ["normal", "attention", "adverse"],
     "risk_measure": ["monitor", "raise_warning", "reduce_line", "freeze_line", "recall_early"],
+    "warning_measure": ["contacted_borrower", "site_visit", "post_loan_check", "monitor", "reduce_line",
+                        "freeze_line", "recall_early", "no_action"],
 }
 
 MAX_AMOUNT = "100000000"  # no single application above 100 million yuan gets past the edge
@@ -215,6 +217,14 @@ FORMS: dict[str, dict] = {
         "fields": [
             {"name": "decision", "type": "choice", "choices": "approval_decision", "required": True},
             {"name": "comment", "type": "string", "required": True, "max_length": 2000},
+        ],
+    },
+    "warning_handling": {
+        "title": "Early-warning work order (预警处置)",
+        "fields": [
+            {"name": "measures", "type": "choice_list", "choices": "warning_measure", "required": True,
+             "label": "Measures taken"},
+            {"name": "comment", "type": "string", "required": True, "max_length": 2000, "label": "What was found and done"},
         ],
     },
 }
