@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from pathlib import Path
 import sqlalchemy as sa
 
 from ledger import service as ledger
@@ -16,7 +17,7 @@ from web.simulators import start_in_thread
 from web.simulators.sms import create_app as sms_app
 from workflows.clock import CHINA
 from workflows.collection_ladder import collections_after_eod
-from workflows.models import AuditEvent, HumanTask, ProcessInstance
+from workflows.models import AuditEvent, CorrelationKey, DueTimer, HumanTask, ProcessInstance
 from workflows.timer_jobs import fire_due_timers
 
 
@@ -78,10 +79,10 @@ class Days:
 
 def collection_of(services, loan_id: str) -> ProcessInstance:
     with services.db.sessions() as session:
-        [instance] = session.scalars(sa.select(ProcessInstance).where(ProcessInstance.process_id == "collections",
-                                     ProcessInstance.id.in_(sa.text(
-                                         f"(SELECT instance_id FROM correlation_key WHERE name = 'loan_id' "
-                                         f"AND value = '{loan_id}')")))).all()
+        [instance] = session.scalars(sa.select(ProcessInstance).where(
+            ProcessInstance.process_id == "collections", ProcessInstance.id.in_(
+                sa.select(CorrelationKey.instance_id).where(CorrelationKey.name == "loan_id",
+                                                            CorrelationKey.value == loan_id)))).all()
         session.expunge(instance)
         return instance
 
@@ -198,3 +199,39 @@ def test_a_loan_walks_the_whole_ladder_and_another_that_repays_on_d20_leaves_it(
                                 .order_by(HumanTask.created_at)).all()
     assert steps == ["step_due", "step_due", "wait_promise", "step_due", "step_due", "step_due", "step_due"]
     assert tasks == ["phone_call", "field_visit", "legal_action", "write_off_proposal"]
+
+
+def test_an_analyst_moves_the_phone_call_and_new_collections_follow_while_a_running_one_keeps_its_version(
+        client, token_for, services):
+    import io
+
+    first = disbursed_loan(client, token_for)
+    later = disbursed_loan(client, token_for, id_number="370784198003120055", name="Li Xiuying", phone="13905367788")
+    with services.db.sessions() as session:
+        schedule = ledger.loan_view(session, later["loan_id"])["schedule"]
+    due, second_due = (dt.date.fromisoformat(row["due_date"]) for row in schedule[:2])
+    days = Days(services, due)
+    days.repay_on(due, later["loan_id"], Decimal(schedule[0]["total"]))  # on time once, then not
+    days.live_until(due + dt.timedelta(days=2))  # the first loan's ladder is running, on HQ's table
+
+    text = (Path(__file__).resolve().parents[2] / "bpmn" / "default" / "collection_ladder.dmn").read_text()
+    moved = text.replace('<outputEntry id="step_1_day"><text>3</text></outputEntry>',
+                         '<outputEntry id="step_1_day"><text>5</text></outputEntry>')
+    assert moved != text
+    deployed = client.post("/api/v1/deployments", headers=token_for("analyst"), content_type="multipart/form-data",
+                           data={"scope": "BR001", "comment": "phone calls on D+5",
+                                 "files": [(io.BytesIO(moved.encode()), "collection_ladder.dmn")]})
+    assert deployed.status_code == 201, deployed.get_json()
+
+    days.live_until(second_due + dt.timedelta(days=2))  # the later loan missed its second installment
+    later_collection = collection_of(services, later["loan_id"])
+    with services.db.sessions() as session:
+        [call] = session.scalars(sa.select(HumanTask).where(HumanTask.loan_id == first["loan_id"],
+                                                            HumanTask.task_key == "phone_call")).all()
+        [next_call] = session.scalars(sa.select(DueTimer).where(
+            DueTimer.instance_id == later_collection.id, DueTimer.fired_at.is_(None))).all()
+    nine = dt.time(1, 0)  # 09:00 China time, as stored (UTC)
+    # The running ladder kept HQ's D+3 (deployed after it started) ...
+    assert call.created_at == dt.datetime.combine(due + dt.timedelta(days=3), dt.time(1, 5))
+    # ... the new one calls on D+5 of its own missed date.
+    assert next_call.due_at == dt.datetime.combine(second_due + dt.timedelta(days=5), nine)
