@@ -6,6 +6,7 @@ checked against exactly what the customer was shown.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 import json
 from decimal import Decimal
 
@@ -22,7 +23,12 @@ def content_hash(terms: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def create_contract(ctx: HandlerContext, data: dict) -> dict:
+@dataclass(frozen=True)
+class ContractDrawnUp:
+    contract: dict  # number, terms, content_hash, status (and once signed: signed_at, signed_via, ...)
+
+
+def create_contract(ctx: HandlerContext, data: dict) -> ContractDrawnUp:
     applicant = data["applicant"]
     terms = {
         "borrower": {"name": applicant["name"], "id_number": applicant["id_number"]},
@@ -38,11 +44,11 @@ def create_contract(ctx: HandlerContext, data: dict) -> dict:
         "drawn_up_on": ctx.business_date.isoformat(),
     }
     number = contract_number(ctx.branch["code"], ctx.application_id, ctx.business_date)
-    return {"contract": {"number": number, "terms": terms, "content_hash": content_hash(terms),
-                         "status": "awaiting_signature"}}
+    return ContractDrawnUp({"number": number, "terms": terms, "content_hash": content_hash(terms),
+                            "status": "awaiting_signature"})
 
 
-def record_signature(ctx: HandlerContext, data: dict) -> dict:
+def record_signature(ctx: HandlerContext, data: dict) -> ContractDrawnUp:
     contract = dict(data["contract"])
     signature = data.get("signature") or {}
     if signature.get("contract_number") != contract["number"] or \
@@ -52,4 +58,4 @@ def record_signature(ctx: HandlerContext, data: dict) -> dict:
     contract.update({"status": "signed", "signed_at": signature["signed_at"],
                      "signed_via": signature.get("channel"),
                      "signature_reference": signature.get("signature_reference")})
-    return {"contract": contract}
+    return ContractDrawnUp(contract)

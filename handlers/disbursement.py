@@ -4,13 +4,22 @@ Posting keys derive from the application, so a retried step never opens or pays 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from handlers.context import HandlerContext
 from ledger.loans import disburse as pay_out
 from ledger.loans import open_loan
 from privacy import keyring_for
 
 
-def disburse(ctx: HandlerContext, data: dict) -> dict:
+@dataclass(frozen=True)
+class Disbursed:
+    loan_id: str                # the loan number, which the API and the servicing processes use
+    disbursement_entry_id: int
+    disbursed_on: str
+
+
+def disburse(ctx: HandlerContext, data: dict) -> Disbursed:
     contract = data["contract"]
     terms = contract["terms"]
     loan = open_loan(
@@ -28,5 +37,5 @@ def disburse(ctx: HandlerContext, data: dict) -> dict:
     )
     entry = pay_out(ctx.session, loan.id, posting_key=f"disbursement:{ctx.application_id}",
                     business_date=ctx.business_date)
-    return {"loan_id": loan.loan_number, "disbursement_entry_id": entry.id,
-            "disbursed_on": ctx.business_date.isoformat()}
+    return Disbursed(loan_id=loan.loan_number, disbursement_entry_id=entry.id,
+                     disbursed_on=ctx.business_date.isoformat())

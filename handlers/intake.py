@@ -4,6 +4,8 @@ A failed check is a business outcome (a decline with reasons), not an error.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import datetime as dt
 
 from handlers.context import HandlerContext
@@ -41,7 +43,14 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def precheck(ctx: HandlerContext, data: dict) -> dict:
+@dataclass(frozen=True)
+class Prechecked:
+    precheck_passed: bool
+    applicant_age: int | None
+    decline_reasons: list
+
+
+def precheck(ctx: HandlerContext, data: dict) -> Prechecked:
     applicant = data.get("applicant") or {}
     reasons: list[dict] = []
     missing = [f for f in REQUIRED_APPLICANT_FIELDS if applicant.get(f) in (None, "")]
@@ -63,4 +72,4 @@ def precheck(ctx: HandlerContext, data: dict) -> dict:
             elif age + term_years > MAX_AGE_AT_MATURITY:
                 reasons.append({"code": "INTAKE_AGE_AT_MATURITY",
                                 "message": f"applicant would be over {MAX_AGE_AT_MATURITY} at maturity"})
-    return {"precheck_passed": not reasons, "applicant_age": age, "decline_reasons": reasons}
+    return Prechecked(precheck_passed=not reasons, applicant_age=age, decline_reasons=reasons)

@@ -6,16 +6,22 @@ is the figures HQ judges by; it travels in the task data to the head-office appr
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from handlers.context import HandlerContext
 
 
-def report_to_head_office(ctx: HandlerContext, data: dict) -> dict:
+@dataclass(frozen=True)
+class ReportedToHeadOffice:
+    large_amount_report: dict  # the figures HQ judges by, as text
+
+
+def report_to_head_office(ctx: HandlerContext, data: dict) -> ReportedToHeadOffice:
     amount = Decimal(data["approved_amount"])
     capital = Decimal(ctx.branch["tier1_capital_net"])
     share = (amount / capital).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP) if capital else None
-    return {"large_amount_report": {
+    return ReportedToHeadOffice(large_amount_report={
         "branch": ctx.branch["code"],
         "amount": str(amount),
         "branch_tier1_capital_net": str(capital),
@@ -24,4 +30,4 @@ def report_to_head_office(ctx: HandlerContext, data: dict) -> dict:
         "score": str(data.get("score")),
         "reported_on": ctx.business_date.isoformat(),
         "reported_by": ctx.actor,
-    }}
+    })

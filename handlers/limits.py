@@ -5,6 +5,8 @@ A block declines the application naming the dimension, the limit and the usage; 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from decimal import Decimal
 
 from handlers.context import HandlerContext
@@ -31,21 +33,35 @@ def _reasons(hits: list[dict], checkpoint: str) -> list[dict]:
             for h in hits if h["severity"] == "block"]
 
 
-def check_application(ctx: HandlerContext, data: dict) -> dict:
+@dataclass(frozen=True)
+class ApplicationLimitsChecked:
+    limit_hits: list
+    risk_warning_count: int
+    decline_reasons: list
+    rating_decision: str | None  # "decline" on a block, else what rating decided
+
+
+@dataclass(frozen=True)
+class DisbursementLimitsChecked:
+    limit_hits: list
+    risk_blocked: bool
+    decline_reasons: list
+
+
+def check_application(ctx: HandlerContext, data: dict) -> ApplicationLimitsChecked:
     hits = _hits(ctx, data, "application")
     blocks = _reasons(hits, "application")
-    result = {"limit_hits": hits,
-              "risk_warning_count": int(data.get("risk_warning_count") or 0)
-              + sum(1 for h in hits if h["severity"] == "warn"),
-              "decline_reasons": list(data.get("decline_reasons") or []) + blocks}
-    if blocks:
-        result["rating_decision"] = "decline"
-    return result
+    return ApplicationLimitsChecked(
+        limit_hits=hits,
+        risk_warning_count=int(data.get("risk_warning_count") or 0) + sum(1 for h in hits if h["severity"] == "warn"),
+        decline_reasons=list(data.get("decline_reasons") or []) + blocks,
+        rating_decision="decline" if blocks else data.get("rating_decision"))
 
 
-def check_disbursement(ctx: HandlerContext, data: dict) -> dict:
+def check_disbursement(ctx: HandlerContext, data: dict) -> DisbursementLimitsChecked:
     hits = _hits(ctx, data, "disbursement")
     blocks = _reasons(hits, "disbursement")
     earlier = [h for h in data.get("limit_hits") or [] if h.get("checkpoint") != "disbursement"]
-    return {"limit_hits": earlier + hits, "risk_blocked": bool(blocks) or bool(data.get("risk_blocked")),
-            "decline_reasons": list(data.get("decline_reasons") or []) + blocks}
+    return DisbursementLimitsChecked(limit_hits=earlier + hits,
+                                     risk_blocked=bool(blocks) or bool(data.get("risk_blocked")),
+                                     decline_reasons=list(data.get("decline_reasons") or []) + blocks)

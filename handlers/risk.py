@@ -7,6 +7,8 @@ blacklist entry added after submission is still caught before money moves.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from handlers.context import HandlerContext
 from scoring.risk import check_risk
 from scoring.risk_lists import lists_for
@@ -14,35 +16,47 @@ from scoring.risk_lists import lists_for
 RISK_RULES_FILE = "risk_rules.json"
 
 
-def _check(ctx: HandlerContext, data: dict, checkpoint: str, facts: dict) -> dict:
+@dataclass(frozen=True)
+class RiskChecked:
+    """Risk interception at one checkpoint; `bureau_report` is asked for at the application only."""
+    risk_hits: list
+    risk_warning_count: int
+    risk_blocked: bool
+    decline_reasons: list
+
+
+@dataclass(frozen=True)
+class ApplicationRiskChecked(RiskChecked):
+    bureau_report: dict | None
+
+
+def _check(ctx: HandlerContext, data: dict, checkpoint: str, facts: dict) -> RiskChecked:
     applicant = dict(data.get("applicant") or {})
     hits = [h.as_dict() for h in check_risk(checkpoint, applicant, facts,
                                              lists_for(ctx.session, [applicant.get("id_number", "")]),
                                              ctx.resource(RISK_RULES_FILE))]
     earlier = [h for h in data.get("risk_hits") or [] if h.get("checkpoint") != checkpoint]
     blocks = [h for h in hits if h["severity"] == "block"]
-    return {
-        "risk_hits": earlier + hits,
-        "risk_warning_count": sum(1 for h in earlier + hits if h["severity"] == "warn"),
-        "risk_blocked": bool(blocks),
-        "decline_reasons": list(data.get("decline_reasons") or []) + [
-            {"code": h["code"], "message": f"{h['message']} ({checkpoint} checkpoint)"} for h in blocks],
-    }
+    return RiskChecked(
+        risk_hits=earlier + hits,
+        risk_warning_count=sum(1 for h in earlier + hits if h["severity"] == "warn"),
+        risk_blocked=bool(blocks),
+        decline_reasons=list(data.get("decline_reasons") or []) + [
+            {"code": h["code"], "message": f"{h['message']} ({checkpoint} checkpoint)"} for h in blocks])
 
 
-def check_application(ctx: HandlerContext, data: dict) -> dict:
+def check_application(ctx: HandlerContext, data: dict) -> ApplicationRiskChecked:
     applicant = data.get("applicant") or {}
     facts = bureau_facts(ctx, applicant.get("id_number"))
-    result = _check(ctx, data, "application", facts)
-    result["bureau_report"] = facts.get("bureau")
-    return result
+    checked = _check(ctx, data, "application", facts)
+    return ApplicationRiskChecked(**vars(checked), bureau_report=facts.get("bureau"))
 
 
-def check_contract(ctx: HandlerContext, data: dict) -> dict:
+def check_contract(ctx: HandlerContext, data: dict) -> RiskChecked:
     return _check(ctx, data, "contract", _facts_from(data))
 
 
-def check_disbursement(ctx: HandlerContext, data: dict) -> dict:
+def check_disbursement(ctx: HandlerContext, data: dict) -> RiskChecked:
     return _check(ctx, data, "disbursement", _facts_from(data))
 
 
