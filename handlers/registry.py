@@ -10,7 +10,7 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import contract, disbursement, intake, large_amount, limits, rating, risk
+    from handlers import contract, disbursement, intake, large_amount, limits, rating, review_sla, risk
 
     return {
         "intake.precheck": intake.precheck,
@@ -24,13 +24,15 @@ def build_registry() -> dict[str, Handler]:
         "contract.create": contract.create_contract,
         "contract.record_signature": contract.record_signature,
         "disbursement.disburse": disbursement.disburse,
+        "review.remind": review_sla.remind,
+        "review.escalate": review_sla.escalate,
     }
 
 
 # Handlers that write to the database. Only their calls are wrapped in a savepoint (so a failure
 # leaves none of their rows behind); the others only read, and a savepoint would be two wasted
 # statements per step.
-WRITING_OPERATIONS = frozenset({"disbursement.disburse"})
+WRITING_OPERATIONS = frozenset({"disbursement.disburse", "review.remind", "review.escalate"})
 
 
 def operation_names() -> set[str]:

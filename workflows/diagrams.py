@@ -202,10 +202,13 @@ def _expressions(root) -> Iterable[tuple[str, str, str]]:
 
 def _element_id(el) -> str:
     """The id of the nearest element that has one: the task, flow, event or DMN cell. (SpiffWorkflow's
-    extension elements use `id` for other things: a serviceTaskOperator's id is its operation.)"""
+    extension elements use `id` for other things: a serviceTaskOperator's id is its operation. An
+    event definition's id, which modelers generate as `TimerEventDefinition_0x1`, names nothing an
+    analyst sees: its event is named instead.)"""
     node = el
     while node is not None:
-        if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace != SPIFF_NS:
+        if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace != SPIFF_NS \
+                and not etree.QName(node).localname.endswith("EventDefinition"):
             return node.get("id")
         node = node.getparent()
     return etree.QName(el).localname

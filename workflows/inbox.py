@@ -16,7 +16,7 @@ from workflows.models import HQ, Application, HumanTask, User, utcnow
 # What a reviewer sees of the task data, beside the application itself.
 CONTEXT_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
                 "risk_hits", "limit_hits", "review_levels", "review_route_reason", "is_large_amount",
-                "decision_trail", "applicant_age", "large_amount_report")
+                "decision_trail", "applicant_age", "large_amount_report", "escalations")
 
 
 def ready_user_tasks(workflow: BpmnWorkflow):

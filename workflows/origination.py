@@ -24,6 +24,7 @@ from handlers.context import HandlerContext
 from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS, FileContents, ResolutionCache
 from workflows.exposure import Exposure
+from workflows.review_sla import ReviewSla
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import may_work, sync_inbox, task_view
 from workflows.instances import InstanceRunner, new_instance_id
@@ -48,7 +49,7 @@ class Origination:
         # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
         self.callback_hosts = callback_hosts or CallbackHosts()
         self.clock = clock
-        self.services = {"exposure": Exposure(), **(services or {})}
+        self.services = {"exposure": Exposure(), "review_sla": ReviewSla(), **(services or {})}
         self.resolution = ResolutionCache()
         self.file_contents = FileContents()
 
