@@ -14,7 +14,7 @@ from ledger.books import (
     trial_balance,
 )
 from ledger.collection import DueCollection, due_collections
-from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, run_eod
+from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, last_closed_date, run_eod
 from ledger.errors import (
     BusinessDateClosed,
     DuplicateLoan,
@@ -55,6 +55,7 @@ __all__ = [
     "EodResult",
     "InvalidInput",
     "LedgerError",
+    "last_closed_date",
     "LoanStateError",
     "PENALTY_MARKUP",
     "RepaymentResult",
