@@ -43,8 +43,7 @@ def _aware(value) -> dt.datetime:
 
 def rows(services, model, **where):
     with services.db.sessions() as session:
-        return session.scalars(sa.select(model).filter_by(**where).order_by(model.id if hasattr(model, "id") else None)
-                               ).all()
+        return session.scalars(sa.select(model).filter_by(**where).order_by(model.id)).all()
 
 
 def test_each_review_task_waits_for_a_reminder_after_a_day_and_an_escalation_after_two(client, token_for, services):
