@@ -108,11 +108,16 @@ class Node:
     box: Box | None = None
     label: Box | None = None
     attached_to: str | None = None     # a boundary event's task
-    side: str | None = None            # the task's side a boundary event sits on
+    slot: int = 0                      # a boundary event's place on it: an index into BOUNDARY_SLOTS
 
     @property
     def is_boundary(self) -> bool:
         return self.attached_to is not None
+
+    @property
+    def side(self) -> str:
+        """The side of its task a boundary event sits on, and so the side its flows leave from."""
+        return BOUNDARY_SLOTS[self.slot][0]
 
 
 @dataclass
@@ -219,12 +224,12 @@ def _attach_boundaries(nodes: dict[str, Node]) -> None:
         if slot >= len(BOUNDARY_SLOTS):
             raise LayoutError(f"task {host.id}: more than {len(BOUNDARY_SLOTS)} boundary events are not handled")
         taken[host.id] = slot + 1
-        node.lane, node.side, node.row = host.lane, BOUNDARY_SLOTS[slot][0], slot
+        node.lane, node.slot = host.lane, slot
 
 
 def _place_boundary(node: Node, host: Node) -> None:
     """On the host's border, centred on it; the label beside it, away from the host's middle."""
-    side, fraction = BOUNDARY_SLOTS[node.row]
+    side, fraction = BOUNDARY_SLOTS[node.slot]
     w, h = SIZES["event"]
     cx = host.box.x + host.box.w * fraction
     cy = host.box.bottom if side == "bottom" else host.box.y

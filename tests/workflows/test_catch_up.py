@@ -127,3 +127,17 @@ def test_the_tick_command_prints_a_line_per_thing_done_and_refuses_a_closed_date
     assert captured.out == ""
     assert captured.err.strip() == ("loanflow tick: 2024-02-14T12:00+08:00 is on or before the last closed business "
                                     "date 2024-02-14; a tick only moves forward (from 2024-02-15 on)")
+
+
+def test_the_workers_nightly_batch_runs_the_same_after_eod_steps_once(services, monkeypatch):
+    from workflows import daily_steps
+    from workflows.worker import nightly_end_of_day
+
+    ran = []
+    monkeypatch.setattr(daily_steps, "AFTER_END_OF_DAY",
+                        [DailyStep("signals", lambda day: ran.append(("signals", day.business_date))),
+                         DailyStep("sms_reminders", lambda day: ran.append(("sms_reminders", day.business_date)))])
+    yesterday = china_today() - dt.timedelta(days=1)
+    assert nightly_end_of_day(services.db, services.origination)["business_date"] == yesterday.isoformat()
+    assert nightly_end_of_day(services.db, services.origination) is None   # a second worker: closed already
+    assert ran == [("signals", yesterday), ("sms_reminders", yesterday)]
