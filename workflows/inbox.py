@@ -12,6 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 from privacy import redact
 from workflows.diagrams import task_property, user_task_form
 from workflows.models import HQ, Application, HumanTask, User, utcnow
+from workflows.timers import first_boundary_timer_due
 
 # What a reviewer sees of the task data, beside the application itself.
 CONTEXT_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
@@ -34,14 +35,13 @@ def sync_inbox(session: Session, application: Application, instance_id: str, wor
         if task_id in open_rows:
             continue
         spec = task.task_spec
-        due_hours = task_property(spec, "due_hours")
         row = HumanTask(
             id=task_id, instance_id=instance_id, application_id=application.id,
             branch_code=application.branch_code, role=spec.lane or "", form=user_task_form(spec) or "",
             task_key=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
             level=int(task_property(spec, "level", 0)), amount=application.amount,
             customer_name=application.customer_name, product_code=application.product_code,
-            created_at=now, due_at=now + dt.timedelta(hours=int(due_hours)) if due_hours else None,
+            created_at=now, due_at=_due_at(task, now),
             context={k: task.data[k] for k in CONTEXT_KEYS if k in task.data},
         )
         session.add(row)
@@ -51,6 +51,17 @@ def sync_inbox(session: Session, application: Application, instance_id: str, wor
             row.status = "cancelled"
             row.completed_at = now
     return created
+
+
+def _due_at(task, now: dt.datetime) -> dt.datetime | None:
+    """When the task is due (naive UTC): its first SLA timer (a boundary timer, e.g. the review's
+    reminder), so the inbox's due date and `overdue` move when an analyst changes the diagram's
+    timers; else its `due_hours` property; else never."""
+    sla = first_boundary_timer_due(task)
+    if sla is not None:
+        return sla.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    due_hours = task_property(task.task_spec, "due_hours")
+    return now + dt.timedelta(hours=int(due_hours)) if due_hours else None
 
 
 def visible_to(user: User):

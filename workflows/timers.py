@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
@@ -159,21 +160,35 @@ class DueTimer:
     due_at: dt.datetime
 
 
+def timer_due(task) -> dt.datetime | None:
+    """When a waiting timer task fires next (aware UTC); None for any other task, or a cycle that is over."""
+    if task.state != TaskState.WAITING or not isinstance(getattr(task.task_spec, "event_definition", None),
+                                                        TimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        return dt.datetime.fromisoformat(value["next"]) if value.get("cycles") else None
+    return moment(value) if value else None
+
+
 def due_timers(workflow) -> list[DueTimer]:
     """Every waiting timer of a workflow (subprocesses included) with its due time."""
     found = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        value = task._get_internal_data("event_value")
-        if isinstance(value, dict):
-            due = dt.datetime.fromisoformat(value["next"]) if value.get("cycles") else None
-        else:
-            due = moment(value) if value else None
+        due = timer_due(task)
         if due is not None:
             found.append(DueTimer(task.id, task.task_spec.bpmn_id or task.task_spec.name, due))
     return sorted(found, key=lambda t: t.due_at)
+
+
+def first_boundary_timer_due(task) -> dt.datetime | None:
+    """The earliest timer waiting on a task's border (its boundary events), aware UTC; None if none.
+    SpiffWorkflow makes a task with boundary events a child of a split, beside its events."""
+    if task.parent is None or not isinstance(task.parent.task_spec, BoundaryEventSplit):
+        return None
+    dues = [due for sibling in task.parent.children if sibling is not task
+            for due in [timer_due(sibling)] if due is not None]
+    return min(dues, default=None)
 
 
 # -- rows -------------------------------------------------------------------------------------------

@@ -53,6 +53,11 @@ def test_each_review_task_waits_for_a_reminder_after_a_day_and_an_escalation_aft
     assert set(timers) == {"first_review_reminder", "first_review_escalation"}
     assert dt.timedelta(0) <= timers["first_review_reminder"] - (started + 24 * HOUR) < dt.timedelta(minutes=5)
     assert timers["first_review_escalation"] - timers["first_review_reminder"] == 24 * HOUR
+    # The inbox's due date is the SLA's first step, the reminder.
+    task = open_task(client, token_for("rev-BR001"), application_id)
+    assert task["due_at"] == timers["first_review_reminder"].replace(tzinfo=None).isoformat() + "Z"
+    overdue = f"/api/v1/tasks?overdue=true&application_id={application_id}"
+    assert client.get(overdue, headers=token_for("rev-BR001")).get_json()["total"] == 0
 
 
 def test_the_reminder_fires_once_and_the_reviewer_keeps_the_task(client, token_for, services):
@@ -150,6 +155,9 @@ def test_an_analyst_changes_the_sla_by_deploying_review_bpmn_and_only_new_applic
     assert old_timers["first_review_escalation"] - old_timers["first_review_reminder"] == 24 * HOUR
     assert new_timers["first_review_escalation"] - new_timers["first_review_reminder"] == 2 * HOUR
     assert new_timers["first_review_reminder"] < old_timers["first_review_reminder"]
+    due = {a: open_task(client, token_for("rev-BR001"), a)["due_at"] for a in (running, new)}
+    assert due == {a: t["first_review_reminder"].replace(tzinfo=None).isoformat() + "Z"
+                   for a, t in ((running, old_timers), (new, new_timers))}
     # BR002 resolves its own review.bpmn, untouched by BR001's deployment.
     other = in_first_review(client, token_for, branch="BR002")
     other_timers = unfired(services, other)
