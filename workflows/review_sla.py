@@ -50,9 +50,10 @@ def _open_task(ctx, task_key: str) -> HumanTask | None:
 
 
 def _record(ctx, row: HumanTask, event: str, topic: str, extra: dict) -> None:
-    detail = {"task_id": row.id, "task": row.title, "role": row.role, "assignee": row.assignee, **extra}
+    # Masked as every audit row is (privacy.redact): a title is the analyst's free text.
+    detail = redact({"task_id": row.id, "task": row.title, "role": row.role, "assignee": row.assignee, **extra})
     ctx.session.add(AuditEvent(application_id=ctx.application_id, actor=ctx.actor, event=event,
-                               detail=redact(detail), at=ctx.now))
+                               detail=detail, at=ctx.now))
     ctx.session.add(OutboxMessage(topic=topic, application_id=ctx.application_id,
                                   payload={"application_id": ctx.application_id, "branch": row.branch_code,
                                            **detail}))
