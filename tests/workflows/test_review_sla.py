@@ -83,6 +83,13 @@ def test_the_reminder_fires_once_and_the_reviewer_keeps_the_task(client, token_f
     assert notice.payload["task_id"] == task["id"] and notice.payload["role"] == "reviewer"
     assert set(unfired(services, application_id)) == {"first_review_escalation"}
 
+    # The reminder's path ended beside the review: the reviewer's decision is what counts.
+    decide(client, reviewer, application_id)
+    decide(client, token_for("appr-BR001"), application_id)
+    view = client.get(f"/api/v1/applications/{application_id}", headers=token_for("api-demo")).get_json()
+    assert (view["status"], view["decision"]) == ("awaiting_signature", "approved")
+    assert unfired(services, application_id) == {}
+
 
 def test_the_escalation_takes_the_review_away_and_gives_it_to_the_approver(client, token_for, services):
     application_id = in_first_review(client, token_for)
