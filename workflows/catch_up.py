@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select
 from ledger.errors import BusinessDateClosed
 from ledger.service import last_closed_date
 from workflows.clock import AUTO_DEBIT_AT, CHINA, END_OF_DAY_AT
-from workflows.daily_steps import AFTER_END_OF_DAY, DailyStep, Day, run_after_end_of_day
+from workflows.daily_steps import DailyStep, Day, run_after_end_of_day
 from workflows.db import Database
 from workflows.errors import WorkflowError
 from workflows.models import DueTimer, OutboxMessage
@@ -68,7 +68,9 @@ class CatchUp:
 def catch_up(db: Database, origination: Origination, *, at: dt.datetime, payment_channel_url: str | None = None,
              steps: list[DailyStep] | None = None, wall_clock: Callable[[], dt.datetime] | None = None,
              http=None) -> CatchUp:
-    """Do what the worker would have done up to `at` (aware); see the module's docstring."""
+    """Do what the worker would have done up to `at` (aware); see the module's docstring. `steps`
+    replaces the after-EOD steps (default: daily_steps.AFTER_END_OF_DAY); `wall_clock` is where a
+    database never closed starts from; `http` is the session webhooks are posted with."""
     at = at.astimezone(dt.timezone.utc)
     last = _last_closed(db)
     if last is not None and at.astimezone(CHINA).date() <= last:
@@ -82,8 +84,8 @@ def catch_up(db: Database, origination: Origination, *, at: dt.datetime, payment
     happened: list[Happened] = []
     for moment, job in _daily_jobs(since, at, payment_channel_url):
         happened += _fire_timers_until(db, origination, moment)
-        with clock_at(lambda: moment):
-            happened += job(db, origination, moment, AFTER_END_OF_DAY if steps is None else steps)
+        with clock_at(lambda moment=moment: moment):
+            happened += job(db, origination, moment, steps)
     happened += _fire_timers_until(db, origination, at)
     delivered = _deliver_webhooks(db, at, http)
     if delivered:

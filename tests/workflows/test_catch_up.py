@@ -17,7 +17,7 @@ from web.simulators.payment_channel import create_app as channel_app
 from workflows.catch_up import TickRefused, catch_up
 from workflows.clock import CHINA, china_today
 from workflows.daily_steps import DailyStep
-from workflows.models import AuditEvent, DueTimer
+from workflows.models import AuditEvent, DueTimer, OutboxMessage
 from workflows.timers import moment_override
 from workflows.worker import end_of_day
 
@@ -141,3 +141,19 @@ def test_the_workers_nightly_batch_runs_the_same_after_eod_steps_once(services, 
     assert nightly_end_of_day(services.db, services.origination)["business_date"] == yesterday.isoformat()
     assert nightly_end_of_day(services.db, services.origination) is None   # a second worker: closed already
     assert ran == [("signals", yesterday), ("sms_reminders", yesterday)]
+
+
+def test_webhooks_go_out_last_and_a_refused_one_waits_for_its_backoff(services, receiver):
+    url, received, state = receiver
+    end_of_day(services.db, dt.date(2024, 2, 13))
+    with services.db.unit_of_work() as session:
+        session.add(OutboxMessage(topic="application.status_changed", application_id=None,
+                                  payload={"callback_url": url, "status": "disbursed"}))
+    state["fail"] = True
+    refused = catch_up(services.db, services.origination, at=china(dt.date(2024, 2, 14), 9))
+    assert (refused.happened, refused.webhooks_delivered, received) == ([], 0, [])   # tried once, put off
+    state["fail"] = False
+    sent = catch_up(services.db, services.origination, at=china(dt.date(2024, 2, 14), 9, 1))
+    assert [h.line for h in sent.happened] == ["delivered 1 webhook(s)"]
+    assert [r["body"]["status"] for r in received] == ["disbursed"]
+    assert sent.summary().endswith("0 business date(s) closed, 1 webhook(s) delivered")
