@@ -16,17 +16,24 @@ webhook, so the outbox keeps them as readable history.
 """
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
 from privacy import redact
 from workflows.models import AuditEvent, HumanTask, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 
 class ReviewSla:
     def remind(self, ctx, task_key: str) -> None:
         row = _open_task(ctx, task_key)
         if row is None:
-            return  # completed in the same step the reminder came due: nobody to remind
+            # No row to mark: the parameter names another task than the event's (an analyst's
+            # slip), or a zero-length reminder came due before the task's row was written.
+            log.warning("review reminder for %s on %s: no open task row", task_key, ctx.application_id)
+            return
         at = ctx.now.isoformat() + "Z"
         count = int((row.context or {}).get("sla", {}).get("reminders", 0)) + 1
         # A new dict: the JSON column is only written when the attribute is assigned.
@@ -36,7 +43,8 @@ class ReviewSla:
     def escalate(self, ctx, task_key: str) -> dict:
         row = _open_task(ctx, task_key)
         at = ctx.now.isoformat() + "Z"
-        if row is None:
+        if row is None:  # as for a reminder: the engine still moves the task on
+            log.warning("review escalation for %s on %s: no open task row", task_key, ctx.application_id)
             return {"task_key": task_key, "at": at}
         _record(ctx, row, "task_escalated", "task.escalated", {})
         return {"task_key": task_key, "task": row.title, "from_role": row.role, "assignee": row.assignee,
