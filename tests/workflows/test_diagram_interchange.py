@@ -314,3 +314,17 @@ def test_a_boundary_event_on_something_that_is_not_a_task_is_refused_by_name():
     text = SLA_IN_LANES.replace('attachedToRef="review" cancelActivity="false"', 'attachedToRef="done" cancelActivity="false"')
     with pytest.raises(LayoutError, match="boundary event remind_at is attached to 'done', which is not a task"):
         layout_text(text, "sla.bpmn")
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_no_edge_runs_through_a_shape_other_than_its_own_ends(path):
+    _, model, shapes, edges = _diagram(path)
+    nodes = {i: _bounds(s) for i, s in shapes.items() if _local(model[i]) in FLOW_NODES}
+    for flow_id, edge in edges.items():
+        ends = {model[flow_id].get("sourceRef"), model[flow_id].get("targetRef")}
+        ends.add(model[model[flow_id].get("sourceRef")].get("attachedToRef"))  # a boundary event's task
+        points = [(float(p.get("x")), float(p.get("y"))) for p in edge.findall(f"{{{DI_NS}}}waypoint")]
+        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+            segment = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
+            for node_id, box in nodes.items():
+                assert node_id in ends or not _overlap(segment, box), f"{flow_id} runs through {node_id}"
