@@ -179,3 +179,15 @@ def test_an_invalid_sla_timer_is_refused_at_deployment_naming_the_boundary_event
     assert any(r.startswith("first_review_escalation: ") and "'PT48X' is not a valid ISO-8601 timer" in r
                for r in reasons), reasons
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_reminder_that_names_another_task_is_refused_at_deployment(client, token_for):
+    text = (BPMN / "default" / "review.bpmn").read_text()
+    slipped = text.replace('''<spiffworkflow:parameter id="task_key" type="str" value="'first_review'"/>''',
+                           '''<spiffworkflow:parameter id="task_key" type="str" value="'branch_approval'"/>''', 1)
+    assert slipped != text
+    response = deploy(client, token_for, "BR001", slipped)
+    assert response.status_code == 422
+    reasons = [r for rs in response.get_json()["fields"].values() for r in rs]
+    assert reasons == ["remind_first_review: parameter task_key must name the task its boundary event "
+                       "first_review_reminder is attached to: 'first_review'"], reasons
