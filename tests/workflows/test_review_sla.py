@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.web.journeys import decide, example, open_task, submit
-from workflows.models import AuditEvent, DueTimer, HumanTask, OutboxMessage
+from workflows.models import AuditEvent, DueTimer, HumanTask, OutboxMessage, ProcessInstance
 from workflows.timer_jobs import fire_due_timers
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -29,16 +29,11 @@ def in_first_review(client, token_for, branch="BR001") -> str:
 def unfired(services, application_id: str) -> dict[str, dt.datetime]:
     """The application's waiting timers: element id -> due (aware UTC)."""
     with services.db.sessions() as session:
-        rows = session.execute(sa.text(
-            "SELECT t.element_id, t.due_at FROM due_timer t JOIN process_instance i ON i.id = t.instance_id "
-            "WHERE i.application_id = :a AND t.fired_at IS NULL"), {"a": application_id}).all()
-    return {element: _aware(due) for element, due in rows}
-
-
-def _aware(value) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.timezone.utc)
+        found = session.execute(
+            sa.select(DueTimer.element_id, DueTimer.due_at)
+            .join(ProcessInstance, ProcessInstance.id == DueTimer.instance_id)
+            .where(ProcessInstance.application_id == application_id, DueTimer.fired_at.is_(None))).all()
+    return {element: due.replace(tzinfo=dt.timezone.utc) for element, due in found}
 
 
 def rows(services, model, **where):
