@@ -10,7 +10,8 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import collections, contract, disbursement, intake, large_amount, limits, rating, risk, servicing, sms
+    from handlers import (collections, contract, disbursement, intake, large_amount, limits, rating, review_sla,
+                          risk, servicing, sms)
 
     return {
         "intake.precheck": intake.precheck,
@@ -29,13 +30,16 @@ def build_registry() -> dict[str, Handler]:
         "collections.write_off": collections.write_off,
         "sms.overdue_reminder": sms.overdue_reminder,
         "servicing.apply_change": servicing.apply_change,
+        "review.remind": review_sla.remind,
+        "review.escalate": review_sla.escalate,
     }
 
 
 # Handlers that write to the database. Only their calls are wrapped in a savepoint (so a failure
 # leaves none of their rows behind); the others only read, and a savepoint would be two wasted
 # statements per step.
-WRITING_OPERATIONS = frozenset({"disbursement.disburse", "collections.write_off", "servicing.apply_change"})
+WRITING_OPERATIONS = frozenset({"disbursement.disburse", "collections.write_off", "servicing.apply_change",
+                                "review.remind", "review.escalate"})
 
 
 def operation_names() -> set[str]:

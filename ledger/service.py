@@ -14,7 +14,7 @@ from ledger.books import (
     trial_balance,
 )
 from ledger.collection import DueCollection, due_collections
-from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, run_eod
+from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, last_closed_date, run_eod
 from ledger.errors import (
     BusinessDateClosed,
     DuplicateLoan,
@@ -78,6 +78,7 @@ __all__ = [
     "DueCollection",
     "due_collections",
     "ensure_chart",
+    "last_closed_date",
     "load_loan",
     "loan_book",
     "loan_posting_balances",

@@ -10,6 +10,11 @@ from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
+# The worker's daily schedule, in China time. `workflows/worker.py` schedules it and
+# `workflows/catch_up.py` (`loanflow tick`) replays it, so both read these two.
+AUTO_DEBIT_AT = dt.time(0, 10)   # today's installments, just before yesterday is closed
+END_OF_DAY_AT = dt.time(0, 30)   # yesterday's batch, then the after-EOD steps
+
 
 def china_today() -> dt.date:
     # A UTC server is still on yesterday at 00:10 in China.

@@ -18,6 +18,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
@@ -203,10 +205,13 @@ def _expressions(root) -> Iterable[tuple[str, str, str]]:
 
 def _element_id(el) -> str:
     """The id of the nearest element that has one: the task, flow, event or DMN cell. (SpiffWorkflow's
-    extension elements use `id` for other things: a serviceTaskOperator's id is its operation.)"""
+    extension elements use `id` for other things: a serviceTaskOperator's id is its operation. An
+    event definition's id, which modelers generate as `TimerEventDefinition_0x1`, names nothing an
+    analyst sees: its event is named instead.)"""
     node = el
     while node is not None:
-        if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace != SPIFF_NS:
+        if isinstance(node.tag, str) and node.get("id") and etree.QName(node).namespace != SPIFF_NS \
+                and not etree.QName(node).localname.endswith("EventDefinition"):
             return node.get("id")
         node = node.getparent()
     return etree.QName(el).localname
@@ -336,6 +341,10 @@ def _task_problems(spec, operations: set[str], forms: set[str]) -> list[Problem]
                 if key.strip() and not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", key.strip()):
                     problems.append(Problem(file, f"{label}: correlation key '{key.strip()}' must be a name "
                                                   "such as loan_id"))
+        if isinstance(task_spec, LoanServiceTask) and task_spec.operation_name in BOUNDARY_TASK_OPERATIONS:
+            reason = _boundary_task_problem(task_spec)
+            if reason:
+                problems.append(Problem(file, f"{label}: {reason}"))
         if isinstance(task_spec, UserTaskMixin):
             form = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}).get("form")
             if not form:
@@ -354,6 +363,25 @@ def _task_problems(spec, operations: set[str], forms: set[str]) -> list[Problem]
 
 
 USER_TASK_NUMBERS = (("level", 0, 9), ("due_hours", 1, 24 * 366))
+
+# The review SLA's service tasks act on the task whose boundary timer leads to them, named by their
+# `task_key` parameter (handlers/review_sla.py). A slip there would remind or escalate nobody, and
+# only show in a log, so it is refused here.
+BOUNDARY_TASK_OPERATIONS = frozenset({"review.remind", "review.escalate"})
+
+
+def _boundary_task_problem(task_spec) -> str | None:
+    events = [i for i in task_spec.inputs if isinstance(i, BoundaryEvent)]
+    if len(events) != 1 or len(task_spec.inputs) != 1:
+        return f"'{task_spec.operation_name}' must come straight after one boundary event on the task it acts on"
+    hosts = [o.bpmn_id for split in events[0].inputs if isinstance(split, BoundaryEventSplit)
+             for o in split.outputs if not isinstance(o, BoundaryEvent)]
+    source = (task_spec.operation_params.get("task_key") or {}).get("value")
+    named = _constant(source) if source else None
+    if named is None or named[0] not in hosts:
+        return (f"parameter task_key must name the task its boundary event {events[0].bpmn_id} is attached to: "
+                f"'{hosts[0] if hosts else '?'}'")
+    return None
 
 
 def user_task_form(task_spec) -> str | None:

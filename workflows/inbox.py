@@ -13,11 +13,12 @@ from SpiffWorkflow.util.task import TaskState
 from privacy import redact
 from workflows.diagrams import task_property, user_task_form
 from workflows.models import HQ, HumanTask, User, utcnow
+from workflows.timers import first_boundary_timer_due
 
 # What a reviewer sees of the task data, beside the application itself.
 CONTEXT_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
                 "risk_hits", "limit_hits", "review_levels", "review_route_reason", "is_large_amount",
-                "decision_trail", "applicant_age", "large_amount_report")
+                "decision_trail", "applicant_age", "large_amount_report", "escalations")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,6 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
         if task_id in open_rows:
             continue
         spec = task.task_spec
-        due_hours = task_property(spec, "due_hours")
         row = HumanTask(
             id=task_id, instance_id=instance_id, application_id=subject.application_id,
             process_id=subject.process_id, loan_id=subject.loan_id,
@@ -56,7 +56,7 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
             task_key=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
             level=int(task_property(spec, "level", 0)), amount=subject.amount,
             customer_name=subject.customer_name, product_code=subject.product_code,
-            created_at=now, due_at=now + dt.timedelta(hours=int(due_hours)) if due_hours else None,
+            created_at=now, due_at=_due_at(task, now),
             context={k: task.data[k] for k in _context_keys(spec) if k in task.data},
         )
         session.add(row)
@@ -73,6 +73,17 @@ def _context_keys(spec) -> tuple[str, ...]:
     comma-separated task-data names: a collection call shows the days past due and the arrears)."""
     extra = tuple(name.strip() for name in (task_property(spec, "shows") or "").split(",") if name.strip())
     return CONTEXT_KEYS + extra
+
+
+def _due_at(task, now: dt.datetime) -> dt.datetime | None:
+    """When the task is due (naive UTC): its first SLA timer (a boundary timer, e.g. the review's
+    reminder), so the inbox's due date and `overdue` move when an analyst changes the diagram's
+    timers; else its `due_hours` property; else never."""
+    sla = first_boundary_timer_due(task)
+    if sla is not None:
+        return sla.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    due_hours = task_property(task.task_spec, "due_hours")
+    return now + dt.timedelta(hours=int(due_hours)) if due_hours else None
 
 
 def visible_to(user: User):

@@ -17,8 +17,13 @@ between rows and lanes) is scored for passing through shapes and labels, crossin
 along other edges, bends and length, and the cheapest is kept; each starts and ends in the middle
 of a side of its shapes' bounds.
 
-Not handled (refused with a message): embedded sub-processes and boundary events. Data objects,
-data stores, text annotations and message flows are left without DI.
+Boundary events sit on their task's border: up to two on the bottom edge, then up to two on the
+top (near the corners, so the task's own flows leave from the middle of a side between them), with
+their labels beside them, outside the task. For the layering a boundary event stands in its task's
+column and its outgoing flows start from its outer side; it takes no row of its own.
+
+Not handled (refused with a message): embedded sub-processes, more than four boundary events on one
+task. Data objects, data stores, text annotations and message flows are left without DI.
 
 The file is parsed with `workflows.diagrams.parse_xml` (no entities, no DTD, no network), so the
 tool reads exactly what the engine reads.
@@ -42,9 +47,12 @@ DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
 
 TASKS = {"task", "userTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask", "receiveTask",
          "manualTask", "callActivity"}
-EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent"}
+EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
-UNSUPPORTED = {"subProcess", "transaction", "adHocSubProcess", "boundaryEvent"}
+UNSUPPORTED = {"subProcess", "transaction", "adHocSubProcess"}
+# Where the boundary events of one task go, in order: (side, centre as a fraction of the width).
+# Near the corners, so the middle of the side stays free for the task's own flows.
+BOUNDARY_SLOTS = (("bottom", 0.2), ("bottom", 0.8), ("top", 0.2), ("top", 0.8))
 
 SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
 COLUMN_GAP = 70          # between the widest shapes of two neighbouring layers
@@ -99,6 +107,17 @@ class Node:
     row: int = 0
     box: Box | None = None
     label: Box | None = None
+    attached_to: str | None = None     # a boundary event's task
+    slot: int = 0                      # a boundary event's place on it: an index into BOUNDARY_SLOTS
+
+    @property
+    def is_boundary(self) -> bool:
+        return self.attached_to is not None
+
+    @property
+    def side(self) -> str:
+        """The side of its task a boundary event sits on, and so the side its flows leave from."""
+        return BOUNDARY_SLOTS[self.slot][0]
 
 
 @dataclass
@@ -108,6 +127,7 @@ class Flow:
     target: str
     name: str
     back: bool = False
+    virtual: bool = False    # task -> its boundary event: for the layering only, never drawn
     points: list = field(default_factory=list)
     label: Box | None = None
 
@@ -179,10 +199,11 @@ def _read_process(process, participant_id: str | None) -> ProcessLayout:
             flows.append(Flow(el.get("id"), el.get("sourceRef"), el.get("targetRef"), el.get("name") or ""))
         elif tag in TASKS or tag in EVENTS or tag in GATEWAYS:
             nodes[el.get("id")] = Node(el.get("id"), _kind(tag), tag, el.get("name") or "",
-                                       lane_of.get(el.get("id")), len(nodes))
+                                       lane_of.get(el.get("id")), len(nodes), attached_to=el.get("attachedToRef"))
     for f in flows:
         if f.source not in nodes or f.target not in nodes:
             raise LayoutError(f"sequence flow {f.id} joins an element the layout does not know")
+    _attach_boundaries(nodes)
     lanes = [(lane_id, None) for lane_id in lane_ids]
     if lanes and any(n.lane is None for n in nodes.values()):
         lanes.append((None, None))     # a band inside the pool for nodes in no lane
@@ -190,12 +211,47 @@ def _read_process(process, participant_id: str | None) -> ProcessLayout:
                          nodes, flows, lanes, None)
 
 
+def _attach_boundaries(nodes: dict[str, Node]) -> None:
+    """Give each boundary event its task's lane and a slot on the task's border."""
+    taken: dict[str, int] = {}
+    for node in sorted(nodes.values(), key=lambda n: n.order):
+        if not node.is_boundary:
+            continue
+        host = nodes.get(node.attached_to)
+        if host is None or host.kind != "task":
+            raise LayoutError(f"boundary event {node.id} is attached to {node.attached_to!r}, which is not a task here")
+        slot = taken.get(host.id, 0)
+        if slot >= len(BOUNDARY_SLOTS):
+            raise LayoutError(f"task {host.id}: more than {len(BOUNDARY_SLOTS)} boundary events are not handled")
+        taken[host.id] = slot + 1
+        node.lane, node.slot = host.lane, slot
+
+
+def _place_boundary(node: Node, host: Node) -> None:
+    """On the host's border, centred on it; the label beside it, away from the host's middle."""
+    side, fraction = BOUNDARY_SLOTS[node.slot]
+    w, h = SIZES["event"]
+    cx = host.box.x + host.box.w * fraction
+    cy = host.box.bottom if side == "bottom" else host.box.y
+    node.box = Box(cx - w / 2, cy - h / 2, w, h)
+    if node.name:
+        lw, lh = _text_box(node.name, 90)
+        # Outside the host, beside the half of the event that sticks out of it.
+        y = host.box.bottom + 2 if side == "bottom" else host.box.y - 2 - lh
+        x = node.box.right + 2 if fraction > 0.5 else node.box.x - 2 - lw
+        node.label = Box(x, y, lw, lh)
+
+
 # --- layering and placement -------------------------------------------------------------------
 
 def _layer(p: ProcessLayout) -> None:
     out: dict[str, list[Flow]] = {n: [] for n in p.nodes}
     incoming: dict[str, list[Flow]] = {n: [] for n in p.nodes}
-    for f in p.flows:
+    # A boundary event is reached through its task: it stands in the task's column, what follows
+    # it in the columns after.
+    attachments = [Flow(f"{n.attached_to}->{n.id}", n.attached_to, n.id, "", virtual=True)
+                   for n in p.nodes.values() if n.is_boundary]
+    for f in p.flows + attachments:
         out[f.source].append(f)
         incoming[f.target].append(f)
     starts = [n for n in p.nodes.values() if n.tag == "startEvent"]
@@ -222,7 +278,8 @@ def _layer(p: ProcessLayout) -> None:
     for node_id in reversed(finished):          # a topological order of the forward edges
         for f in out[node_id]:
             if not f.back:
-                p.nodes[f.target].layer = max(p.nodes[f.target].layer, p.nodes[node_id].layer + 1)
+                step = 0 if f.virtual else 1
+                p.nodes[f.target].layer = max(p.nodes[f.target].layer, p.nodes[node_id].layer + step)
 
 
 def _place(p: ProcessLayout) -> None:
@@ -233,9 +290,16 @@ def _place(p: ProcessLayout) -> None:
             preds[f.target].append(f.source)
     taken: dict[str | None, dict[tuple[int, int], str]] = {}
     for node in sorted(p.nodes.values(), key=lambda n: (n.layer, n.order)):
+        if node.is_boundary:
+            continue                    # on its task's border, not in a row of its own
         grid = taken.setdefault(node.lane, {})
         same_lane = [p.nodes[s] for s in preds[node.id] if p.nodes[s].lane == node.lane]
-        preferred = max(same_lane, key=lambda s: (s.layer, -s.order)).row if same_lane else 0
+        if same_lane:
+            pred = max(same_lane, key=lambda s: (s.layer, -s.order))
+            # What follows a boundary event goes a row below its task, where the event hangs.
+            preferred = p.nodes[pred.attached_to].row + 1 if pred.is_boundary else pred.row
+        else:
+            preferred = 0
         row = preferred
         while (node.layer, row) in grid:
             row += 1
@@ -245,7 +309,8 @@ def _place(p: ProcessLayout) -> None:
     layers = max((n.layer for n in p.nodes.values()), default=0) + 1
     col_width = [0.0] * layers
     for n in p.nodes.values():
-        col_width[n.layer] = max(col_width[n.layer], SIZES[n.kind][0])
+        if not n.is_boundary:
+            col_width[n.layer] = max(col_width[n.layer], SIZES[n.kind][0])
     col_x, x = [], (POOL_X + POOL_HEADER + LEFT) if p.lanes else POOL_X
     for w in col_width:
         col_x.append(x)
@@ -256,11 +321,13 @@ def _place(p: ProcessLayout) -> None:
     y = POOL_Y
     band_boxes = {}
     for lane in bands:
-        rows = max((n.row for n in p.nodes.values() if n.lane == lane), default=0) + 1
+        rows = max((n.row for n in p.nodes.values() if n.lane == lane and not n.is_boundary), default=0) + 1
         height = 2 * BAND_MARGIN + (rows - 1) * ROW_HEIGHT + 80
         band_boxes[lane] = Box(POOL_X + POOL_HEADER, y, content_right - POOL_X - POOL_HEADER, height)
         y += height
     for n in p.nodes.values():
+        if n.is_boundary:
+            continue
         band = band_boxes[n.lane if p.lanes else None]
         w, h = SIZES[n.kind]
         cx = col_x[n.layer] + col_width[n.layer] / 2
@@ -272,6 +339,9 @@ def _place(p: ProcessLayout) -> None:
                 n.label = Box(cx - lw / 2, n.box.bottom + 7, lw, lh)
             else:
                 n.label = Box(cx - lw / 2, n.box.y - 7 - lh, lw, lh)
+    for n in p.nodes.values():
+        if n.is_boundary:
+            _place_boundary(n, p.nodes[n.attached_to])
     if p.lanes:
         p.lanes = [(lane, band_boxes[lane]) for lane, _ in p.lanes]
         p.pool = Box(POOL_X, POOL_Y, content_right - POOL_X, y - POOL_Y)
@@ -354,20 +424,21 @@ def _gaps(p: ProcessLayout, layer: int, after: bool) -> list[float]:
 def _candidates(p: ProcessLayout, s: Node, t: Node):
     S, T = s.box, t.box
     routes = []
-    sides_out = ["right", "top", "bottom"]
-    sides_in = ["left", "top", "bottom"] if not (t.kind == "event" and t.tag == "endEvent") else ["left", "top", "bottom"]
+    # A boundary event's flows leave from its outer side: the other sides are on or in its task.
+    sides_out = [s.side] if s.is_boundary else ["right", "top", "bottom"]
+    sides_in = ["left", "top", "bottom"]
     # straight, L and Z shapes
-    if abs(S.cy - T.cy) < 1 and T.x > S.right:
+    if abs(S.cy - T.cy) < 1 and T.x > S.right and not s.is_boundary:
         routes.append([S.port("right"), T.port("left")])
-    if T.x > S.right:
+    if T.x > S.right and not s.is_boundary:
         for gx in _gaps(p, s.layer, True) + _gaps(p, t.layer, False):
             if S.right < gx < T.x:
                 routes.append([S.port("right"), (gx, S.cy), (gx, T.cy), T.port("left")])
     if T.x > S.cx:
         side = "top" if T.cy < S.y else "bottom" if T.cy > S.bottom else None
-        if side:
+        if side in sides_out:
             routes.append([S.port(side), (S.cx, T.cy), T.port("left")])
-    if T.cx > S.right:
+    if T.cx > S.right and not s.is_boundary:
         side = "bottom" if T.y > S.cy else "top"
         if T.bottom < S.cy or T.y > S.cy:
             routes.append([S.port("right"), (T.cx, S.cy), T.port(side)])

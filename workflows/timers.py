@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
@@ -170,23 +171,43 @@ def waiting_definitions(spec) -> list[tuple[str, object]]:
     return [(spec.bpmn_id or spec.name, definition)] if definition is not None else []
 
 
+def timer_element(task) -> str | None:
+    """The element id of the timer a task waits for (its own, or an event-based gateway's follower)."""
+    return next((element for element, d in waiting_definitions(task.task_spec)
+                 if isinstance(d, TimerEventDefinition)), None)
+
+
+def timer_due(task) -> dt.datetime | None:
+    """When a waiting timer task fires next (aware UTC); None for any other task, or a cycle that is over."""
+    if task.state != TaskState.WAITING or timer_element(task) is None:
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        return dt.datetime.fromisoformat(value["next"]) if value.get("cycles") else None
+    return moment(value) if value else None
+
+
 def due_timers(workflow) -> list[DueTimer]:
     """Every waiting timer of a workflow (subprocesses included) with its due time."""
     found = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        timers = [(element, d) for element, d in waiting_definitions(task.task_spec)
-                  if isinstance(d, TimerEventDefinition)]
-        if not timers:
+        element = timer_element(task)
+        if element is None:
             continue
-        element = timers[0][0]  # one timer per waiting task (a gateway with two is refused at deployment)
-        value = task._get_internal_data("event_value")
-        if isinstance(value, dict):
-            due = dt.datetime.fromisoformat(value["next"]) if value.get("cycles") else None
-        else:
-            due = moment(value) if value else None
+        due = timer_due(task)
         if due is not None:
             found.append(DueTimer(task.id, element, due))
     return sorted(found, key=lambda t: t.due_at)
+
+
+def first_boundary_timer_due(task) -> dt.datetime | None:
+    """The earliest timer waiting on a task's border (its boundary events), aware UTC; None if none.
+    SpiffWorkflow makes a task with boundary events a child of a split, beside its events."""
+    if task.parent is None or not isinstance(task.parent.task_spec, BoundaryEventSplit):
+        return None
+    dues = [due for sibling in task.parent.children if sibling is not task
+            for due in [timer_due(sibling)] if due is not None]
+    return min(dues, default=None)
 
 
 # -- rows -------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from workflows.db import Database
-from workflows.clock import CHINA, china_today  # noqa: F401 - china_today is this module's API too
+from workflows.clock import AUTO_DEBIT_AT, CHINA, END_OF_DAY_AT, china_today  # noqa: F401 - china_today is this module's API too
 from workflows.incidents import retry_due_incidents
 from workflows.origination import Origination
 from workflows.outbox import deliver_due
@@ -38,10 +38,13 @@ def end_of_day(db: Database, business_date: dt.date | str | None = None) -> dict
         return run_eod(session, day).to_dict()
 
 
-def nightly_end_of_day(db: Database) -> dict | None:
-    """The scheduled batch. With several workers each one's job fires and all but the first find
-    yesterday closed: that is the expected outcome, so it is a log line, not a failed job."""
+def nightly_end_of_day(db: Database, origination: Origination | None = None) -> dict | None:
+    """The scheduled batch, then the after-EOD steps (workflows/daily_steps.py) for the date it
+    closed. With several workers each one's job fires and all but the first find yesterday closed:
+    that is the expected outcome, so it is a log line, not a failed job, and only the first runs
+    the steps."""
     from ledger.errors import BusinessDateClosed
+    from workflows.daily_steps import Day, run_after_end_of_day
 
     try:
         result = end_of_day(db)
@@ -49,6 +52,9 @@ def nightly_end_of_day(db: Database) -> dict | None:
         log.warning("end-of-day batch skipped: %s", err.message)
         return None
     log.info("end-of-day batch: %s", result)
+    day = dt.date.fromisoformat(result["business_date"])
+    for outcome in run_after_end_of_day(Day(db, origination, day, dt.datetime.now(dt.timezone.utc))):
+        log.info("after-EOD step %s for %s: %s", outcome.name, day, outcome.summary)
     return result
 
 
@@ -72,8 +78,10 @@ def fire_timers_now(db: Database, origination: Origination) -> int:
     return len(fired)
 
 
-def build_scheduler(db: Database, *, webhook_seconds: int = 5, timer_seconds: int = 10, eod_hour: int = 0, eod_minute: int = 30,
-                    payment_channel_url: str | None = None, auto_debit_hour: int = 0, auto_debit_minute: int = 10,
+def build_scheduler(db: Database, *, webhook_seconds: int = 5, timer_seconds: int = 10,
+                    eod_hour: int = END_OF_DAY_AT.hour, eod_minute: int = END_OF_DAY_AT.minute,
+                    payment_channel_url: str | None = None, auto_debit_hour: int = AUTO_DEBIT_AT.hour,
+                    auto_debit_minute: int = AUTO_DEBIT_AT.minute,
                     origination: Origination | None = None, scheduler_factory: Callable = BlockingScheduler):
     scheduler = scheduler_factory(timezone=SCHEDULER_TIMEZONE)
     scheduler.add_job(deliver_due, IntervalTrigger(seconds=webhook_seconds), args=[db], id="webhooks",
@@ -91,6 +99,6 @@ def build_scheduler(db: Database, *, webhook_seconds: int = 5, timer_seconds: in
                           args=[db, payment_channel_url], id="auto_debit", max_instances=1, coalesce=True,
                           misfire_grace_time=6 * 3600)
     # Just after midnight the previous business day is closed: accrual, aging, classification.
-    scheduler.add_job(nightly_end_of_day, CronTrigger(hour=eod_hour, minute=eod_minute), args=[db], id="end_of_day",
-                      max_instances=1, coalesce=True, misfire_grace_time=6 * 3600)
+    scheduler.add_job(nightly_end_of_day, CronTrigger(hour=eod_hour, minute=eod_minute), args=[db, origination],
+                      id="end_of_day", max_instances=1, coalesce=True, misfire_grace_time=6 * 3600)
     return scheduler

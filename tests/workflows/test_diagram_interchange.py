@@ -15,7 +15,7 @@ from lxml import etree
 from forms.compiler import form_names
 from handlers.registry import build_registry
 from workflows.diagrams import BPMN_NS, check_files, parse_set, parse_xml
-from workflows.layout import BPMNDI_NS, DC_NS, DI_NS, layout_text
+from workflows.layout import BPMNDI_NS, DC_NS, DI_NS, LayoutError, layout_text
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 FILES = sorted([*BPMN_DIR.glob("default/*.bpmn"), *BPMN_DIR.glob("branches/*/*.bpmn")])
@@ -113,8 +113,11 @@ def test_no_two_shapes_overlap_and_each_sits_in_its_lane_and_pool(path):
     root, model, shapes, _ = _diagram(path)
     nodes = {i: _bounds(s) for i, s in shapes.items() if _local(model[i]) in FLOW_NODES}
     ids = sorted(nodes)
+    attached = {(i, model[i].get("attachedToRef")) for i in ids if _local(model[i]) == "boundaryEvent"}
     for n, a in enumerate(ids):
         for b in ids[n + 1:]:
+            if (a, b) in attached or (b, a) in attached:
+                continue  # a boundary event sits on its task's border, so it overlaps the task by design
             assert not _overlap(nodes[a], nodes[b]), f"{a} and {b} overlap"
 
     def inside(inner, outer):
@@ -233,3 +236,95 @@ def test_the_layout_keeps_the_text_outside_the_di_and_is_idempotent():
     laid_out = layout_text(original, "review.bpmn")
     assert _without_di(laid_out) == original
     assert layout_text(laid_out, "review.bpmn") == laid_out
+
+
+SLA_IN_LANES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="sla" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_reviewer" name="reviewer">
+        <bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>review</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>remind_at</bpmn:flowNodeRef><bpmn:flowNodeRef>escalate_at</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>done</bpmn:flowNodeRef><bpmn:flowNodeRef>reminded</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>remind</bpmn:flowNodeRef>
+      </bpmn:lane>
+      <bpmn:lane id="lane_approver" name="approver"><bpmn:flowNodeRef>escalated</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="review" name="Review"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:boundaryEvent id="remind_at" name="Reminder" attachedToRef="review" cancelActivity="false">
+      <bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>'PT24H'</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:boundaryEvent id="escalate_at" name="Escalation" attachedToRef="review">
+      <bpmn:outgoing>f5</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>'PT48H'</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:scriptTask id="remind" name="Remind"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+      <bpmn:script>reminded = True</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="escalated" name="Review (escalated)"><bpmn:incoming>f5</bpmn:incoming><bpmn:outgoing>f6</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="reminded"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="done"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="remind_at" targetRef="remind"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="remind" targetRef="reminded"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="escalate_at" targetRef="escalated"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="escalated" targetRef="done"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_boundary_events_sit_on_their_tasks_border_and_their_flows_leave_from_the_outer_side(tmp_path):
+    path = tmp_path / "sla.bpmn"
+    path.write_text(layout_text(SLA_IN_LANES, "sla.bpmn"))
+    _, model, shapes, edges = _diagram(path)
+    host = _bounds(shapes["review"])
+    boundaries = [_bounds(shapes[i]) for i in ("remind_at", "escalate_at")]
+    for x, y, w, h in boundaries:
+        assert (w, h) == SIZES["event"]
+        assert y + h / 2 == host[1] + host[3], "centred on the task's bottom edge"
+        assert host[0] <= x + w / 2 <= host[0] + host[2]
+    assert not _overlap(*boundaries)
+    # Each boundary event's flow leaves from its outer side (the bottom), away from the task.
+    for flow_id, source in (("f3", "remind_at"), ("f5", "escalate_at")):
+        points = [(float(p.get("x")), float(p.get("y"))) for p in edges[flow_id].findall(f"{{{DI_NS}}}waypoint")]
+        x, y, w, h = _bounds(shapes[source])
+        assert points[0] == (x + w / 2, y + h), f"{flow_id} leaves from the bottom of {source}"
+        assert points[1][1] > points[0][1]
+    for boundary_id in ("remind_at", "escalate_at"):  # the label beside the event, outside the task
+        label = _bounds(shapes[boundary_id].find(f"{{{BPMNDI_NS}}}BPMNLabel"))
+        assert not _overlap(label, host)
+    assert layout_text(path.read_text(), "sla.bpmn") == path.read_text()
+    parse_set({"sla.bpmn": path.read_text()}).specs_for("sla")   # still what the engine reads
+
+
+def test_the_shipped_review_files_carry_the_sla_timers_with_di():
+    for path in (BPMN_DIR / "default" / "review.bpmn", BPMN_DIR / "branches" / "BR002" / "review.bpmn"):
+        _, model, shapes, _ = _diagram(path)
+        boundaries = {i: el for i, el in model.items() if _local(el) == "boundaryEvent"}
+        assert {el.get("attachedToRef") for el in boundaries.values()} == {"first_review", "branch_approval",
+                                                                           "hq_approval"}
+        assert set(boundaries) <= set(shapes)
+        assert layout_text(path.read_text(), path.name) == path.read_text()   # what --check holds
+
+
+def test_a_boundary_event_on_something_that_is_not_a_task_is_refused_by_name():
+    text = SLA_IN_LANES.replace('attachedToRef="review" cancelActivity="false"', 'attachedToRef="done" cancelActivity="false"')
+    with pytest.raises(LayoutError, match="boundary event remind_at is attached to 'done', which is not a task"):
+        layout_text(text, "sla.bpmn")
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_no_edge_runs_through_a_shape_other_than_its_own_ends(path):
+    _, model, shapes, edges = _diagram(path)
+    nodes = {i: _bounds(s) for i, s in shapes.items() if _local(model[i]) in FLOW_NODES}
+    for flow_id, edge in edges.items():
+        ends = {model[flow_id].get("sourceRef"), model[flow_id].get("targetRef")}
+        ends.add(model[model[flow_id].get("sourceRef")].get("attachedToRef"))  # a boundary event's task
+        points = [(float(p.get("x")), float(p.get("y"))) for p in edge.findall(f"{{{DI_NS}}}waypoint")]
+        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+            segment = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
+            for node_id, box in nodes.items():
+                assert node_id in ends or not _overlap(segment, box), f"{flow_id} runs through {node_id}"

@@ -99,7 +99,9 @@ def test_the_tick_command_fires_what_is_due_and_says_so(client, token_for, servi
     later = (dt.datetime.now(UTC) + dt.timedelta(days=2)).astimezone(dt.timezone(dt.timedelta(hours=8)))
     assert main(["tick", "--at", later.strftime("%Y-%m-%dT%H:%M")]) == 0  # no zone: China time
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("fired cooling_off due ") and out[0].endswith(f"application {application['id']} -> disbursed")
-    assert out[-1].endswith("1 timer(s) fired")
+    # The nightly batches of the days passed come in their turn (tests/workflows/test_catch_up.py).
+    [fired] = [line for line in out if line.startswith("fired ")]
+    assert fired.startswith("fired cooling_off due ") and fired.endswith(f"application {application['id']} -> disbursed")
+    assert " 1 timer(s) fired, " in out[-1]
     assert main(["tick", "--at", "next tuesday"]) == 2
     assert "is not an ISO time" in capsys.readouterr().err

@@ -1,18 +1,23 @@
 """`loanflow tick --at 2027-03-01T09:00+08:00`: catch up to a moment, as the worker would have.
 
-Fires every BPMN timer due at or before that moment, oldest first, each at that moment, printing
-one line per timer. This is how an operator catches up after downtime and how tests and demos move
-time. A time without a zone is China time. Exit status 0 when it ran, 2 for a bad time.
-Not yet part of a tick (issue 8): the daily jobs (auto-debit, EOD) of the dates it passes.
+In time order: for each day it passes, the BPMN timers due before each daily job, auto-debit at
+00:10 (when LOANFLOW_PAYMENT_CHANNEL_URL is set), the EOD of the day before and the after-EOD
+steps at 00:30; then the timers due by the moment, then webhook delivery. One line per thing
+done, then a summary line. The work is `workflows.catch_up`; this is its command line.
+
+A time without a zone is China time. Exit status 0 when it ran; 2 for a time that is not an ISO
+time, or one on or before the last closed business date (nothing is done then).
 """
 from __future__ import annotations
 
-import datetime as dt
+import os
 import sys
+
+from web.commands.collect import CHANNEL_URL_VARIABLE
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("tick", help="fire the BPMN timers due by a moment (catch up, move time in tests)")
+    parser = subparsers.add_parser("tick", help="catch up to a moment: timers, daily jobs, webhooks (also moves time in tests)")
     parser.add_argument("--at", required=True, help="ISO time, e.g. 2027-03-01T09:00+08:00 (no zone: China time)")
     parser.set_defaults(run=run)
 
@@ -20,7 +25,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from web.config import Settings
     from web.services import build_services
-    from workflows.timer_jobs import fire_due_timers
+    from workflows.catch_up import TickRefused, catch_up
     from workflows.timers import moment
 
     try:
@@ -30,13 +35,14 @@ def run(args) -> int:
         return 2
     services = build_services(Settings.from_env())
     try:
-        fired = fire_due_timers(services.db, services.origination, at=at)
+        result = catch_up(services.db, services.origination, at=at,
+                          payment_channel_url=os.environ.get(CHANNEL_URL_VARIABLE) or None)
+    except TickRefused as err:
+        print(f"loanflow tick: {err.message}", file=sys.stderr)
+        return 2
     finally:
         services.db.dispose()
-    for timer in fired:
-        due = timer.due_at.replace(tzinfo=dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=8)))
-        print(f"fired {timer.element_id} due {due.isoformat(timespec='minutes')} "
-              f"application {timer.application_id} -> {timer.status}")
-    print(f"tick {at.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec='minutes')}: "
-          f"{len(fired)} timer(s) fired")
+    for happened in result.happened:
+        print(happened.line)
+    print(result.summary())
     return 0
