@@ -57,7 +57,7 @@ def test_a_cooling_off_timer_holds_disbursement_until_tick_passes_it_and_fires_o
     application = signed_application(client, token_for)
     assert application["status"] == "running"  # waiting for the timer, not disbursed
     with services.db.sessions() as session:
-        [timer] = session.scalars(sa.select(DueTimer)).all()
+        [timer] = session.scalars(sa.select(DueTimer).where(DueTimer.element_id == "cooling_off")).all()
     assert timer.element_id == "cooling_off" and timer.fired_at is None
     due = timer.due_at.replace(tzinfo=UTC)
     assert dt.timedelta(hours=23) < due - dt.datetime.now(UTC) <= dt.timedelta(days=1)
@@ -66,12 +66,14 @@ def test_a_cooling_off_timer_holds_disbursement_until_tick_passes_it_and_fires_o
     fired = fire_due_timers(services.db, services.origination, at=due + dt.timedelta(minutes=5))
     assert [(t.application_id, t.element_id, t.status) for t in fired] == [(application["id"], "cooling_off",
                                                                             "disbursed")]
-    assert fire_due_timers(services.db, services.origination, at=due + dt.timedelta(days=30)) == []
+    later = fire_due_timers(services.db, services.origination, at=due + dt.timedelta(days=30))
+    assert [t.process_id for t in later] == ["post_loan_check"]  # the loan's first check, not the cooling-off again
 
     view = client.get(f"/api/v1/applications/{application['id']}", headers=token_for("api-demo")).get_json()
     assert view["status"] == "disbursed" and view["loan_id"]
     with services.db.sessions() as session:
-        fired_rows = session.scalars(sa.select(DueTimer).where(DueTimer.fired_at.is_not(None))).all()
+        fired_rows = session.scalars(sa.select(DueTimer).where(DueTimer.fired_at.is_not(None),
+                                                               DueTimer.element_id == "cooling_off")).all()
         audit = session.scalars(sa.select(AuditEvent).where(AuditEvent.application_id == application["id"],
                                                             AuditEvent.event == "timer_fired")).all()
     assert len(fired_rows) == 1 and len(audit) == 1
@@ -86,7 +88,7 @@ def test_running_instances_keep_their_version_when_a_timer_is_deployed(client, t
     after = signed_application(client, token_for)
     assert after["status"] == "running"
     with services.db.sessions() as session:
-        [timer] = session.scalars(sa.select(DueTimer)).all()
+        [timer] = session.scalars(sa.select(DueTimer).where(DueTimer.element_id == "cooling_off")).all()
     assert dt.timedelta(hours=3) < timer.due_at.replace(tzinfo=UTC) - dt.datetime.now(UTC) <= dt.timedelta(hours=4)
 
 
