@@ -31,3 +31,12 @@ curl -s $API/instances/$LADDER -H "$CM" | jget stage       # wait_promise (Day a
 .venv/bin/loanflow tick --demo --at "$(date -d "$DUE + 16 days" +%F)T09:00+08:00" >> $WORK/tick.txt
 curl -s "$API/tasks?process=collections&loan_id=$LOAN" -H "$CM" | jget items.0.title   # Visit the borrower
 curl -s $API/loans/$LOAN -H "$AUTH" | jget days_past_due   # 15
+
+# 9. The borrower pays the installment with its penalty interest; after that night's EOD the loan
+#    is current again and its collection ends. (The API follows the tick's clock: "today" is the
+#    ticked business day.)
+curl -s -X POST $API/loans/$LOAN/repayments -H "$AUTH" -H 'Content-Type: application/json' \
+     -H "Idempotency-Key: repay-$RUN" -d '{"amount":"3000.00"}' > $WORK/repayment.json
+.venv/bin/loanflow tick --demo --at "$(date -d "$DUE + 17 days" +%F)T09:00+08:00" >> $WORK/tick.txt
+curl -s $API/loans/$LOAN -H "$AUTH" | jget days_past_due   # 0
+curl -s $API/instances/$LADDER -H "$CM" | jget status      # completed

@@ -45,6 +45,8 @@ SERVICING_OUTPUT = [
     "completed", "wait_promise",
     # 8. the promise is missed: the ladder resumes, D+15 is a visit
     "Visit the borrower", "15",
+    # 9. paid: current again, the collection ends
+    "0", "completed",
 ]
 
 

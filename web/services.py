@@ -14,6 +14,7 @@ from web.config import Settings, SettingsError
 from workflows.db import Database
 from workflows.deployments import SpecCache
 from workflows.instances import InstanceRunner
+from workflows.bank_clock import BankClock
 from workflows.loan_servicing import LoanServicing
 from workflows.origination import Origination
 from workflows.processes import ProcessLayer
@@ -93,8 +94,10 @@ def data_keyring(settings: Settings) -> Keyring:
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url, keyring=data_keyring(settings))
     handlers = build_registry()
+    # The API, the worker and `tick` read one clock: the wall's, never before the books' last night.
+    clock = BankClock(db)
     origination = Origination(InstanceRunner(handlers, SpecCache()), services=external_services(settings),
-                              callback_hosts=settings.callback_hosts)
+                              callback_hosts=settings.callback_hosts, clock=clock.now)
     register_use_cases(origination.layer)
     return Services(settings=settings, db=db, origination=origination, operations=set(handlers),
-                    forms=form_names())
+                    forms=form_names(), servicing=LoanServicing(today=clock.today))

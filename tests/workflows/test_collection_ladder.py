@@ -201,6 +201,27 @@ def test_a_loan_walks_the_whole_ladder_and_another_that_repays_on_d20_leaves_it(
     assert tasks == ["phone_call", "field_visit", "legal_action", "write_off_proposal"]
 
 
+def test_a_borrower_who_pays_while_the_phone_call_is_open_has_the_call_withdrawn_that_night(
+        client, token_for, services):
+    loan = disbursed_loan(client, token_for)
+    with services.db.sessions() as session:
+        due = dt.date.fromisoformat(ledger.loan_view(session, loan["loan_id"])["schedule"][0]["due_date"])
+    days = Days(services, due)
+    cm = token_for("cm-BR001")
+    days.live_until(due + dt.timedelta(days=3))
+    [call] = open_work_orders(client, cm)
+    assert call["task_key"] == "phone_call"
+
+    days.repay_on(due + dt.timedelta(days=3), loan["loan_id"])   # paid at the counter before anyone called
+    days.live_until(due + dt.timedelta(days=4))
+
+    assert open_work_orders(client, cm) == []
+    with services.db.sessions() as session:
+        assert session.get(HumanTask, call["id"]).status == "cancelled"
+    ladder = collection_of(services, loan["loan_id"])
+    assert (ladder.status, ladder.stage) == ("completed", "current_end")
+
+
 def test_an_analyst_moves_the_phone_call_and_new_collections_follow_while_a_running_one_keeps_its_version(
         client, token_for, services):
     import io
