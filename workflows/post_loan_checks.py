@@ -1,6 +1,11 @@
-"""Post-loan checks (贷后检查): the first check, started when a loan is disbursed, and ad-hoc checks
+"""Post-loan checks (贷后检查): the first check, started when a loan is disbursed; periodic checks,
+each started when the one before it is done, for as long as the loan is open; and ad-hoc checks
 started by a customer manager or risk officer. The process (post_loan_check.bpmn) decides when
-each is due (post_loan_check_days.dmn) and routes an adverse finding to the risk officer."""
+each is due (post_loan_check_days.dmn: a periodic check by the loan's classification, e.g. yearly
+for 正常 and quarterly for 关注 and worse) and routes an adverse finding to the risk officer.
+
+Each check is an instance of its own (one visit, one record, one history), not a loop in one
+diagram: a branch that changes the check deploys a new version and the next check takes it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +13,11 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from ledger import service as ledger
+from workflows.clock import CHINA
 from workflows.errors import NotFound
 from workflows.models import HQ, ProcessInstance, User
-from workflows.processes import SYSTEM, ProcessLayer, UseCase
+from workflows.process_state import COMPLETED
+from workflows.processes import SYSTEM, ProcessLayer, Step, UseCase
 
 POST_LOAN_CHECK = "post_loan_check"
 
@@ -18,7 +25,8 @@ POST_LOAN_CHECK = "post_loan_check"
 def check_data(loan, *, kind: str, reason: str, start: dt.date, customer_name: str = "") -> dict:
     return {"loan_id": loan.loan_number, "check_kind": kind, "check_reason": reason,
             "check_from": start.isoformat(), "product_code": loan.product_code, "amount": loan.principal,
-            "disbursed_on": loan.start_date.isoformat(), "customer_name": customer_name}
+            "disbursed_on": loan.start_date.isoformat(), "customer_name": customer_name,
+            "classification": loan.classification}
 
 
 class PostLoanChecks(UseCase):
@@ -29,6 +37,12 @@ class PostLoanChecks(UseCase):
         data = check_data(loan, kind="adhoc", reason=form_data["check_reason"], start=layer.now().date())
         return layer.begin(session, POST_LOAN_CHECK, branch_code, data, actor.username,
                            correlation={"loan_id": loan.loan_number})
+
+    def after_step(self, layer: ProcessLayer, session: Session, instance: ProcessInstance, step: Step,
+                   actor: str) -> None:
+        super().after_step(layer, session, instance, step, actor)
+        if step.state.status == COMPLETED and step.before != COMPLETED:
+            start_periodic_check(layer, session, instance, step.data)
 
 
 def start_first_check(layer: ProcessLayer, session: Session, *, branch_code: str, loan_id: str,
@@ -41,6 +55,20 @@ def start_first_check(layer: ProcessLayer, session: Session, *, branch_code: str
     data = check_data(loan, kind="first", reason="first check after disbursement", start=loan.start_date,
                       customer_name=customer_name)
     return layer.begin(session, POST_LOAN_CHECK, branch_code, data, SYSTEM,
+                       correlation={"loan_id": loan.loan_number})
+
+
+def start_periodic_check(layer: ProcessLayer, session: Session, done: ProcessInstance,
+                         data: dict) -> ProcessInstance | None:
+    """The next periodic check, counted from the day this one was done, unless the loan is closed
+    (repaid, written off): a closed loan has nothing left to check."""
+    loan = ledger.load_loan(session, data["loan_id"])
+    if loan.status != "active":
+        return None
+    today = layer.now().replace(tzinfo=dt.timezone.utc).astimezone(CHINA).date()
+    next_data = check_data(loan, kind="periodic", reason=f"periodic check ({loan.classification})", start=today,
+                           customer_name=str(data.get("customer_name") or ""))
+    return layer.begin(session, POST_LOAN_CHECK, done.branch_code, next_data, SYSTEM,
                        correlation={"loan_id": loan.loan_number})
 
 

@@ -117,3 +117,39 @@ def test_a_risk_officer_starts_an_ad_hoc_check_that_is_due_at_once(client, token
     bad = client.post("/api/v1/processes/post_loan_check/instances", json={"branch": "BR001", "data": {}},
                       headers={**risk, "Idempotency-Key": str(uuid.uuid4())})
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"loan_id", "check_reason"}
+
+
+def first_check_done(client, token_for, services, loan, *, on: dt.date) -> None:
+    cm = token_for("cm-BR001")
+    fire_due_timers(services.db, services.processes, at=at_china(on, 9, 5))
+    [task] = checks_in_inbox(client, cm)
+    with clock_at(lambda: at_china(on, 15)):
+        done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=cm, json={
+            "visited_on": on.isoformat(), "findings": "greenhouse built, seedlings planted",
+            "fund_use": "as_agreed", "risk_opinion": "normal"})
+    assert done.status_code == 200, done.get_json()
+
+
+def test_a_check_done_schedules_the_next_periodic_check_a_year_later_for_a_normal_loan(client, token_for, services):
+    loan = disbursed(client, token_for)
+    first_due = check_timer(services).due_at.date()   # 15 days after disbursement
+    first_check_done(client, token_for, services, loan, on=first_due)
+
+    periodic = check_timer(services)
+    assert periodic.due_at == dt.datetime.combine(first_due + dt.timedelta(days=365), dt.time(1, 0))
+    fire_due_timers(services.db, services.processes, at=at_china(first_due + dt.timedelta(days=365), 9, 5))
+    [task] = checks_in_inbox(client, token_for("cm-BR001"))
+    assert task["context"]["check_kind"] == "periodic" and task["loan_id"] == loan["loan_id"]
+    assert task["context"]["check_reason"] == "periodic check (normal)"
+
+
+def test_a_loan_classed_special_mention_is_checked_again_a_quarter_later(client, token_for, services):
+    from ledger import service as ledger
+
+    loan = disbursed(client, token_for)
+    first_due = check_timer(services).due_at.date()
+    with services.db.unit_of_work() as session:
+        ledger.override_classification(session, loan["loan_id"], "special_mention", reason="harvest failed",
+                                       approver="appr-BR001", posting_key="test:class", business_date=first_due)
+    first_check_done(client, token_for, services, loan, on=first_due)
+    assert check_timer(services).due_at == dt.datetime.combine(first_due + dt.timedelta(days=90), dt.time(1, 0))
