@@ -153,3 +153,26 @@ def test_a_loan_classed_special_mention_is_checked_again_a_quarter_later(client,
                                        approver="appr-BR001", posting_key="test:class", business_date=first_due)
     first_check_done(client, token_for, services, loan, on=first_due)
     assert check_timer(services).due_at == dt.datetime.combine(first_due + dt.timedelta(days=90), dt.time(1, 0))
+
+
+def test_a_check_not_done_within_seven_days_escalates_to_the_branch_risk_officer(client, token_for, services):
+    loan = disbursed(client, token_for)
+    due = check_timer(services).due_at.date()
+    cm, risk = token_for("cm-BR001"), token_for("risk-BR001")
+    fire_due_timers(services.db, services.processes, at=at_china(due, 9, 5))
+    [task] = checks_in_inbox(client, cm)
+    fire_due_timers(services.db, services.processes, at=at_china(due + dt.timedelta(days=6), 9, 5))
+    assert [t["id"] for t in checks_in_inbox(client, cm)] == [task["id"]]   # 6 days: still the customer manager's
+
+    fire_due_timers(services.db, services.processes, at=at_china(due + dt.timedelta(days=7), 9, 5))
+    assert checks_in_inbox(client, cm) == []
+    [overdue] = checks_in_inbox(client, risk)
+    assert overdue["task_key"] == "overdue_check" and overdue["form"] == "post_loan_check"
+    assert overdue["loan_id"] == loan["loan_id"]
+    with clock_at(lambda: at_china(due + dt.timedelta(days=7), 14)):
+        done = client.post(f"/api/v1/tasks/{overdue['id']}/complete", headers=risk, json={
+            "visited_on": (due + dt.timedelta(days=7)).isoformat(), "findings": "visited with the village head",
+            "fund_use": "as_agreed", "risk_opinion": "normal"})
+    assert done.status_code == 200, done.get_json()
+    instance = client.get(f"/api/v1/instances/{overdue['instance_id']}", headers=risk).get_json()
+    assert (instance["status"], instance["stage"]) == ("completed", "check_done")
