@@ -27,12 +27,14 @@ Act = Callable[[Session, dict | None, str | None], dict | None]
 
 
 def command(act: Act, *, status: int = 200, idempotency: str | None = None, scope: str = "",
-            form: str | None = None, body: bool = True):
+            form: str | None = None, body: bool = True, replays_itself: bool = False):
     """Run `act` once per request (and once per Idempotency-Key); answer with its dict as JSON.
 
     idempotency: None (no key), "optional" (a key if sent) or "required" (400 without one).
     scope: prefixes the stored key, so one key used on two loans or kinds stays two requests.
     form: validate the JSON body against forms/<form>; body=False: the request has no body.
+    replays_itself: `act` answers a repeat from its own record (a message's message_id), so a
+    concurrent twin that committed first is answered by running `act` again.
     """
     data = _body(form) if body else None  # a body of the wrong media type is a 415 before anything else
     key = _key(idempotency)
@@ -41,7 +43,7 @@ def command(act: Act, *, status: int = 200, idempotency: str | None = None, scop
     try:
         return _once(act, data, key, stored, request_hash, status)
     except IntegrityError:
-        if key is None:
+        if key is None and not replays_itself:
             raise
         # A concurrent request with the same key committed first: answer as it did.
         return _once(act, data, key, stored, request_hash, status)

@@ -295,15 +295,20 @@ class ProcessLayer:
     def deliver(self, session: Session, message: Message, actor: User) -> Delivery:
         """Deliver a message to the one instance waiting for it whose correlation keys all match.
         The same message_id again answers as the first time and changes nothing."""
-        logged = session.scalar(select(MessageLog).where(MessageLog.message_id == message.message_id))
-        if logged is not None:
-            if logged.name != message.name or logged.correlation != message.correlation:
-                raise Conflict(f"message_id {message.message_id} was already used for another message",
-                               field="message_id")
-            return Delivery(logged.instance_id, logged.answer, replayed=True)
+        replay = self._replay(session, message)
+        if replay is not None:
+            return replay
         if not message.correlation:
             raise InvalidInput("correlation must name at least one key, e.g. {\"loan_id\": ...}", field="correlation")
-        instance, workflow = self._waiting_for(session, message, actor)
+        try:
+            instance, workflow = self._waiting_for(session, message, actor)
+        except NotFound:
+            # A twin of this message may have been delivered while we waited for the instance's
+            # lock: then it is a replay, not a 404 (a statement after the wait sees its commit).
+            replay = self._replay(session, message)
+            if replay is None:
+                raise
+            return replay
         use_case = self.use_case(instance.process_id)
         payload = use_case.check_message(session, instance, message.name, _plain_data(message.payload))
         workflow.catch(BpmnEvent(MessageEventDefinition(message.name), payload=payload))
@@ -318,6 +323,15 @@ class ProcessLayer:
                                received_at=self.now(), answer=answer))
         session.flush()
         return Delivery(instance.id, answer, replayed=False)
+
+    def _replay(self, session: Session, message: Message) -> Delivery | None:
+        logged = session.scalar(select(MessageLog).where(MessageLog.message_id == message.message_id))
+        if logged is None:
+            return None
+        if logged.name != message.name or logged.correlation != message.correlation:
+            raise Conflict(f"message_id {message.message_id} was already used for another message",
+                           field="message_id")
+        return Delivery(logged.instance_id, logged.answer, replayed=True)
 
     def _waiting_for(self, session: Session, message: Message, actor: User):
         query = select(ProcessInstance).where(ProcessInstance.status != COMPLETED)

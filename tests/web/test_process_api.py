@@ -103,3 +103,29 @@ def test_an_instance_of_another_branch_is_not_found(client, token_for):
     assert client.get(f"/api/v1/instances/{application['instance_id']}", headers=token_for("cm-BR002")).status_code == 404
     shown = client.get(f"/api/v1/instances/{application['instance_id']}", headers=token_for("cm-BR001")).get_json()
     assert shown["id"] == application["instance_id"] and shown["status"] == "awaiting_signature"
+
+
+def test_six_copies_of_one_message_racing_deliver_it_once_and_all_get_the_first_answer(app, client, token_for,
+                                                                                      services):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from web.simulators import start_in_thread
+
+    integrator = token_for("api-demo")
+    application = submit(client, integrator, example("application-auto.json")).get_json()
+    message = {"name": "customer_signed", "message_id": f"esign-{uuid.uuid4()}",
+               "correlation": {"application_id": application["id"]}, "payload": signature_for(application)}
+    server = start_in_thread(app)  # a real threaded server: the copies really run at once
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda _: requests.post(f"{server.url}/api/v1/messages", json=message,
+                                                             headers=integrator, timeout=60), range(6)))
+    finally:
+        server.stop()
+    assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
+    assert sorted(a.json()["replayed"] for a in answers) == [False] + [True] * 5
+    assert len({a.json()["instance_id"] for a in answers}) == 1 and {a.json()["status"] for a in answers} == {"disbursed"}
+    with services.db.sessions() as session:
+        assert len(session.scalars(sa.select(MessageLog)).all()) == 1

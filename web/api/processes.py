@@ -62,4 +62,4 @@ def deliver():
         delivery = layer().deliver(session, Message(body["name"], body["message_id"], body["correlation"],
                                                     body.get("payload") or {}), g.user)
         return {**delivery.answer, "replayed": delivery.replayed}
-    return command(act, form="message")
+    return command(act, form="message", replays_itself=True)
