@@ -22,7 +22,7 @@ CHOICES = {
     "contact_outcome": ["promise_to_pay", "paid", "unreachable", "dispute"],
     "legal_measure": ["lawsuit_filed", "payment_order", "enforcement", "settlement", "not_pursued"],
     "approval_decision": ["approve", "reject"],
-    "change_type": ["rate_change", "repayment_account", "repayment_method"],
+    "change_type": ["rate_change", "repayment_account", "repayment_method", "extension"],
     "repayment_method": ["equal_installment", "equal_principal", "bullet", "interest_only"],
     "fund_use": ["as_agreed", "partly_diverted", "diverted", "not_verified"],
     "risk_opinion": ["normal", "attention", "adverse"],
@@ -198,7 +198,8 @@ FORMS: dict[str, dict] = {
         "title": "Change request for a loan (合同变更)",
         "fields": [
             {"name": "type", "type": "choice", "choices": "change_type", "required": True,
-             "label": "rate_change: new_rate; repayment_account: deposit_account; repayment_method: new_method"},
+             "label": "rate_change: new_rate; repayment_account: deposit_account; repayment_method: new_method; "
+                      "extension (展期): extra_months"},
             {"name": "new_rate", "type": "decimal", "required": False, "min": "0", "max": "0.36",
              "required_when": ["type", "rate_change"], "label": "New annual rate (rate_change), e.g. 0.0395"},
             {"name": "deposit_account", "type": "string", "required": False, "max_length": 32,
@@ -206,6 +207,9 @@ FORMS: dict[str, dict] = {
              "required_when": ["type", "repayment_account"], "label": "New repayment account (repayment_account)"},
             {"name": "new_method", "type": "choice", "choices": "repayment_method", "required": False,
              "required_when": ["type", "repayment_method"], "label": "New repayment method (repayment_method)"},
+            {"name": "extra_months", "type": "integer", "required": False, "min": 1, "max": 36,
+             "required_when": ["type", "extension"],
+             "label": "Months the loan runs longer (extension; at most its term, half of it above a year, 36 above five)"},
             {"name": "effective_date", "type": "date", "required": True,
              "label": "From when the change applies (YYYY-MM-DD)"},
             {"name": "reason", "type": "string", "required": True, "max_length": 400,

@@ -29,6 +29,8 @@ def apply_change(ctx: HandlerContext, data: dict) -> ChangeApplied:
         version = ledger.change_rate(ctx.session, data["loan_id"], change["new_rate"], **common)
     elif kind == "repayment_method":
         version = ledger.change_method(ctx.session, data["loan_id"], change["new_method"], **common)
+    elif kind == "extension":
+        version = ledger.extend_term(ctx.session, data["loan_id"], int(change["extra_months"]), **common)
     elif kind == "repayment_account":
         version = ledger.change_repayment_account(ctx.session, data["loan_id"], change["deposit_account"], **common)
     else:

@@ -28,6 +28,7 @@ from ledger.errors import AlreadyReversed, InvalidInput, LoanStateError, Unknown
 from ledger.loans import active_installments, load_loan, store_installments
 from ledger.money import ZERO, high_precision, parse_money
 from ledger.schedules import (
+    add_months,
     FREQUENCIES,
     METHODS,
     Period,
@@ -336,6 +337,7 @@ def regenerate_schedule(
     prepayment: str = "reduce_installment",
     annual_rate: Decimal | None = None,
     method: str | None = None,
+    extra_months: int = 0,
 ) -> int:
     """Replace the unsettled rows from `effective` on with a schedule for the current principal,
     keeping the original due dates. The replaced rows stay (inactive) as history. Returns the new
@@ -355,6 +357,12 @@ def regenerate_schedule(
 
     step = FREQUENCIES[loan.frequency]
     periods = [Period(r.period_start, r.due_date, step) for r in future]
+    # 展期: the new periods continue the loan's own calendar after its last due date (counted from
+    # the start, so a due day clamped in a short month comes back in the next).
+    last = periods[-1].end
+    through = (last.year - loan.start_date.year) * 12 + last.month - loan.start_date.month
+    for months in range(through + step, through + extra_months + 1, step):
+        periods.append(Period(periods[-1].end, add_months(loan.start_date, months), step))
     count = len(periods)
     if prepayment == "shorten_term":
         count = _shortened_count(loan, current, balance, rate, method, periods)
@@ -382,6 +390,7 @@ def regenerate_schedule(
     loan.annual_rate = rate
     loan.method = method
     loan.maturity_date = new_rows[-1].due_date
+    loan.term_months += extra_months  # the contract's term; the schedule's end is maturity_date
     store_installments(session, loan, new_rows, version=version, first_accrual=(already, day))
     return version
 
@@ -589,6 +598,47 @@ def change_repayment_account(session: Session, loan_ref: int | str, deposit_acco
     return _change(session, loan_ref, "repayment_account", effective_date, change_key, reason, approved_by,
                    # the change history refers to the accounts; they stay whole only on the loan (sealed)
                    lambda loan: (mask_account(loan.deposit_account), mask_account(deposit_account)), apply)
+
+
+def extend_term(session: Session, loan_ref: int | str, extra_months: Any, *, effective_date: Any,
+                change_key: str, reason: str = "", approved_by: str | None = None) -> int:
+    """展期: the loan runs `extra_months` longer. The principal still to fall due is spread again
+    over the remaining periods and the new ones (by the loan's method and rate); what is overdue
+    stays due. A loan is extended once, and by no more than the rules allow for its original term
+    (贷款通则: a short-term loan by up to its term, a medium-term one by up to half, a long-term one
+    by up to three years). Returns the new schedule version."""
+    if isinstance(extra_months, bool) or not isinstance(extra_months, int) or extra_months <= 0:
+        raise InvalidInput("extra_months", "extra_months must be a whole number of months above zero")
+
+    def old_and_new(loan):
+        if session.scalar(select(func.count()).select_from(LoanChange).where(
+                LoanChange.loan_id == loan.id, LoanChange.kind == "extension")):
+            raise LoanStateError(f"loan {loan.loan_number} was extended already; a loan is extended once",
+                                 field="extra_months")
+        step = FREQUENCIES[loan.frequency]
+        if extra_months % step:
+            raise InvalidInput("extra_months", f"extra_months must be whole periods of {step} months")
+        most = longest_extension(loan.term_months)
+        if extra_months > most:
+            raise InvalidInput("extra_months", f"a {loan.term_months}-month loan is extended by {most} months at most")
+        if loan.method == "revolving":
+            raise LoanStateError("a revolving line is renewed, not extended", field="extra_months")
+        end = loan.maturity_date
+        through = (end.year - loan.start_date.year) * 12 + end.month - loan.start_date.month
+        return str(end), str(add_months(loan.start_date, through + extra_months))
+
+    return _change(session, loan_ref, "extension", effective_date, change_key, reason, approved_by, old_and_new,
+                   lambda loan, when: regenerate_schedule(session, loan, when, extra_months=extra_months))
+
+
+def longest_extension(term_months: int) -> int:
+    """贷款通则 art. 12: short-term (≤ 1 year) up to the original term; medium-term (1–5 years) up
+    to half of it; long-term up to 3 years."""
+    if term_months <= 12:
+        return term_months
+    if term_months <= 60:
+        return term_months // 2
+    return 36
 
 
 def _change(session, loan_ref, kind, effective_date, change_key, reason, approved_by, values, apply) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.tables import LoanChange
 from privacy import mask_account
 from workflows.errors import InvalidInput
 from workflows.loan_servicing import LoanServicing
@@ -15,7 +16,8 @@ from workflows.processes import ProcessLayer, UseCase
 
 CHANGE_REQUEST = "change_request"
 # Which field of the request carries the new value, by type.
-NEW_VALUE = {"rate_change": "new_rate", "repayment_account": "deposit_account", "repayment_method": "new_method"}
+NEW_VALUE = {"rate_change": "new_rate", "repayment_account": "deposit_account", "repayment_method": "new_method",
+             "extension": "extra_months"}
 
 
 class ChangeRequests(UseCase):
@@ -39,6 +41,9 @@ def request_change(layer: ProcessLayer, servicing: LoanServicing, session: Sessi
     unrelated = [name for field, name in ((f, NEW_VALUE[f]) for f in NEW_VALUE) if field != kind and body.get(name)]
     for name in unrelated:
         problems[name] = [f"does not belong to a {kind} request"]
+    if kind == "extension" and session.scalar(select(LoanChange.id).where(LoanChange.loan_id == loan.id,
+                                                                          LoanChange.kind == "extension")):
+        problems["type"] = ["the loan was extended already; a loan is extended once (贷款通则)"]
     if problems:
         raise InvalidInput("The change request cannot be made", fields=problems)
     value = body[NEW_VALUE[kind]]
@@ -47,7 +52,8 @@ def request_change(layer: ProcessLayer, servicing: LoanServicing, session: Sessi
         "loan_id": loan.loan_number, "change_type": kind, "change_reason": body["reason"],
         "change": {NEW_VALUE[kind]: value, "effective_date": effective.isoformat()},
         "current_terms": {"annual_rate": loan.annual_rate, "method": loan.method,
-                          "deposit_account": mask_account(loan.deposit_account)},
+                          "deposit_account": mask_account(loan.deposit_account),
+                          "maturity_date": loan.maturity_date.isoformat()},
         "amount": loan.principal_outstanding, "product_code": loan.product_code,
         "customer_name": application.customer_name if application else "",
     }

@@ -213,6 +213,46 @@ def test_method_and_repayment_account_changes_are_recorded(database):
         assert s.scalar(select(func.count()).select_from(LoanChange)) == 2
 
 
+def test_an_extension_spreads_the_principal_over_the_longer_term_and_is_granted_once(database):
+    # 展期 worked by hand: 12,000 at 6 % equal principal over 12 months from 2024-01-15, extended by
+    # 6 months on 2024-01-20 (before anything is due): 12,000 / 18 = 666.67 a month (the last row
+    # takes the cent: 12,000 - 17 × 666.67 = 666.61). The first month is split at the change, as a
+    # mid-period rate change is: 5 days accrued, 12,000 × 6 % / 360 × 5 = 10.00, then the rest of
+    # the 31-day period, 12,000 × 6 % / 12 × 26/31 = 50.32: 60.32. The second month is whole:
+    # (12,000 - 666.67) × 0.5 % = 56.67.
+    # The loan now matures 18 months after its start: 2025-07-15.
+    with database.unit_of_work() as s:
+        loan = open_and_disburse(s)
+        version = service.extend_term(s, loan.id, 6, effective_date="2024-01-20", change_key="x1",
+                                      reason="drought: the harvest comes a season late", approved_by="A1")
+        rows = active_rows(s, loan.id)
+        assert version == 2 and len(rows) == 18
+        assert [r["principal"] for r in rows] == ["666.67"] * 17 + ["666.61"]
+        assert [r["interest"] for r in rows[:2]] == ["60.32", "56.67"]
+        assert [r["due_date"] for r in rows[11:13]] + [rows[-1]["due_date"]] == ["2025-01-15", "2025-02-15", "2025-07-15"]
+        account = s.get(LoanAccount, loan.id)
+        assert (account.maturity_date, account.term_months) == (date(2025, 7, 15), 18)
+        change = s.scalars(select(LoanChange)).one()
+        assert (change.kind, change.old_value, change.new_value) == ("extension", "2025-01-15", "2025-07-15")
+        assert service.extend_term(s, loan.id, 6, effective_date="2024-01-20", change_key="x1") == 2  # a replay
+        with pytest.raises(LoanStateError) as once:
+            service.extend_term(s, loan.id, 3, effective_date="2024-01-25", change_key="x2")
+        assert once.value.field == "extra_months" and "extended once" in once.value.message
+        assert_books_consistent(s, [loan.id], ["B01"])
+
+
+@pytest.mark.parametrize("term, extra, most", [(12, 13, 12), (36, 19, 18), (120, 37, 36)])
+def test_an_extension_beyond_what_the_rules_allow_for_the_term_is_refused(database, term, extra, most):
+    # 贷款通则: short-term loans by up to their term, medium-term by half, long-term by three years.
+    with database.unit_of_work() as s:
+        loan = open_and_disburse(s, term=term)
+        with pytest.raises(InvalidInput) as caught:
+            service.extend_term(s, loan.id, extra, effective_date="2024-01-20", change_key="x")
+        assert caught.value.field == "extra_months"
+        assert f"by {most} months at most" in caught.value.message
+        assert service.extend_term(s, loan.id, most, effective_date="2024-01-20", change_key="ok") == 2
+
+
 def test_a_revolving_line_charges_daily_interest_on_whatever_is_drawn(database):
     # 随借随还: a 100,000 line at 7.2% (30/360 → 0.02% a day), Jan 1 → Apr 1, interest settled monthly.
     # Jan 1–11 on 100,000: 200.00; 40,000 repaid on Jan 11; Jan 11–21 on 60,000: 120.00;

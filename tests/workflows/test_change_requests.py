@@ -76,6 +76,40 @@ def test_an_approved_rate_change_regenerates_the_remaining_schedule_at_the_new_r
     assert len(after["schedule"]) == 12
 
 
+def test_an_extension_goes_to_head_office_and_spreads_what_is_left_over_the_longer_term(client, token_for):
+    loan = disbursed(client, token_for)
+    cm = token_for("cm-BR001")
+    before = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    first_due = before["schedule"][0]["due_date"]
+    rate = Decimal(before["terms"]["annual_rate"])
+    asked = ask(client, cm, loan["loan_id"], type="extension", extra_months=6, effective_date=first_due,
+                reason="the orchard's first harvest comes a year later than planned")
+    assert asked.status_code == 201, asked.get_json()
+    request = asked.get_json()
+    [task] = request["open_tasks"]
+    assert task["context"]["change"] == {"extra_months": 6, "effective_date": first_due}
+    assert task["context"]["change_route_reason"] == "an extension (展期) of any amount: head office approves too"
+    decide(client, token_for("appr-BR001"), request["id"], "approve")
+    assert client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()["schedule"] == before["schedule"]
+    decide(client, token_for("hq-approver"), request["id"], "approve")
+
+    after = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    assert [(c["type"], c["status"]) for c in after["change_requests"]] == [("extension", "applied")]
+    # Worked here: the first installment stands (due on the effective date); what is left after it,
+    # 30,000 less its principal, is a level payment over the 11 + 6 = 17 months that follow.
+    assert after["schedule"][0] == before["schedule"][0] and len(after["schedule"]) == 18
+    first_interest = (Decimal("30000") * rate / 12).quantize(CENT, ROUND_HALF_UP)
+    balance = Decimal("30000") - (annuity(Decimal("30000"), rate, 12) - first_interest)
+    assert Decimal(after["schedule"][1]["total"]) == annuity(balance, rate, 17)
+    start = dt.date.fromisoformat(before["terms"]["start_date"])
+    maturity = dt.date.fromisoformat(after["schedule"][-1]["due_date"])
+    assert (maturity.year - start.year) * 12 + maturity.month - start.month == 18
+    # Once only (贷款通则): a second extension is refused at the request, naming the field.
+    again = ask(client, cm, loan["loan_id"], type="extension", extra_months=3, effective_date=first_due,
+                reason="again")
+    assert again.status_code == 422 and "extended once" in again.get_json()["fields"]["type"][0]
+
+
 def test_a_rejected_change_changes_nothing(client, token_for):
     loan = disbursed(client, token_for)
     cm = token_for("cm-BR001")

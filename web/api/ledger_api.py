@@ -49,7 +49,8 @@ def show_loan(loan_id: str):
 
 @blueprint.post("/loans/<loan_id>/change-requests")
 @documented("Ask for a change to a loan (合同变更): rate_change (new_rate), repayment_account "
-            "(deposit_account) or repayment_method (new_method), each with effective_date and reason; "
+            "(deposit_account), repayment_method (new_method) or extension (extra_months, 展期), each with "
+            "effective_date and reason; "
             "routed to one or two approval levels", ok=201, body="change_request", idempotency="required")
 @require("customer_manager", "integrator")
 def post_change_request(loan_id: str):
