@@ -20,6 +20,7 @@ from typing import Callable
 
 from ledger.errors import LedgerError
 from workflows.db import Database
+from workflows.early_warning import early_warning_step
 from workflows.errors import WorkflowError
 from workflows.origination import Origination
 from workflows.timers import clock_at
@@ -42,6 +43,7 @@ class DailyStep:
 
 
 AFTER_END_OF_DAY: list[DailyStep] = [
+    DailyStep("early_warning", early_warning_step),
 ]
 
 
