@@ -32,13 +32,14 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ledger.tables import Account, EodRun, JournalEntry, JournalLine, LoanAccount
 from privacy import redact_text
-from scoring.dmn import load_dmn
+from scoring.dmn import DmnModel, load_dmn
 from scoring.errors import ScoringError
 from scoring.tables import RiskListEntry
 from workflows.clock import CHINA
@@ -98,7 +99,7 @@ def early_warning_after_eod(db: Database, layer: ProcessLayer, business_date: dt
     with clock_at(lambda: at):
         with db.unit_of_work() as session:
             found = store_signals(session, business_date)
-            levels = assign_levels(session, layer, business_date)
+            levels = assign_levels(session, branch_tables(session, layer), business_date)
             session.commit()
         started, attached, failed = start_work_orders(db, layer, business_date)
     return SignalRun(business_date, found, levels, started, attached, failed)
@@ -233,9 +234,11 @@ def _signal(row, kind: str, facts: dict) -> dict:
 
 # ---------------------------------------------------------------------------- levels
 
-def assign_levels(session: Session, layer: ProcessLayer, business_date: dt.date) -> dict[int, int]:
-    """Each customer's level for the date, from the branch's warning_level.dmn, written on all
-    their signals of the date. Returns the date's signals by level."""
+def assign_levels(session: Session, tables: Callable[[str], DmnModel | None],
+                  business_date: dt.date) -> dict[int, int]:
+    """Each customer's level for the date, from the branch's warning_level.dmn (`tables`: branch
+    → compiled table, see `branch_tables`), written on all their signals of the date. Returns the
+    date's signals by level."""
     today = select(WarningSignal.customer_id).where(WarningSignal.business_date == business_date)
     kinds = dict(session.execute(
         select(WarningSignal.customer_id, func.count(func.distinct(WarningSignal.kind)))
@@ -256,7 +259,7 @@ def assign_levels(session: Session, layer: ProcessLayer, business_date: dt.date)
                func.max(WarningSignal.level), func.count())
         .where(WarningSignal.business_date == business_date)
         .group_by(WarningSignal.customer_id, WarningSignal.branch_code)).all()
-    decide = _LevelTables(session, layer)
+    decide = _LevelTables(tables)
     changes, by_level = [], Counter()
     for customer, branch, lowest, highest, count in groups:
         level = decide(branch, kinds.get(customer, 0), overdue.get(customer, 0), lists.get(customer, "none"))
@@ -274,13 +277,21 @@ def assign_levels(session: Session, layer: ProcessLayer, business_date: dt.date)
     return dict(by_level)
 
 
+def branch_tables(session: Session, layer: ProcessLayer) -> Callable[[str], DmnModel | None]:
+    """Each branch's resolved warning_level.dmn (None: the scope has none), compiled once."""
+    def table(branch: str) -> DmnModel | None:
+        found = layer.resolution.resolve(session, branch).get(LEVEL_FILE)
+        return load_dmn(found.content) if found is not None else None
+    return table
+
+
 class _LevelTables:
     """The branch's level table, evaluated once per distinct input (a table is a pure function of
     its inputs, and a night has a few dozen distinct ones among tens of thousands of customers)."""
 
-    def __init__(self, session: Session, layer: ProcessLayer) -> None:
-        self.session, self.layer = session, layer
-        self.tables: dict[str, object] = {}
+    def __init__(self, tables: Callable[[str], DmnModel | None]) -> None:
+        self.tables_for = tables
+        self.tables: dict[str, DmnModel | None] = {}
         self.memo: dict[tuple, int] = {}
 
     def __call__(self, branch: str, kinds: int, overdue_loans: int, risk_list: str) -> int:
@@ -291,9 +302,10 @@ class _LevelTables:
 
     def _evaluate(self, branch: str, kinds: int, overdue_loans: int, risk_list: str) -> int:
         if branch not in self.tables:
-            files = self.layer.resolution.resolve(self.session, branch)
-            table = files.get(LEVEL_FILE)
-            self.tables[branch] = load_dmn(table.content) if table is not None else None
+            try:
+                self.tables[branch] = self.tables_for(branch)
+            except ScoringError as err:
+                raise WarningLevelFailed(f"{LEVEL_FILE} of branch {branch}: {err}", field=LEVEL_FILE) from None
         model = self.tables[branch]
         if model is None:
             return MIN_LEVEL  # a scope without the table: every signal is one signal
