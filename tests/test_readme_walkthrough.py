@@ -18,6 +18,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "walkthrough.sh"
+SERVICING_SCRIPT = ROOT / "examples" / "servicing.sh"
 
 # What each printing line of the walkthrough prints, step by step (the README's comments).
 EXPECTED_OUTPUT = [
@@ -36,16 +37,26 @@ EXPECTED_OUTPUT = [
 ]
 APPLICATIONS_PER_RUN = 4
 
+# What each printing line of the servicing walkthrough prints (the README's comments).
+SERVICING_OUTPUT = [
+    # 6. D+3: the loan is three days past due, the customer manager has a phone call
+    "3", "Phone the borrower",
+    # 7. a promise to pay: the ladder waits for the day after the promised date
+    "completed", "wait_promise",
+    # 8. the promise is missed: the ladder resumes, D+15 is a visit
+    "Visit the borrower", "15",
+]
 
-def readme_walkthrough_block() -> str:
+
+def readme_walkthrough_block(heading: str = "## Walkthrough with curl") -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Walkthrough with curl"):]
+    section = readme[readme.index(heading):]
     return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
 
 
-def script_body() -> str:
-    script = SCRIPT.read_text(encoding="utf-8")
-    header_end = script.index('cd "$(dirname "$0")/.."\n') + len('cd "$(dirname "$0")/.."\n')
+def script_body(script_path: Path = SCRIPT, after: str = 'cd "$(dirname "$0")/.."\n') -> str:
+    script = script_path.read_text(encoding="utf-8")
+    header_end = script.index(after) + len(after)
     return script[header_end:].lstrip("\n")
 
 
@@ -83,10 +94,22 @@ def test_the_script_is_the_readme_block_word_for_word():
     assert script_body() == readme_walkthrough_block()
 
 
+def printed_comments(block: str) -> list[str]:
+    return [line.split("# ", 1)[1].split(" (")[0].strip() for line in block.splitlines()
+            if re.match(r"^(status|sign|review|curl|jget|\s+-d) .*\s# ", line)]
+
+
 def test_the_readme_block_says_what_each_line_prints():
-    comments = [line.split("# ", 1)[1].split(" (")[0].strip() for line in readme_walkthrough_block().splitlines()
-                if re.match(r"^(status|sign|review|curl) .*\s# ", line)]
-    assert comments == EXPECTED_OUTPUT
+    assert printed_comments(readme_walkthrough_block()) == EXPECTED_OUTPUT
+
+
+SERVICING_HEADING = "## Servicing walkthrough with `loanflow tick`"
+
+
+def test_the_servicing_script_is_the_readme_block_word_for_word_and_says_what_it_prints():
+    block = readme_walkthrough_block(SERVICING_HEADING)
+    assert script_body(SERVICING_SCRIPT, after="source examples/walkthrough.sh > /dev/null\n") == block
+    assert printed_comments(block) == SERVICING_OUTPUT
 
 
 def count_applications(database: Path) -> int:
@@ -105,3 +128,20 @@ def test_the_readme_walkthrough_runs_twice_in_a_row_on_one_database(demo_server)
         assert result.stderr == "", f"run {run}"
         # Fresh Idempotency-Keys: the second run made applications of its own, not replays.
         assert count_applications(database) == APPLICATIONS_PER_RUN * run
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
+def test_the_servicing_walkthrough_moves_time_with_tick_through_the_collection_ladder(demo_server):
+    port, database = demo_server
+    loanflow = Path(sys.executable).with_name("loanflow")   # the README says .venv/bin/loanflow
+    env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{database}")
+    script = SERVICING_SCRIPT.read_text(encoding="utf-8").replace(".venv/bin/loanflow", str(loanflow))
+    result = subprocess.run(["bash", "-c", script, str(SERVICING_SCRIPT)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    # A stage prints as "id (name)"; the README's comment shows both, the list the id.
+    assert [line.split(" (")[0] for line in result.stdout.splitlines()] == SERVICING_OUTPUT
+    assert result.stderr == ""
+    with sqlite3.connect(database) as conn:
+        ladders = conn.execute("SELECT count(*) FROM process_instance WHERE process_id = 'collections'").fetchone()[0]
+    assert ladders == 3   # the walkthrough disbursed three loans and nobody paid any of them

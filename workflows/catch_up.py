@@ -160,7 +160,7 @@ def _fire_timers_until(db: Database, origination: Origination, until: dt.datetim
         for timer in fire_due_timers(db, origination, at=due):
             happened.append(Happened(due, "timer", f"fired {timer.element_id} due "
                                      f"{china_text(timer.due_at.replace(tzinfo=dt.timezone.utc))} "
-                                     f"application {timer.application_id} -> {timer.status}"))
+                                     f"{_fired_in(timer)} -> {timer.status}"))
         cursor = due   # strictly forward: a timer that would not fire is tried again later, not looped on
 
 
@@ -190,3 +190,11 @@ def _webhooks_due(db: Database, now: dt.datetime) -> bool:
         return session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.delivered_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)).limit(1)) is not None
+
+
+def _fired_in(timer) -> str:
+    """An application's timer names the application (what the operator looks up); any other
+    process's names its process and instance."""
+    if timer.application_id:
+        return f"application {timer.application_id}"
+    return f"{timer.process_id} {timer.instance_id}"

@@ -37,6 +37,9 @@ class LadderRun:
     started: tuple[str, ...]     # loan numbers a collection started for
     stopped: tuple[str, ...]     # loan numbers whose collection ended because they are current
 
+    def summary(self) -> dict:
+        return {"started": len(self.started), "stopped": len(self.stopped)}
+
 
 def _running_collections():
     return (select(CorrelationKey.value.label("loan_number"), ProcessInstance.id.label("instance_id"))

@@ -42,7 +42,27 @@ class DailyStep:
     run: Callable[[Day], object]
 
 
+def _collections(day: Day) -> dict | str:
+    from workflows.collection_ladder import collections_after_eod
+
+    if day.origination is None:
+        return "skipped: no process layer"
+    return collections_after_eod(day.db, day.origination.layer, day.business_date, at=day.at).summary()
+
+
+def _reminders(day: Day) -> dict | str:
+    from workflows.reminders import send_reminders
+
+    if day.origination is None:
+        return "skipped: no process layer"
+    return send_reminders(day.db, day.origination.layer, day.business_date).summary()
+
+
+# The ladder texts overdue loans (D+1 onwards); reminders text loans not yet overdue (N days
+# before a due date, and on the due date after a failed debit), so each loan gets one text a night.
 AFTER_END_OF_DAY: list[DailyStep] = [
+    DailyStep("collections", _collections),
+    DailyStep("reminders", _reminders),
     DailyStep("early_warning", early_warning_step),
 ]
 

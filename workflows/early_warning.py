@@ -84,11 +84,16 @@ class SignalRun:
     not_started: int              # signals whose work order failed to start (logged; retried next run)
 
     def summary(self) -> dict:
-        return {"business_date": self.business_date.isoformat(), "signals": sum(self.found.values()),
-                "by_kind": dict(sorted(self.found.items())),
-                "levels": {str(level): n for level, n in sorted(self.levels.items())},
-                "work_orders": len(self.work_orders), "attached": self.attached,
-                "not_started": self.not_started}
+        """One line for the worker's log and `loanflow tick`: the counts, and what is not zero."""
+        out: dict = {"signals": sum(self.found.values()), "work_orders": len(self.work_orders)}
+        if out["signals"]:
+            out["by_kind"] = {kind: n for kind, n in sorted(self.found.items()) if n}
+        if self.levels:
+            out["levels"] = {str(level): n for level, n in sorted(self.levels.items())}
+        for name in ("attached", "not_started"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
 
 
 def early_warning_after_eod(db: Database, layer: ProcessLayer, business_date: dt.date, *,

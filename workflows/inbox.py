@@ -102,7 +102,8 @@ def may_work(user: User, row: HumanTask) -> bool:
 
 def inbox_query(user: User, *, status: str = "open", role: str | None = None, mine: bool = False,
                 application_id: str | None = None, min_amount: Decimal | None = None,
-                max_amount: Decimal | None = None, overdue: bool = False, now: dt.datetime | None = None):
+                max_amount: Decimal | None = None, overdue: bool = False, now: dt.datetime | None = None,
+                process: str | None = None, loan_id: str | None = None):
     query = select(HumanTask).where(visible_to(user), HumanTask.status == status)
     if status == "open":
         # Own claims and unclaimed tasks; another reviewer's claimed task is not in my inbox.
@@ -113,6 +114,10 @@ def inbox_query(user: User, *, status: str = "open", role: str | None = None, mi
         query = query.where(HumanTask.role == role)
     if application_id:
         query = query.where(HumanTask.application_id == application_id)
+    if process:
+        query = query.where(HumanTask.process_id == process)
+    if loan_id:
+        query = query.where(HumanTask.loan_id == loan_id)
     if min_amount is not None:
         query = query.where(HumanTask.amount >= min_amount)
     if max_amount is not None:

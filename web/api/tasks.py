@@ -19,7 +19,8 @@ MAX_PER_PAGE = 100
 @blueprint.get("/tasks")
 @documented("The caller's inbox: own branch and roles, claimed by the caller or unclaimed", query=(
     Query("status", description="open (default), completed or cancelled"), "role", Query("mine", "boolean"),
-    "application_id", "min_amount", "max_amount", Query("overdue", "boolean"), Query("page", "integer"),
+    "application_id", Query("process", description="a process key, e.g. collections"),
+    Query("loan_id", description="a loan number: the tasks of its servicing processes"), "min_amount", "max_amount", Query("overdue", "boolean"), Query("page", "integer"),
     Query("per_page", "integer")))
 @require(*REVIEWERS)
 def inbox():
@@ -29,7 +30,8 @@ def inbox():
             session, g.user, page=int_arg("page", 1, 1, 1_000_000),
             per_page=int_arg("per_page", 20, 1, MAX_PER_PAGE), status=status,
             role=choice_arg("role", REVIEWERS), mine=bool_arg("mine"),
-            application_id=request.args.get("application_id"), min_amount=decimal_arg("min_amount"),
+            application_id=request.args.get("application_id"), process=request.args.get("process"),
+            loan_id=request.args.get("loan_id"), min_amount=decimal_arg("min_amount"),
             max_amount=decimal_arg("max_amount"), overdue=bool_arg("overdue")))
 
 

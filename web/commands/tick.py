@@ -19,6 +19,8 @@ from web.commands.collect import CHANNEL_URL_VARIABLE
 def register(subparsers) -> None:
     parser = subparsers.add_parser("tick", help="catch up to a moment: timers, daily jobs, webhooks (also moves time in tests)")
     parser.add_argument("--at", required=True, help="ISO time, e.g. 2027-03-01T09:00+08:00 (no zone: China time)")
+    parser.add_argument("--demo", action="store_true",
+                        help="on the demo's database: its keys, and an SMS simulator where no gateway is set")
     parser.set_defaults(run=run)
 
 
@@ -33,7 +35,17 @@ def run(args) -> int:
     except ValueError:
         print(f"loanflow tick: --at {args.at!r} is not an ISO time such as 2027-03-01T09:00+08:00", file=sys.stderr)
         return 2
-    services = build_services(Settings.from_env())
+    settings = Settings.from_env()
+    if args.demo:
+        # As `worker --demo`: the demo's public keys (refused outside the demo) and a simulator
+        # that takes the collection and reminder texts the days passed would have sent.
+        import logging
+
+        from web.simulators import with_demo_sms
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the simulator's request log is not the tick's
+        settings = with_demo_sms(settings.for_demo())
+    services = build_services(settings)
     try:
         result = catch_up(services.db, services.origination, at=at,
                           payment_channel_url=os.environ.get(CHANNEL_URL_VARIABLE) or None)

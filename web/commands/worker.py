@@ -7,7 +7,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("worker", help="run scheduled jobs: webhooks, auto-debit, end-of-day batch")
     parser.add_argument("--once", action="store_true", help="deliver due webhooks once and exit")
     parser.add_argument("--demo", action="store_true",
-                        help="start payment-channel and credit-bureau simulators where no URL is set")
+                        help="start payment-channel, credit-bureau and SMS simulators where no URL is set")
     parser.set_defaults(run=run)
 
 
@@ -34,14 +34,15 @@ def run(args) -> int:
     channel_url = os.environ.get("LOANFLOW_PAYMENT_CHANNEL_URL")
     if args.demo:
         # The demo's external systems are simulators: a core where every deposit account holds
-        # funds, and a credit bureau for the steps that incidents retry.
-        from web.simulators import start_in_thread, with_demo_bureau
+        # funds, a credit bureau for the steps that incidents retry, and an SMS gateway for the
+        # collection and reminder texts.
+        from web.simulators import start_in_thread, with_demo_bureau, with_demo_sms
         from web.simulators.payment_channel import create_app as channel_app
 
         if not channel_url:
             channel_url = start_in_thread(channel_app()).url
             print(f"Payment-channel simulator on {channel_url}")
-        settings = with_demo_bureau(settings)
+        settings = with_demo_sms(with_demo_bureau(settings))
     try:
         services = open_services(settings, upgrade_behind=args.demo)
     except SchemaOutdated as err:

@@ -48,3 +48,18 @@ def with_demo_bureau(settings):
     url = start_in_thread(create_app()).url
     print(f"Credit-bureau simulator on {url}")
     return replace(settings, bureau_url=url)
+
+
+def with_demo_sms(settings):
+    """The settings, with an SMS-gateway simulator started for the demo unless a gateway is set:
+    collections and reminders text borrowers, and the demo shows what they would have received
+    (GET <url>/v1/messages)."""
+    from dataclasses import replace
+
+    from web.simulators.sms import create_app
+
+    if settings.sms_url:
+        return settings
+    url = start_in_thread(create_app()).url
+    print(f"SMS-gateway simulator on {url} (texts sent: {url}/v1/messages)")
+    return replace(settings, sms_url=url)
