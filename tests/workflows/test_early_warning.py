@@ -5,16 +5,19 @@ and become work orders for the loan's customer manager (and, at level 3, the ris
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from ledger import service as ledger
+from scoring.dmn import load_dmn
 from scoring.risk_lists import add_entry
+from tests.ledger.helpers import open_and_disburse
 from tests.web.journeys import example, signature_for, submit
 from workflows.catch_up import catch_up
 from workflows.clock import CHINA
-from workflows.early_warning import EarlyWarningRefused, early_warning_after_eod
+from workflows.early_warning import EarlyWarningRefused, assign_levels, early_warning_after_eod, store_signals
 from workflows.models import ProcessInstance, WarningSignal
 from workflows.process_state import current_data
 from workflows.timers import clock_at
@@ -177,3 +180,52 @@ def test_signals_are_read_only_for_the_last_closed_date(client, token_for, servi
     tick_to_morning_after(services, due + dt.timedelta(days=1))
     with pytest.raises(EarlyWarningRefused, match="last closed business date is"):
         early_warning_after_eod(services.db, services.processes, due)
+
+
+# -- the books alone: signals straight from the ledger's batch, without processes -----------------
+
+LEVELS = Path(__file__).resolve().parents[2] / "bpmn" / "default" / "warning_level.dmn"
+
+
+def close_and_signal(database, day: dt.date) -> list[tuple[str, int]]:
+    """The batch of `day`, then the signals of `day` with HQ's level table: (kind, level) found."""
+    table = load_dmn(LEVELS.read_text(encoding="utf-8"))
+    with database.unit_of_work() as session:
+        ledger.run_eod(session, day)
+        store_signals(session, day)
+        assign_levels(session, lambda _branch: table, day)
+        session.commit()
+    with database.sessions() as session:
+        return [(s.kind, s.level) for s in session.scalars(
+            sa.select(WarningSignal).where(WarningSignal.business_date == day).order_by(WarningSignal.id))]
+
+
+def test_an_unpaid_loan_signals_each_kind_once_on_its_day_and_nothing_in_between(database):
+    with database.unit_of_work() as session:
+        open_and_disburse(session, "EW1")   # first installment due 2024-02-15, never paid
+        session.commit()
+    due = dt.date(2024, 2, 15)
+    found = {}
+    for offset in range(-1, 93):
+        day = due + dt.timedelta(days=offset)
+        signals = close_and_signal(database, day)
+        if signals:
+            found[offset] = signals
+    # dpd 1 moves the loan to 关注 as well: that is the first_overdue signal, not a downgrade; at 91
+    # days the batch moves it to 次级, a downgrade of its own.
+    assert found == {1: [("first_overdue", 1)], 30: [("dpd_30", 1)], 60: [("dpd_60", 1)],
+                     90: [("dpd_90", 1)], 91: [("downgrade", 1)]}
+    with database.sessions() as session:
+        downgrade = session.scalar(sa.select(WarningSignal).where(WarningSignal.kind == "downgrade"))
+    assert (downgrade.facts["from_class"], downgrade.facts["to_class"]) == ("special_mention", "substandard")
+    assert downgrade.customer_id == "C-EW1" and downgrade.branch_code == "B01"
+
+
+def test_a_batch_after_skipped_dates_still_sees_the_thresholds_crossed_meanwhile(database):
+    with database.unit_of_work() as session:
+        open_and_disburse(session, "EW2")
+        session.commit()
+    assert close_and_signal(database, dt.date(2024, 2, 14)) == []
+    # The next batch runs for 2024-03-20: 34 days past due, never seen at 1 or 30. Two kinds of
+    # signal on one customer at once: level 2.
+    assert sorted(close_and_signal(database, dt.date(2024, 3, 20))) == [("dpd_30", 2), ("first_overdue", 2)]
