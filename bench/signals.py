@@ -145,7 +145,8 @@ def run(label: str, engine: sa.Engine, loans: int) -> None:
     kinds = ", ".join(f"{n:,} {kind}" for kind, n in found.items())
     by_level = ", ".join(f"level {level}: {n:,}" for level, n in sorted(levels.items()))
     print(f"[{label}] signals after the EOD of {BUSINESS_DATE}: {seconds:.2f} s for {loans:,} loans, "
-          f"{signals:,} signals ({kinds}), {signals / seconds:,.0f} signals/s, {loans / seconds:,.0f} loans/s", flush=True)
+          f"{signals:,} signals ({kinds}), {signals / seconds:,.0f} signals/s, {loans / seconds:,.0f} loans/s",
+          flush=True)
     print(f"[{label}] levels: {by_level}; Python memory peak {peak / 2**20:.1f} MiB", flush=True)
     print(f"[{label}] ratio signals / baseline COUNT: {seconds / baseline:.1f}", flush=True)
     again, found_again, _, _ = generate(engine)
