@@ -229,3 +229,17 @@ def test_a_batch_after_skipped_dates_still_sees_the_thresholds_crossed_meanwhile
     # The next batch runs for 2024-03-20: 34 days past due, never seen at 1 or 30. Two kinds of
     # signal on one customer at once: level 2.
     assert sorted(close_and_signal(database, dt.date(2024, 3, 20))) == [("dpd_30", 2), ("first_overdue", 2)]
+
+
+def test_a_customer_already_overdue_on_another_loan_gets_level_two_for_one_new_signal(database):
+    from ledger.tables import LoanAccount
+
+    with database.unit_of_work() as session:
+        open_and_disburse(session, "EW3", start=dt.date(2024, 1, 10))   # due 2024-02-10, never paid
+        open_and_disburse(session, "EW4", branch="B02")                 # due 2024-02-15, the same borrower
+        session.execute(sa.update(LoanAccount).where(LoanAccount.loan_number == "EW4").values(customer_id="C-EW3"))
+        session.commit()
+    days = [dt.date(2024, 2, 9) + dt.timedelta(days=n) for n in range(8)]
+    found = {day: signals for day in days if (signals := close_and_signal(database, day))}
+    assert found == {dt.date(2024, 2, 11): [("first_overdue", 1)],   # one loan overdue: one signal
+                     dt.date(2024, 2, 16): [("first_overdue", 2)]}   # overdue elsewhere in the group too
