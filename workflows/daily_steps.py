@@ -20,6 +20,7 @@ from typing import Callable
 
 from ledger.errors import LedgerError
 from workflows.db import Database
+from workflows.early_warning import early_warning_step
 from workflows.errors import WorkflowError
 from workflows.origination import Origination
 from workflows.timers import clock_at
@@ -62,6 +63,7 @@ def _reminders(day: Day) -> dict | str:
 AFTER_END_OF_DAY: list[DailyStep] = [
     DailyStep("collections", _collections),
     DailyStep("reminders", _reminders),
+    DailyStep("early_warning", early_warning_step),
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -262,3 +262,23 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class WarningSignal(Base):
+    """An early-warning signal (预警信号) found after an EOD (workflows/early_warning.py): one row
+    per loan, kind and business date, so running the night again adds nothing. Its level is the
+    customer's for that date (warning_level.dmn); `work_order_id` is the early_warning instance
+    started for it, if it needed one."""
+    __tablename__ = "warning_signal"
+    __table_args__ = (UniqueConstraint("loan_number", "kind", "business_date", name="uq_warning_signal"),
+                      Index("ix_warning_signal_day_customer", "business_date", "customer_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    loan_number: Mapped[str] = mapped_column(String(64))
+    branch_code: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str] = mapped_column(String(64))  # the ledger's customer reference (a keyed hash)
+    kind: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    work_order_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
