@@ -33,11 +33,12 @@ def login():
     else:
         with read_only() as session:
             user = authenticate(session, username[:64], password[:200])
+            username = user.username if user is not None else username
         if user is None:
             problem = _("Unknown user or wrong password")
     if problem:
         return render_template("login.html", next=target, username=username, error=problem), 401
-    sign_in(user.username)
+    sign_in(username)
     return redirect(target)
 
 
