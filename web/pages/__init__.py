@@ -10,7 +10,7 @@ import datetime as dt
 from flask import Flask
 
 from web.pages import i18n
-from web.pages.guard import check_csrf, csrf_token
+from web.pages.guard import csrf_token
 
 
 def register_pages(app: Flask, settings) -> None:
@@ -23,5 +23,4 @@ def register_pages(app: Flask, settings) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.extensions["loanflow_html_error"] = lambda status: errors.error_page(status)
     for module in (signin, inbox, tasks, cases, dashboard):
-        module.blueprint.before_request(check_csrf)
         app.register_blueprint(module.blueprint)

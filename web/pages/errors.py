@@ -34,6 +34,12 @@ def error_page(status: int, message: str | None = None):
 
 
 def install_on(blueprint) -> None:
+    """A page blueprint's error pages, and its CSRF check before every POST (set when the module
+    is imported: a blueprint is registered on every app the tests create)."""
+    from web.pages.guard import check_csrf
+
+    blueprint.before_request(check_csrf)
+
     @blueprint.errorhandler(PageForbidden)
     def _forbidden(err):
         return error_page(403)
