@@ -131,3 +131,12 @@ def task_for_viewer(session: Session, task_id: str, user: User) -> HumanTask:
     if row is None or not (may_work(user, row) or overseer):
         raise NotFound(f"Task {task_id} was not found")
     return row
+
+
+def colleagues_for(session: Session, row: HumanTask) -> list[str]:
+    """Who a task could be reassigned to: users holding its role in its branch (head-office
+    roles: at head office)."""
+    from workflows.inbox import may_work
+
+    users = session.scalars(select(User).where(User.branch_code.in_((row.branch_code, "HQ"))).order_by(User.username))
+    return [u.username for u in users if may_work(u, row) and u.username != row.assignee]

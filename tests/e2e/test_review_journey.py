@@ -137,3 +137,29 @@ def test_a_dashboard_draws_its_charts_for_an_approver_and_is_forbidden_to_a_revi
     reviewer = sign_in("rev-BR001")
     assert reviewer.goto("/dashboard").status == 403
     shot(reviewer, screenshots, "forbidden")
+
+
+def test_an_approver_reassigns_a_review_to_a_named_colleague_who_then_has_it(sign_in, application_in_review, api,
+                                                                              screenshots):
+    from tests.e2e.conftest import SECOND_REVIEWER
+    from tests.web import journeys
+
+    application_id, customer = application_in_review()
+    client, token = api
+    journeys.decide(client, token("cm-BR001"), application_id)
+    task_id = journeys.open_task(client, token("rev-BR001"), application_id)["id"]
+
+    approver = sign_in("appr-BR001")
+    approver.goto(f"/tasks/{task_id}")
+    assert approver.locator("#task-form").count() == 0  # an approver may look, not decide a review
+    approver.select_option("#reassign-to", SECOND_REVIEWER)
+    approver.click("#reassign-submit")
+    assert f"已改派给 {SECOND_REVIEWER}" in approver.locator(".flash.ok").inner_text()
+    shot(approver, screenshots, "reassigned")
+
+    colleague = sign_in(SECOND_REVIEWER)
+    colleague.goto("/inbox?tab=mine")
+    assert colleague.locator("tr[data-task-id]", has_text=customer).count() == 1
+    other = sign_in("rev-BR001")
+    other.goto(f"/inbox?tab=unclaimed&customer={customer}")
+    assert other.locator("tr[data-task-id]").count() == 0  # no longer anyone's to claim

@@ -14,7 +14,8 @@ from web.pages.inbox import WORKERS
 from workflows.errors import Conflict, Forbidden, InvalidInput
 from workflows.inbox import may_work
 from workflows.origination import application_view
-from workflows.worklist import task_for_viewer
+from workflows.processes import REASSIGNERS
+from workflows.worklist import colleagues_for, task_for_viewer
 
 blueprint = Blueprint("pages_tasks", __name__)
 errors.install_on(blueprint)
@@ -77,7 +78,8 @@ def _render(task_id: str, *, status: int = 200, field_errors=None, notice=None, 
             "task.html", task=row, application=application, context=context, others=others,
             fields=form_fields(row.form), form_title=FORMS.get(row.form, {}).get("title", row.form),
             can_work=row.status == "open" and may_work(g.user, row) and row.assignee in (None, g.user.username),
-            field_errors=field_errors or {}, notice=notice, values=values or {})
+            field_errors=field_errors or {}, notice=notice, values=values or {},
+            colleagues=colleagues_for(session, row) if row.status == "open" and g.user.role_set & REASSIGNERS else [])
     return html, status
 
 
@@ -107,3 +109,21 @@ def complete(task_id: str):
         return _render(task_id, status=422, notice=err.message, values=payload)
     flash(_("Submitted: %(task)s", task=_(title)), "ok")
     return redirect(url_for("pages_inbox.inbox"))
+
+
+@blueprint.post("/tasks/<task_id>/reassign")
+@page(*REASSIGNERS)
+def reassign(task_id: str):
+    colleague = request.form.get("assignee", "").strip()
+    if not colleague:
+        return _render(task_id, status=422, notice=_("Reassign to: choose a colleague"))
+    try:
+        with services().db.unit_of_work() as session:
+            services().processes.reassign(session, task_id, g.user, colleague)
+    except Conflict:
+        return _render(task_id, status=409, notice=_("Someone else has already completed or claimed this task; "
+                                                     "nothing you entered was saved."))
+    except (Forbidden, InvalidInput) as err:
+        return _render(task_id, status=422, notice=err.message)
+    flash(_("Reassigned to %(who)s", who=colleague), "ok")
+    return redirect(url_for("pages_tasks.task", task_id=task_id))
