@@ -163,3 +163,43 @@ def test_an_approver_reassigns_a_review_to_a_named_colleague_who_then_has_it(sig
     other = sign_in("rev-BR001")
     other.goto(f"/inbox?tab=unclaimed&customer={customer}")
     assert other.locator("tr[data-task-id]").count() == 0  # no longer anyone's to claim
+
+
+def test_a_post_loan_check_task_renders_its_own_form_names_missing_fields_and_completes(sign_in, api, screenshots):
+    import uuid
+
+    from tests.web import journeys
+
+    client, token = api
+    integrator = token("api-demo")
+    application = journeys.submit(client, integrator, journeys.example("application-auto.json")).get_json()
+    signed = client.post(f"/api/v1/applications/{application['id']}/signature",
+                         json=journeys.signature_for(application), headers=integrator).get_json()
+    assert signed["status"] == "disbursed", signed
+    started = client.post("/api/v1/processes/post_loan_check/instances",
+                          headers={**token("risk-BR001"), "Idempotency-Key": str(uuid.uuid4())},
+                          json={"branch": "BR001", "data": {"loan_id": signed["loan_id"], "check_reason": "灰名单命中"}})
+    assert started.status_code == 201, started.get_json()
+    instance_id = started.get_json()["id"]
+    task_id = started.get_json()["open_tasks"][0]["id"]
+
+    manager = sign_in("cm-BR001")
+    manager.goto("/inbox?tab=unclaimed&process=post_loan_check")
+    assert manager.locator(f"tr[data-task-id='{task_id}']").count() == 1
+    manager.goto(f"/tasks/{task_id}")
+    assert "贷后检查" in manager.locator("h1").inner_text()
+    manager.click("#submit-task")  # nothing filled in: each required field is named
+    errors = manager.locator(".field-error").all_inner_texts()
+    assert any(e.startswith("检查日期") and "必填" in e for e in errors), errors
+    assert any(e.startswith("风险意见") for e in errors), errors
+    shot(manager, screenshots, "task-post-loan-check-errors")
+    manager.fill("input[name=visited_on]", "2026-12-01")
+    manager.fill("textarea[name=findings]", "养殖场经营正常，存栏稳定")
+    manager.select_option("select[name=fund_use]", "as_agreed")
+    manager.select_option("select[name=risk_opinion]", "normal")
+    manager.click("#submit-task")
+    manager.wait_for_url("**/inbox**")
+    manager.goto(f"/instances/{instance_id}")
+    manager.wait_for_selector("#diagram-0[data-rendered=true]")
+    assert "lf-completed" in manager.locator("#diagram-0 g[data-element-id=visit_and_check]").get_attribute("class")
+    shot(manager, screenshots, "instance-post-loan-check")
