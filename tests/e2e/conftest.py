@@ -70,6 +70,7 @@ def new_context(browser, live):
     contexts = []
 
     def make(**options):
+        options.setdefault("locale", "zh-CN")  # the bank's staff browsers: Chinese dates in date inputs
         context = browser.new_context(base_url=live[0], viewport={"width": 1360, "height": 900}, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
