@@ -28,10 +28,12 @@ class ProcessMarks:
     completed: set[str] = field(default_factory=set)
     current: set[str] = field(default_factory=set)
     incident: set[str] = field(default_factory=set)
+    taken: set[tuple[str, str]] = field(default_factory=set)  # (source, target) of flows the instance took
 
     def as_dict(self) -> dict:
         return {"completed": sorted(self.completed - self.current - self.incident),
-                "current": sorted(self.current), "incident": sorted(self.incident)}
+                "current": sorted(self.current), "incident": sorted(self.incident),
+                "taken": sorted([list(pair) for pair in self.taken])}
 
 
 def diagram_marks(workflow) -> dict[str, dict]:
@@ -48,7 +50,24 @@ def diagram_marks(workflow) -> dict[str, dict]:
             process.incident.add(bpmn_id)
         elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
             process.current.add(bpmn_id)
+        else:
+            continue  # a path not (yet) taken: no flow leads into it
+        source = _drawn_parent(task)
+        if source is not None:
+            process.taken.add((source, bpmn_id))
     return {name: m.as_dict() for name, m in marks.items()}
+
+
+def _drawn_parent(task) -> str | None:
+    """The element the engine came from to reach `task` in the same process: its nearest ancestor
+    with a shape (a boundary event's split and the joins have none)."""
+    parent = task.parent
+    while parent is not None and parent.workflow is task.workflow:
+        bpmn_id = getattr(parent.task_spec, "bpmn_id", None)
+        if bpmn_id and parent.task_spec.name not in _NOT_DRAWN:
+            return bpmn_id
+        parent = parent.parent
+    return None
 
 
 def instance_marks(runner, session: Session, instance: ProcessInstance) -> dict[str, dict]:

@@ -61,6 +61,11 @@ def test_three_people_review_an_application_and_its_page_shows_the_path_taken(si
     review = approver.locator(".diagram-card", has_text="review.bpmn").locator(".diagram")
     for element in ("investigation", "first_review", "branch_approval"):
         assert "lf-completed" in review.locator(f"g[data-element-id={element}]").get_attribute("class")
+    intake = approver.locator(".diagram-card", has_text="intake.bpmn").locator(".diagram")
+    assert "lf-completed" in intake.locator("g[data-element-id=precheck_passed_gateway]").get_attribute("class")
+    taken = intake.locator("g.djs-connection.lf-taken")
+    assert taken.count() == 4  # start -> pre-check -> gateway -> risk check -> end; not the refusal path
+    intake.screenshot(path=str(screenshots / "diagram-intake.png"))
     history = approver.locator("#history").inner_text()
     assert "同意放款" in history and "appr-BR001" in history
     shot(approver, screenshots, "application")
