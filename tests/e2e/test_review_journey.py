@@ -208,3 +208,38 @@ def test_a_post_loan_check_task_renders_its_own_form_names_missing_fields_and_co
     manager.wait_for_selector("#diagram-0[data-rendered=true]")
     assert "lf-completed" in manager.locator("#diagram-0 g[data-element-id=visit_and_check]").get_attribute("class")
     shot(manager, screenshots, "instance-post-loan-check")
+
+
+def test_an_incident_is_marked_on_the_diagram_and_an_approver_retries_it_from_the_page(sign_in, api, bureau,
+                                                                                        screenshots):
+    import requests
+
+    from tests.e2e.conftest import valid_id_number
+    from tests.web import journeys
+
+    client, token = api
+    body = journeys.example("application-auto.json")
+    body["applicant"] = dict(body["applicant"], id_number=valid_id_number("37010219850304" + "217"))
+    requests.post(f"{bureau.url}/control", json={"down": True}, timeout=5)
+    try:
+        application = journeys.submit(client, token("api-demo"), body).get_json()
+    finally:
+        requests.post(f"{bureau.url}/control", json={"down": False}, timeout=5)
+    assert application["status"] == "incident", application
+
+    reviewer = sign_in("rev-BR001")
+    reviewer.goto(f"/applications/{application['id']}")
+    assert reviewer.locator("#incident").count() == 1 and reviewer.locator("#retry").count() == 0
+
+    approver = sign_in("appr-BR001")
+    approver.goto(f"/applications/{application['id']}")
+    intake = approver.locator(".diagram-card", has_text="intake.bpmn").locator(".diagram")
+    approver.wait_for_function("[...document.querySelectorAll('.diagram')].every(d => d.dataset.rendered === 'true')")
+    assert "lf-incident" in intake.locator("g[data-element-id=application_risk_check]").get_attribute("class")
+    assert "lf-incident" in approver.locator("#diagram-0 g[data-element-id=intake_stage]").get_attribute("class") \
+        or "lf-current" in approver.locator("#diagram-0 g[data-element-id=intake_stage]").get_attribute("class")
+    shot(approver, screenshots, "incident")
+    approver.click("#retry")
+    assert approver.locator(".flash.ok").count() == 1
+    assert approver.locator("#incident").count() == 0
+    assert "待签约" in approver.locator("h1").inner_text()
