@@ -9,6 +9,7 @@ from flask import Flask
 from web.auth import token_signer_for
 from web.config import Settings
 from web.errors import register_error_handlers
+from web.pages import register_pages
 from web.requests import refuse_bad_text_in_url
 from web.services import Services, build_services
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.before_request(refuse_bad_text_in_url)
     for blueprint in _api_blueprints():
         app.register_blueprint(blueprint, url_prefix="/api/v1")
+    register_pages(app, settings)
     return app
 
 

@@ -37,6 +37,9 @@ class Settings:
     callback_hosts: CallbackHosts = field(default_factory=CallbackHosts)
     # LOANFLOW_DATA_KEY: 32 bytes (64 hex digits or base64) sealing personal data at rest (privacy/).
     data_key: str = ""
+    # LOANFLOW_SECURE_COOKIES: the pages' session cookie is sent over HTTPS only (Secure). The demo
+    # serves plain http on 127.0.0.1, so it turns this off there unless the variable says otherwise.
+    secure_cookies: bool = True
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -52,6 +55,7 @@ class Settings:
             sms_url=env.get("LOANFLOW_SMS_URL") or None,
             callback_hosts=_callback_hosts(env.get("LOANFLOW_CALLBACK_HOSTS", "")),
             data_key=env.get("LOANFLOW_DATA_KEY", ""),
+            secure_cookies=env.get("LOANFLOW_SECURE_COOKIES", "true").strip().lower() not in ("0", "false", "no"),
         )
         values.update(overrides)
         return cls(**values)
@@ -59,7 +63,9 @@ class Settings:
     def for_demo(self) -> "Settings":
         """The demo's settings: its public key unless a key is set, and the walkthrough's local
         webhook host for api-demo on top of whatever LOANFLOW_CALLBACK_HOSTS allows."""
+        local_http = self.host in ("127.0.0.1", "localhost", "::1") and "LOANFLOW_SECURE_COOKIES" not in os.environ
         return replace(self, demo=True, secret_key=self.secret_key or DEMO_SECRET_KEY,
+                       secure_cookies=self.secure_cookies and not local_http,
                        data_key=self.data_key or DEMO_DATA_KEY,
                        callback_hosts=self.callback_hosts.merged(CallbackHosts.parse(DEMO_CALLBACK_HOSTS)))
 

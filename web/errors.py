@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import traceback
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -57,6 +57,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
+        # An address outside the API (e.g. a mistyped page) gets the pages' HTML error page.
+        html_page = app.extensions.get("loanflow_html_error")
+        if html_page is not None and not request.path.startswith("/api/"):
+            return html_page(err.code or 500)
         return error_response(err.code or 500, (err.name or "error").lower().replace(" ", "_"),
                               err.description or err.name)
 

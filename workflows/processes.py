@@ -42,6 +42,8 @@ SYSTEM = "system"
 # holds no role a task could be claimed with.
 SYSTEM_USER = User(username=SYSTEM, full_name="loanflow", branch_code=HQ, roles="", password_hash="")
 AUTOMATIC_RETRIES = 5
+# Who may hand a task to a named colleague.
+REASSIGNERS = frozenset({"approver", "hq_approver"})
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,26 @@ class ProcessLayer:
         row.assignee = None
         self.audit(session, session.get(ProcessInstance, row.instance_id), actor.username, "task_unclaimed",
                    {"task_id": row.id, "task": row.title})
+        return row
+
+    def reassign(self, session: Session, task_id: str, actor: User, to_username: str) -> HumanTask:
+        """An approver (or head office) hands an open task of their branch to a named colleague
+        who may work it: the task's role, its branch, and not a second level of the same case."""
+        if not actor.role_set & REASSIGNERS:
+            raise Forbidden("Only approvers may reassign tasks")
+        row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
+        if row is None or actor.branch_code not in (HQ, row.branch_code):
+            raise NotFound(f"Task {task_id} was not found")
+        if row.status != "open":
+            raise Conflict(f"Task {task_id} is already {row.status}")
+        colleague = session.get(User, to_username)
+        if colleague is None or not may_work(colleague, row):
+            raise InvalidInput(f"{to_username} cannot work this task: it needs the role {row.role} in "
+                               f"{row.branch_code}", field="assignee")
+        self._check_separation_of_duties(session, row, colleague)
+        previous, row.assignee = row.assignee, colleague.username
+        self.audit(session, session.get(ProcessInstance, row.instance_id), actor.username, "task_reassigned",
+                   {"task_id": row.id, "task": row.title, "from": previous, "to": colleague.username})
         return row
 
     def complete(self, session: Session, task_id: str, actor: User, payload) -> HumanTask:

@@ -49,6 +49,7 @@ def run(args) -> int:
             print(f"  {username:<12} {branch:<6} {roles:<18} {full_name}")
     app = create_app(settings, services=services)
     print(f"loanflow API on http://{settings.host}:{settings.port}/api/v1  (database: {settings.database_url})")
+    print(f"loanflow pages (sign in as a demo user) on http://{settings.host}:{settings.port}/")
     _RequestHandler = _request_handler_class()
     if args.server == "gunicorn":
         return _serve_with_gunicorn(app, settings, workers=args.workers, threads=args.threads)

@@ -1,0 +1,81 @@
+"""The pages through Flask's test client: sign-in, CSRF, cookie flags, error pages, the
+worklist's filters and the catalogue. The browser tests (tests/e2e) drive the same pages."""
+from __future__ import annotations
+
+import re
+
+from babel.messages.extract import extract_from_dir
+
+from tests.web import journeys
+from web.config import PROJECT_ROOT
+from web.pages.i18n import load_catalogues
+
+
+def csrf_of(client, path="/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, username):
+    response = client.post("/login", data={"username": username, "password": "demo", "csrf_token": csrf_of(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def test_the_root_sends_a_stranger_to_sign_in_and_a_signed_in_user_to_the_inbox(client):
+    assert client.get("/").headers["Location"].endswith("/login")
+    sign_in(client, "rev-BR001")
+    assert client.get("/").headers["Location"].endswith("/inbox")
+
+
+def test_the_session_cookie_is_http_only_same_site_lax_and_secure(client):
+    cookie = sign_in(client, "rev-BR001").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_a_form_without_the_csrf_token_is_refused_with_a_page(client):
+    response = client.post("/login", data={"username": "rev-BR001", "password": "demo"})
+    assert response.status_code == 400
+    assert "text/html" in response.content_type and "表单" in response.get_data(as_text=True)
+
+
+def test_a_wrong_password_is_named_in_chinese(client):
+    response = client.post("/login", data={"username": "rev-BR001", "password": "x", "csrf_token": csrf_of(client)})
+    assert response.status_code == 401 and "用户名或密码错误" in response.get_data(as_text=True)
+
+
+def test_an_unknown_page_is_an_html_404_and_the_api_keeps_json(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "text/html" in page.content_type
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["error"] == "not_found"
+
+
+def test_a_role_without_the_page_gets_the_403_page(client):
+    sign_in(client, "rev-BR001")
+    response = client.get("/dashboard")
+    assert response.status_code == 403 and "无权访问" in response.get_data(as_text=True)
+
+
+def test_the_inbox_finds_an_application_by_its_applicants_id_number_and_names_a_bad_amount(client, token_for):
+    body = journeys.example("application-review.json")
+    response = journeys.submit(client, token_for("api-demo"), body)
+    assert response.status_code == 201, response.get_json()
+    sign_in(client, "cm-BR001")
+    found = client.get(f"/inbox?customer={body['applicant']['id_number']}").get_data(as_text=True)
+    assert body["applicant"]["name"] in found and "共 1 个任务" in found
+    missed = client.get("/inbox?customer=110101199001011237").get_data(as_text=True)
+    assert "共 0 个任务" in missed
+    bad = client.get("/inbox?min_amount=lots").get_data(as_text=True)
+    assert "金额下限：须为金额" in bad
+
+
+def test_every_interface_text_has_a_chinese_translation():
+    chinese = load_catalogues()["zh_CN"]
+    found = extract_from_dir(
+        str(PROJECT_ROOT / "web"), method_map=[("templates/**.html", "jinja2"), ("pages/**.py", "python")],
+        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}})
+    messages = {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    assert len(messages) > 100  # the templates were read (a template Babel cannot parse drops out)
+    missing = sorted(m for m in messages if chinese.gettext(m) == m)
+    assert missing == []

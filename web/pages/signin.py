@@ -1,0 +1,57 @@
+"""Sign-in, sign-out, the language switch, and `/`, which sends people where they belong."""
+from __future__ import annotations
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+
+from web.api.context import read_only
+from web.pages import errors
+from web.pages.guard import local_target, sign_in, sign_out, signed_in_user
+from web.pages.i18n import LANGUAGE_COOKIE, LANGUAGES, _
+from workflows.directory import authenticate
+
+blueprint = Blueprint("pages_signin", __name__)
+errors.install_on(blueprint)
+
+
+@blueprint.get("/")
+def home():
+    return redirect(url_for("pages_inbox.inbox") if signed_in_user() else url_for("pages_signin.login"))
+
+
+@blueprint.route("/login", methods=("GET", "POST"))
+def login():
+    target = local_target(request.values.get("next"), url_for("pages_inbox.inbox"))
+    if request.method == "GET":
+        return render_template("login.html", next=target, username="", error=None)
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    problem = None
+    if not username:
+        problem = _("Username: enter your username")
+    elif not password:
+        problem = _("Password: enter your password")
+    else:
+        with read_only() as session:
+            user = authenticate(session, username[:64], password[:200])
+            username = user.username if user is not None else username
+        if user is None:
+            problem = _("Unknown user or wrong password")
+    if problem:
+        return render_template("login.html", next=target, username=username, error=problem), 401
+    sign_in(username)
+    return redirect(target)
+
+
+@blueprint.post("/logout")
+def logout():
+    sign_out()
+    return redirect(url_for("pages_signin.login"))
+
+
+@blueprint.get("/language/<code>")
+def language(code: str):
+    """Switch the interface language (a preference cookie, a year long) and go back."""
+    response = make_response(redirect(local_target(request.args.get("next"), url_for("pages_signin.home"))))
+    if code in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response

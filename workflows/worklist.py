@@ -1,0 +1,142 @@
+"""The reviewers' worklist for the pages: tabs (my tasks, my roles' unclaimed tasks, the whole
+branch), filters, sorting and pages over the indexed human_task table.
+
+The API's GET /tasks keeps its own documented contract (workflows.inbox.list_inbox); both read
+the same rows and the same visibility rule (`inbox.visible_to`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from privacy import keyring_for, redact
+from workflows.clock import CHINA
+from workflows.inbox import task_view, visible_to
+from workflows.models import Application, HumanTask, User, utcnow
+
+MINE, UNCLAIMED, BRANCH = "mine", "unclaimed", "branch"
+# Who may look at the whole branch's open tasks, claimed by others included: the approvers (who
+# reassign and chase them) and head office.
+OVERSEERS = frozenset({"approver", "hq_approver", "hq_risk"})
+SORTS = ("due", "amount_desc", "amount_asc")
+ID_NUMBER = re.compile(r"^[0-9]{17}[0-9Xx]$")
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    process: str | None = None
+    product: str | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    due_today: bool = False
+    overdue: bool = False
+    customer: str | None = None  # a name (or part of one), or a resident ID number
+
+
+def tabs_for(user: User) -> tuple[str, ...]:
+    return (MINE, UNCLAIMED, BRANCH) if user.role_set & OVERSEERS else (MINE, UNCLAIMED)
+
+
+def _tab_query(user: User, tab: str):
+    query = select(HumanTask).where(visible_to(user), HumanTask.status == "open")
+    if tab == MINE:
+        return query.where(HumanTask.assignee == user.username)
+    if tab == UNCLAIMED:
+        return query.where(HumanTask.assignee.is_(None))
+    return query  # BRANCH: everyone's, claimed or not
+
+
+def _china_day_in_utc(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Today in China as a naive UTC interval, as due_at is stored."""
+    today = now.replace(tzinfo=dt.timezone.utc).astimezone(CHINA).date()
+    start = dt.datetime.combine(today, dt.time(0), CHINA).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return start, start + dt.timedelta(days=1)
+
+
+def _filtered(session: Session, query, filters: WorklistFilters, now: dt.datetime):
+    if filters.process:
+        query = query.where(HumanTask.process_id == filters.process)
+    if filters.product:
+        query = query.where(HumanTask.product_code == filters.product)
+    if filters.min_amount is not None:
+        query = query.where(HumanTask.amount >= filters.min_amount)
+    if filters.max_amount is not None:
+        query = query.where(HumanTask.amount <= filters.max_amount)
+    if filters.overdue:
+        query = query.where(HumanTask.due_at < now)
+    if filters.due_today:
+        start, end = _china_day_in_utc(now)
+        query = query.where(HumanTask.due_at >= start, HumanTask.due_at < end)
+    customer = (filters.customer or "").strip()
+    if customer and ID_NUMBER.match(customer):
+        # ID numbers are sealed at rest: found by their keyed look-up hash, never by the text.
+        by_hash = select(Application.id).where(Application.id_number_hash == keyring_for(session).lookup_hash(customer))
+        query = query.where(HumanTask.application_id.in_(by_hash))
+    elif customer:
+        escaped = customer.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(HumanTask.customer_name.like(f"%{escaped}%", escape="\\"))
+    return query
+
+
+def _ordered(query, sort: str):
+    if sort == "amount_desc":
+        return query.order_by(HumanTask.amount.desc(), HumanTask.created_at)
+    if sort == "amount_asc":
+        return query.order_by(HumanTask.amount, HumanTask.created_at)
+    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+
+
+def _count(session: Session, query) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def worklist(session: Session, user: User, *, tab: str = UNCLAIMED, filters: WorklistFilters = WorklistFilters(),
+             sort: str = "due", page: int = 1, per_page: int = 20, now: dt.datetime | None = None) -> dict:
+    """One page of a tab, its total under the filters, and every tab's count (without filters)."""
+    now = now or utcnow()
+    tabs = tabs_for(user)
+    tab = tab if tab in tabs else UNCLAIMED
+    query = _filtered(session, _tab_query(user, tab), filters, now)
+    total = _count(session, query)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(_ordered(query, sort if sort in SORTS else "due")
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    visible = _tab_query(user, BRANCH)
+    return {
+        "tab": tab, "tabs": {name: _count(session, _tab_query(user, name)) for name in tabs},
+        # A list shows personal data masked, as the API's inbox does (privacy.masking).
+        "items": [dict(redact(task_view(r)), overdue=bool(r.due_at and r.due_at < now)) for r in rows],
+        "total": total, "page": page, "pages": pages, "per_page": per_page,
+        "processes": sorted(session.scalars(select(HumanTask.process_id).where(visible.whereclause).distinct())),
+        "products": sorted(p for p in session.scalars(select(HumanTask.product_code).where(visible.whereclause)
+                                                      .distinct()) if p),
+    }
+
+
+def task_for_viewer(session: Session, task_id: str, user: User) -> HumanTask:
+    """A task as its page shows it: to those who may work it, and to the overseers of its branch
+    (head office: of any branch). Anyone else is told it does not exist."""
+    from workflows.errors import NotFound
+    from workflows.inbox import may_work
+    from workflows.models import HQ
+
+    row = session.get(HumanTask, task_id)
+    overseer = row is not None and bool(user.role_set & OVERSEERS) and user.branch_code in (HQ, row.branch_code)
+    if row is None or not (may_work(user, row) or overseer):
+        raise NotFound(f"Task {task_id} was not found")
+    return row
+
+
+def colleagues_for(session: Session, row: HumanTask) -> list[str]:
+    """Who a task could be reassigned to: users holding its role in its branch (head-office
+    roles: at head office)."""
+    from workflows.inbox import may_work
+
+    users = session.scalars(select(User).where(User.branch_code.in_((row.branch_code, "HQ"))).order_by(User.username))
+    return [u.username for u in users if may_work(u, row) and u.username != row.assignee]
