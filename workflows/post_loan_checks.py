@@ -22,9 +22,12 @@ from workflows.processes import SYSTEM, ProcessLayer, Step, UseCase
 POST_LOAN_CHECK = "post_loan_check"
 
 
-def check_data(loan, *, kind: str, reason: str, start: dt.date, customer_name: str = "") -> dict:
+def check_data(loan, *, kind: str, reason: str, start: dt.date, customer_name: str = "",
+               at: dt.time = dt.time(9, 0)) -> dict:
+    """The check appears `check_after_days` (the DMN) after `check_from`, at `check_time` China time:
+    9:00 for planned checks, the moment it was asked for when an ad-hoc one is due at once."""
     return {"loan_id": loan.loan_number, "check_kind": kind, "check_reason": reason,
-            "check_from": start.isoformat(), "product_code": loan.product_code, "amount": loan.principal,
+            "check_from": start.isoformat(), "check_time": at.strftime("%H:%M:%S"), "product_code": loan.product_code, "amount": loan.principal,
             "disbursed_on": loan.start_date.isoformat(), "customer_name": customer_name,
             "classification": loan.classification}
 
@@ -34,7 +37,9 @@ class PostLoanChecks(UseCase):
               actor: User) -> ProcessInstance:
         """An ad-hoc check (e.g. after a warning signal), due at once."""
         loan = _loan_in(session, form_data["loan_id"], branch_code)
-        data = check_data(loan, kind="adhoc", reason=form_data["check_reason"], start=layer.now().date())
+        now = layer.now().replace(tzinfo=dt.timezone.utc).astimezone(CHINA)
+        data = check_data(loan, kind="adhoc", reason=form_data["check_reason"], start=now.date(),
+                          at=now.time().replace(microsecond=0))
         return layer.begin(session, POST_LOAN_CHECK, branch_code, data, actor.username,
                            correlation={"loan_id": loan.loan_number})
 

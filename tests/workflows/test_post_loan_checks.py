@@ -176,3 +176,14 @@ def test_a_check_not_done_within_seven_days_escalates_to_the_branch_risk_officer
     assert done.status_code == 200, done.get_json()
     instance = client.get(f"/api/v1/instances/{overdue['instance_id']}", headers=risk).get_json()
     assert (instance["status"], instance["stage"]) == ("completed", "check_done")
+
+
+def test_an_ad_hoc_check_asked_for_before_nine_in_the_morning_is_due_at_once_too(client, token_for, services):
+    # Planned checks appear at 9:00; an ad-hoc one at the moment it is asked for, not at 9:00 that day.
+    loan = disbursed(client, token_for)
+    body = {"branch": "BR001", "data": {"loan_id": loan["loan_id"], "check_reason": "court enforcement flag"}}
+    with clock_at(lambda: dt.datetime.now(CHINA).replace(hour=8, minute=30)):
+        started = client.post("/api/v1/processes/post_loan_check/instances", json=body,
+                              headers={**token_for("risk-BR001"), "Idempotency-Key": str(uuid.uuid4())})
+    assert started.status_code == 201, started.get_json()
+    assert [t["task_key"] for t in started.get_json()["open_tasks"]] == ["visit_and_check"]
