@@ -40,3 +40,17 @@ curl -s -X POST $API/loans/$LOAN/repayments -H "$AUTH" -H 'Content-Type: applica
 .venv/bin/loanflow tick --demo --at "$(date -d "$DUE + 17 days" +%F)T09:00+08:00" >> $WORK/tick.txt
 curl -s $API/loans/$LOAN -H "$AUTH" | jget days_past_due   # 0
 curl -s $API/instances/$LADDER -H "$CM" | jget status      # completed
+
+# 10. Current again, the loan is still 关注 (special mention): the batch does not upgrade it on its
+#     own. The customer manager gives the reason and the branch risk officer approves (maker-checker,
+#     two people); only then does the ledger move it back to 正常.
+curl -s "$API/tasks?process=classification_review&loan_id=$LOAN" -H "$CM" > $WORK/class.json
+jget items.0.title < $WORK/class.json                      # Give the reason for the class
+CLASS=$(jget items.0.id < $WORK/class.json)
+curl -s -X POST $API/tasks/$CLASS/complete -H "$CM" -H 'Content-Type: application/json' \
+     -d '{"decision":"propose","reason":"arrears paid, the farm is selling again"}' | jget status   # completed
+RISK="Authorization: Bearer $(token risk-BR001)"
+APPROVAL=$(curl -s "$API/tasks?process=classification_review&loan_id=$LOAN" -H "$RISK" | jget items.0.id)
+curl -s -X POST $API/tasks/$APPROVAL/complete -H "$RISK" -H 'Content-Type: application/json' \
+     -d '{"decision":"approve","comment":"agreed"}' | jget status   # completed
+curl -s $API/loans/$LOAN -H "$AUTH" | jget classification   # normal

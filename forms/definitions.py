@@ -22,6 +22,7 @@ CHOICES = {
     "contact_outcome": ["promise_to_pay", "paid", "unreachable", "dispute"],
     "legal_measure": ["lawsuit_filed", "payment_order", "enforcement", "settlement", "not_pursued"],
     "approval_decision": ["approve", "reject"],
+    "classification_proposal": ["propose"],
     "change_type": ["rate_change", "repayment_account", "repayment_method", "extension"],
     "repayment_method": ["equal_installment", "equal_principal", "bullet", "interest_only"],
     "fund_use": ["as_agreed", "partly_diverted", "diverted", "not_verified"],
@@ -164,6 +165,25 @@ FORMS: dict[str, dict] = {
         "fields": [
             {"name": "decision", "type": "choice", "choices": "approval_decision", "required": True},
             {"name": "comment", "type": "string", "required": True, "max_length": 2000},
+        ],
+    },
+    "classification_reason": {
+        "title": "Reason for the five-level class (五级分类认定)",
+        "fields": [
+            # One choice on purpose: the customer manager's part is the reason; recording it as a
+            # "propose" decision is what keeps them from also approving the class (four eyes).
+            {"name": "decision", "type": "choice", "choices": "classification_proposal", "required": True,
+             "label": "Propose the class to the risk officer"},
+            {"name": "reason", "type": "string", "required": True, "max_length": 400, "pattern": r"\S",
+             "pattern_message": "must say why the class fits", "label": "Why the loan belongs in this class"},
+        ],
+    },
+    "classification_decision": {
+        "title": "Approve the five-level class (五级分类审批)",
+        "fields": [
+            {"name": "decision", "type": "choice", "choices": "approval_decision", "required": True},
+            {"name": "comment", "type": "string", "required": False, "required_when": ["decision", "reject"],
+             "max_length": 400, "label": "Comment (required to reject)"},
         ],
     },
     "post_loan_check_request": {

@@ -10,8 +10,8 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import (collections, contract, disbursement, intake, large_amount, limits, rating, review_sla,
-                          risk, servicing, sms)
+    from handlers import (classification, collections, contract, disbursement, intake, large_amount, limits, rating,
+                          review_sla, risk, servicing, sms)
 
     return {
         "intake.precheck": intake.precheck,
@@ -30,6 +30,7 @@ def build_registry() -> dict[str, Handler]:
         "collections.write_off": collections.write_off,
         "sms.overdue_reminder": sms.overdue_reminder,
         "servicing.apply_change": servicing.apply_change,
+        "classification.record_decision": classification.record_decision,
         "review.remind": review_sla.remind,
         "review.escalate": review_sla.escalate,
     }
@@ -39,6 +40,7 @@ def build_registry() -> dict[str, Handler]:
 # leaves none of their rows behind); the others only read, and a savepoint would be two wasted
 # statements per step.
 WRITING_OPERATIONS = frozenset({"disbursement.disburse", "collections.write_off", "servicing.apply_change",
+                                "classification.record_decision",
                                 "review.remind", "review.escalate"})
 
 

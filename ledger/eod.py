@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.accrual import sql_accrued_fen
+from ledger.classification_review import hold_moves_for_review
 from ledger.errors import BusinessDateClosed, InvalidInput
 from ledger.money import sql_fen_ratio
 from ledger.schedules import parse_date
@@ -43,6 +44,9 @@ class ClassificationPolicy:
     special_mention_max: int = 90
     substandard_max: int = 180
     doubtful_max: int = 360
+    # Maker-checker: a downgrade to 次级 or worse, and every upgrade, becomes a proposal for review
+    # (ledger.classification_review) instead of a posting. Off for the ledger on its own.
+    review: bool = False
 
     def classify(self, days_past_due: int) -> str:
         if days_past_due <= self.normal_max:
@@ -66,6 +70,7 @@ class EodResult:
     penalty_lines: int = 0
     reclassified: int = 0
     journal_lines: int = 0
+    proposed: int = 0          # moves held for review (a reviewing policy only)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items()}
@@ -108,7 +113,7 @@ def run_eod(
     _find_overdue(conn, params)
     penalty = _accrue_penalty(conn, params)
     _age(conn, params)
-    reclassified = _classify(conn, params, policy)
+    reclassified, proposed = _classify(conn, params, policy)
 
     conn.execute(delete(EodWork))
     conn.execute(
@@ -120,7 +125,7 @@ def run_eod(
         conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default for this connection
     if session is not None:
         session.expire_all()  # the batch changed loan rows behind the identity map
-    return EodResult(when, accrual, penalty, reclassified, sum(params["tally"]))
+    return EodResult(when, accrual, penalty, reclassified, sum(params["tally"]), proposed)
 
 
 def last_closed_date(conn: Connection) -> date | None:
@@ -342,23 +347,26 @@ def classification_sql(policy: ClassificationPolicy) -> str:
     )
 
 
-def _classify(conn: Connection, params: dict, policy: ClassificationPolicy) -> int:
+def _classify(conn: Connection, params: dict, policy: ClassificationPolicy) -> tuple[int, int]:
     """Five-level classification from DPD (or the approver's override), with a reclassification
-    posting moving the principal between the loans-receivable accounts."""
+    posting moving the principal between the loans-receivable accounts. Returns the loans moved
+    and (a reviewing policy) the moves held as proposals."""
     bounds = (policy.normal_max, policy.special_mention_max, policy.substandard_max, policy.doubtful_max)
     if list(bounds) != sorted(bounds) or min(bounds) < 0:
         raise InvalidInput("policy", "classification thresholds must be non-negative and increasing")
     conn.execute(
         text(
             f"""
-            INSERT INTO ledger_eod_work (kind, loan_id, branch, amount_fen, old_class, new_class)
-            SELECT 'reclass', id, branch, {_fen('principal_outstanding')}, classification, target
-            FROM (SELECT id, branch, principal_outstanding, classification, {classification_sql(policy)} AS target
+            INSERT INTO ledger_eod_work (kind, loan_id, branch, amount_fen, old_class, new_class, days_past_due)
+            SELECT 'reclass', id, branch, {_fen('principal_outstanding')}, classification, target, days_past_due
+            FROM (SELECT id, branch, principal_outstanding, classification, days_past_due,
+                         {classification_sql(policy)} AS target
                   FROM ledger_loan_account WHERE status = 'active') x
             WHERE target <> classification
             """
         )
     )
+    proposed = hold_moves_for_review(conn, params) if policy.review else 0
     moved = text(
         """
         INSERT INTO ledger_journal_line (entry_id, account_id, loan_id, debit, credit)
@@ -383,7 +391,7 @@ def _classify(conn: Connection, params: dict, policy: ClassificationPolicy) -> i
     for debit, credit, side in (("w.amount_fen * 0.01", "0", "new_class"), ("0", "w.amount_fen * 0.01", "old_class")):
         sql = text(moved.text.format(debit=debit, credit=credit, side=side))
         params["tally"].append(conn.execute(sql, params).rowcount)
-    return conn.execute(
+    moved_loans = conn.execute(
         text(
             """
             UPDATE ledger_loan_account SET classification = w.new_class
@@ -392,3 +400,4 @@ def _classify(conn: Connection, params: dict, policy: ClassificationPolicy) -> i
             """
         )
     ).rowcount
+    return moved_loans, proposed

@@ -13,6 +13,7 @@ from ledger.books import (
     reverse_entry,
     trial_balance,
 )
+from ledger.classification_review import decide_proposal, load_proposal, pending_proposal_for
 from ledger.collection import DueCollection, due_collections
 from ledger.eod import DEFAULT_POLICY, ClassificationPolicy, EodResult, last_closed_date, run_eod
 from ledger.errors import (
@@ -89,6 +90,9 @@ __all__ = [
     "npl_ratio",
     "open_loan",
     "override_classification",
+    "decide_proposal",
+    "pending_proposal_for",
+    "load_proposal",
     "payoff_quote",
     "post_entry",
     "recover",

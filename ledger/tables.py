@@ -207,6 +207,35 @@ class EodWork(LedgerBase):
     days_past_due: Mapped[int | None] = mapped_column(Integer)
 
 
+class ClassificationProposal(LedgerBase):
+    """A five-level class the batch would move a loan to but may not on its own (maker-checker):
+    a downgrade to 次级 or worse, or any upgrade. It waits for the customer manager's reason and the
+    risk officer's decision (ledger.classification_review); the loan keeps its class until then.
+
+    status: pending → approved | rejected, or withdrawn (the books no longer point to a move) |
+    superseded (they point to another class; a new proposal replaces it).
+    """
+
+    __tablename__ = "ledger_classification_proposal"
+    __table_args__ = (Index("ix_classification_proposal_loan_status", "loan_id", "status"),
+                      Index("ix_classification_proposal_status", "status"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("ledger_loan_account.id"))
+    branch: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[date] = mapped_column(Date)          # the batch that proposed it
+    from_class: Mapped[str] = mapped_column(String(20))
+    to_class: Mapped[str] = mapped_column(String(20))
+    days_past_due: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(400))     # the customer manager's
+    proposed_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    comment: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+
+
 class LoanChange(LedgerBase):
     """History of contract changes (合同变更): rate, repayment method, repayment account,
     classification override. The replaced schedule rows stay in ledger_loan_installment."""

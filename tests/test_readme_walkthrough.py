@@ -47,6 +47,8 @@ SERVICING_OUTPUT = [
     "Visit the borrower", "15",
     # 9. paid: current again, the collection ends
     "0", "completed",
+    # 10. the upgrade back to 正常: the customer manager's reason, the risk officer's approval
+    "Give the reason for the class", "completed", "completed", "normal",
 ]
 
 

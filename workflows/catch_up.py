@@ -140,7 +140,8 @@ def _close_day(day: dt.date):
             return [Happened(moment, "skipped", f"eod {day.isoformat()}: already closed")]
         done = [Happened(moment, "end_of_day",
                          f"eod {day.isoformat()}: {result['accrual_lines']} accrual, {result['penalty_lines']} penalty, "
-                         f"{result['reclassified']} reclassified")]
+                         f"{result['reclassified']} reclassified"
+                         + (f", {result['proposed']} for review" if result.get("proposed") else ""))]
         for outcome in run_after_end_of_day(Day(db, origination, day, moment), steps):
             done.append(Happened(moment, outcome.name, f"{outcome.name} {day.isoformat()}: {outcome.summary}"))
         return done

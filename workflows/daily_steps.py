@@ -50,6 +50,14 @@ def _collections(day: Day) -> dict | str:
     return collections_after_eod(day.db, day.origination.layer, day.business_date, at=day.at).summary()
 
 
+def _classification(day: Day) -> dict | str:
+    from workflows.classification_review import classification_after_eod
+
+    if day.origination is None:
+        return "skipped: no process layer"
+    return classification_after_eod(day.db, day.origination.layer, day.business_date, at=day.at).summary()
+
+
 def _reminders(day: Day) -> dict | str:
     from workflows.reminders import send_reminders
 
@@ -62,6 +70,7 @@ def _reminders(day: Day) -> dict | str:
 # before a due date, and on the due date after a failed debit), so each loan gets one text a night.
 AFTER_END_OF_DAY: list[DailyStep] = [
     DailyStep("collections", _collections),
+    DailyStep("classification", _classification),
     DailyStep("reminders", _reminders),
     DailyStep("early_warning", early_warning_step),
 ]

@@ -29,13 +29,15 @@ SCHEDULER_TIMEZONE = CHINA.key
 
 def end_of_day(db: Database, business_date: dt.date | str | None = None) -> dict:
     """Close a business date (yesterday in China unless given): accrual, penalty, aging, class.
-    Raises ledger.errors.BusinessDateClosed, posting nothing, for a date at or before the last
-    closed one."""
+    Moves of class that need maker-checker are held as proposals (the classification step after
+    the batch turns them into review tasks). Raises ledger.errors.BusinessDateClosed, posting
+    nothing, for a date at or before the last closed one."""
     from ledger.service import run_eod
+    from workflows.classification_review import REVIEWED_CLASSIFICATION
 
     day = business_date or (china_today() - dt.timedelta(days=1))
     with db.unit_of_work() as session:
-        return run_eod(session, day).to_dict()
+        return run_eod(session, day, policy=REVIEWED_CLASSIFICATION).to_dict()
 
 
 def nightly_end_of_day(db: Database, origination: Origination | None = None) -> dict | None:
