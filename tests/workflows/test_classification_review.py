@@ -44,7 +44,7 @@ def loan_class(services, loan_id) -> tuple[str, dict]:
     with services.db.unit_of_work() as session:
         assert_books_consistent(session, [loan_id], ["BR001"])
         balances = {c: ledger.account_balance(session, "BR001", f"loans_{c}")
-                    for c in ("normal", "special_mention", "substandard")}
+                    for c in ("normal", "special_mention", "substandard", "doubtful", "loss")}
         return ledger.load_loan(session, loan_id).classification, {k: v for k, v in balances.items() if v}
 
 
@@ -112,3 +112,31 @@ def test_a_review_the_books_no_longer_support_is_withdrawn_and_the_upgrade_is_re
     [task] = reviews(client, cm)   # 关注 → 正常 is an upgrade: reviewed too
     assert (task["context"]["from_class"], task["context"]["to_class"]) == ("special_mention", "normal")
     assert loan_class(services, loan_id)[0] == "special_mention"
+
+
+def complete(client, headers, task, **body):
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers, json=body)
+    assert done.status_code == 200, done.get_json()
+
+
+def test_a_downgrade_to_doubtful_needs_head_office_risk_after_the_branch(client, token_for, services):
+    loan_id = overdue_loan(services)
+    cm, risk, hq_risk = token_for("cm-BR001"), token_for("risk-BR001"), token_for("hq-risk")
+    catch_up(services.db, services.origination, at=china(dt.date(2024, 5, 20), 9))
+    with clock_at(lambda: china(dt.date(2024, 5, 20), 10)):
+        [task] = reviews(client, cm)
+        complete(client, cm, task, decision="propose", reason="逾期超过90天")
+        complete(client, risk, reviews(client, risk)[0], decision="approve")
+    assert loan_class(services, loan_id)[0] == "substandard"   # 次级: the branch's risk officer suffices
+
+    catch_up(services.db, services.origination, at=china(dt.date(2024, 8, 20), 9))   # over 180 days: 可疑
+    [task] = reviews(client, cm)
+    assert task["context"]["to_class"] == "doubtful"
+    with clock_at(lambda: china(dt.date(2024, 8, 20), 10)):
+        complete(client, cm, task, decision="propose", reason="逾期超过180天，已起诉")
+        complete(client, risk, reviews(client, risk)[0], decision="approve", comment="同意")
+        assert loan_class(services, loan_id)[0] == "substandard"   # not yet: head office decides too
+        [hq_task] = reviews(client, hq_risk)
+        assert hq_task["task_key"] == "hq_decide_class" and hq_task["level"] == 3
+        complete(client, hq_risk, hq_task, decision="approve", comment="总行同意")
+    assert loan_class(services, loan_id) == ("doubtful", {"doubtful": Decimal("12000.00")})
