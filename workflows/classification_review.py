@@ -22,11 +22,12 @@ from ledger.eod import ClassificationPolicy
 from ledger.tables import ClassificationProposal, LoanAccount
 from privacy import redact_text
 from workflows.clock import CHINA
+from workflows.batch_messages import deliver_from_batch
 from workflows.db import Database
-from workflows.errors import NotFound, WorkflowError
+from workflows.errors import WorkflowError
 from workflows.models import Application, CorrelationKey, ProcessInstance
 from workflows.process_state import COMPLETED
-from workflows.processes import SYSTEM, SYSTEM_USER, Message, ProcessLayer
+from workflows.processes import SYSTEM, Message, ProcessLayer
 from workflows.timers import clock_at
 
 log = logging.getLogger(__name__)
@@ -102,17 +103,8 @@ def _start(db: Database, layer: ProcessLayer, row) -> bool:
 
 
 def _withdraw(db: Database, layer: ProcessLayer, proposal_id: int, loan_number: str) -> bool:
+    # Not delivered when the review is between its tasks (an incident at the ledger step): its
+    # retry finds the proposal closed and stops there.
     message = Message(WITHDRAWN_MESSAGE, f"{WITHDRAWN_MESSAGE}:{proposal_id}",
                       {"proposal_id": str(proposal_id)}, {})
-    try:
-        with db.unit_of_work() as session:
-            layer.deliver(session, message, SYSTEM_USER)
-        return True
-    except NotFound:
-        # The review is between its tasks (an incident at the ledger step): its retry finds the
-        # proposal closed and stops there.
-        return False
-    except WorkflowError as err:
-        log.error("classification review of %s (proposal %s) not withdrawn: %s", loan_number, proposal_id,
-                  redact_text(err.message))
-        return False
+    return deliver_from_batch(db, layer, message, f"classification review of {loan_number}")

@@ -18,11 +18,12 @@ from sqlalchemy import or_, select
 from ledger.tables import LoanAccount
 from privacy import redact_text
 from workflows.clock import CHINA
+from workflows.batch_messages import deliver_from_batch
 from workflows.db import Database
-from workflows.errors import NotFound, WorkflowError
+from workflows.errors import WorkflowError
 from workflows.models import Application, CorrelationKey, ProcessInstance
 from workflows.process_state import COMPLETED
-from workflows.processes import SYSTEM, SYSTEM_USER, Message, ProcessLayer
+from workflows.processes import SYSTEM, Message, ProcessLayer
 from workflows.timers import clock_at
 
 log = logging.getLogger(__name__)
@@ -97,15 +98,8 @@ def _start(db: Database, layer: ProcessLayer, loan, business_date: dt.date) -> b
 
 
 def _stop(db: Database, layer: ProcessLayer, loan_number: str, business_date: dt.date) -> bool:
+    # Not delivered when the collection is at a work order, not waiting: its next check sees the
+    # loan current.
     message = Message(LOAN_CURRENT, f"{LOAN_CURRENT}:{loan_number}:{business_date.isoformat()}",
                       {"loan_id": loan_number}, {})
-    try:
-        with db.unit_of_work() as session:
-            layer.deliver(session, message, SYSTEM_USER)
-        return True
-    except NotFound:
-        # The collection is at a work order, not waiting: its next check sees the loan current.
-        return False
-    except WorkflowError as err:
-        log.error("collection for %s not stopped: %s", loan_number, redact_text(err.message))
-        return False
+    return deliver_from_batch(db, layer, message, f"collection for {loan_number}")
