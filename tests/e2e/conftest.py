@@ -38,7 +38,7 @@ def live(tmp_path_factory, sqlite_template, bureau):
     services = build_services(settings)
     services.seed_demo()
     with services.db.unit_of_work() as session:
-        session.add(User(username=SECOND_REVIEWER, full_name="Second reviewer BR001", branch_code="BR001",
+        session.add(User(username=SECOND_REVIEWER, full_name="信贷审查员二（BR001）", branch_code="BR001",
                          roles="reviewer", password_hash=hash_password("demo")))
     app = create_app(settings, services=services)
     server = start_in_thread(app)
@@ -54,7 +54,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--lang=zh-CN"])
     yield chromium
     chromium.close()
     playwright.stop()

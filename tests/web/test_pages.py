@@ -79,3 +79,68 @@ def test_every_interface_text_has_a_chinese_translation():
     assert len(messages) > 100  # the templates were read (a template Babel cannot parse drops out)
     missing = sorted(m for m in messages if chinese.gettext(m) == m)
     assert missing == []
+
+
+def test_the_names_in_shipped_diagrams_scorecards_rules_and_products_have_chinese_translations():
+    """The pages show these through the catalogue: diagram element and lane names (the case page
+    translates the XML), scorecard characteristics and reasons, risk rules, products."""
+    import html
+    import json
+
+    from scoring.risk import RULES
+    from web.pages.cases import NAME
+    from workflows.seed import PRODUCTS
+
+    chinese = load_catalogues()["zh_CN"]
+    names = set()
+    for path in (PROJECT_ROOT / "bpmn").rglob("*.bpmn"):
+        names |= {html.unescape(name) for _, name, _ in NAME.findall(path.read_text(encoding="utf-8"))}
+    for path in (PROJECT_ROOT / "bpmn").rglob("scorecard.json"):
+        card = json.loads(path.read_text(encoding="utf-8"))
+        for characteristic in card["characteristics"] + card.get("expert", {}).get("characteristics", []):
+            names |= {characteristic["name"], characteristic["reason"]}
+    names |= {rule.name for rule in RULES} | {product["code"] for product in PRODUCTS}
+    assert len(names) > 150
+    missing = sorted(n for n in names if chinese.gettext(n) == n and not re.fullmatch(r"[^A-Za-z]*", n))
+    assert missing == []
+
+
+def test_engine_messages_are_translated_with_their_figures_and_unknown_ones_stay_as_they_are():
+    from web.pages.i18n import MESSAGE_SHAPES, translate_message
+
+    chinese = load_catalogues()["zh_CN"]
+    assert [m for _, m in MESSAGE_SHAPES if chinese.gettext(m) == m] == []
+
+    def zh(message, **figures):
+        text = chinese.gettext(message) if message else message
+        return text % figures if figures else text
+
+    assert translate_message("9 credit inquiries in the last 3 months (more than 6)", zh) == \
+        "近 3 个月征信查询 9 次（超过 6 次）"
+    assert translate_message("applicant is on the graylist: 多头借贷", zh) == "申请人在灰名单上：多头借贷"
+    assert translate_message("guarantee 1 is expired; guarantor of guarantee 2 has written-off loans", zh) == \
+        "第 1 项担保状态为已失效；第 2 项担保的担保人有已核销贷款"
+    assert translate_message("borrower is currently overdue by 1234.5 yuan at this bank", zh) == \
+        "借款人在本行当前逾期 ¥1,234.50"
+    assert translate_message("something new", zh) == "something new"
+
+
+def test_a_task_page_shows_chinese_labels_and_a_plain_title(client, token_for):
+    body = journeys.example("application-review.json")
+    application = journeys.submit(client, token_for("api-demo"), body).get_json()
+    task = journeys.open_task(client, token_for("cm-BR001"), application["id"])
+    sign_in(client, "cm-BR001")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and "客户经理调查" in title
+    for raw in ("AGRI_BUSINESS", "debt_to_income", "customer_type", "amount above"):
+        assert raw not in page, raw
+
+
+def test_another_branchs_task_is_a_404_page_in_chinese_without_the_engines_english(client, token_for):
+    application = journeys.submit(client, token_for("api-demo"), journeys.example("application-review.json")).get_json()
+    task = journeys.open_task(client, token_for("cm-BR001"), application["id"])
+    sign_in(client, "rev-BR002")
+    page = client.get(f"/tasks/{task['id']}")
+    assert page.status_code == 404
+    assert "not found" not in page.get_data(as_text=True) and "不存在" in page.get_data(as_text=True)

@@ -54,7 +54,9 @@ def install_on(blueprint) -> None:
 
     def _package(err):
         status = STATUS_BY_KIND.get(getattr(err, "kind", "invalid"), 422)
-        return error_page(status if status in (403, 404) else 400, getattr(err, "message", None) or str(err))
+        if status in (403, 404):  # the page's own words: the engine's are English and name internal ids
+            return error_page(status)
+        return error_page(400, _(getattr(err, "message", None) or str(err)))
 
     for error_type in _package_error_types():
         blueprint.register_error_handler(error_type, _package)
