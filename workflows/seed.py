@@ -43,7 +43,7 @@ USERS = [
     ("analyst", "业务分析师", HQ, "analyst"),
     ("hq-risk", "总行风险经理", HQ, "hq_risk"),
 ] + [
-    (f"{prefix}-{branch}", f"{title}（{branch}）", branch, role)
+    (f"{prefix}-{branch}", title, branch, role)
     for branch in ("BR001", "BR002")
     for prefix, title, role in (("cm", "客户经理", "customer_manager"),
                                 ("rev", "信贷审查员", "reviewer"),

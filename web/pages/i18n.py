@@ -60,6 +60,14 @@ def money(value) -> str:
         return str(value)
 
 
+def percent(value) -> str:
+    """A rate as a per cent: 0.0295 -> 2.95%."""
+    try:
+        return f"{Decimal(str(value)) * 100:.2f}%"
+    except InvalidOperation:
+        return str(value)
+
+
 def china_time(value) -> str:
     """A stored moment (naive UTC, or ISO text with Z) as China time, to the minute."""
     if not value:
@@ -143,6 +151,8 @@ def install(app) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["china_time"] = china_time
     app.jinja_env.filters["incident"] = incident_parts
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["gettext"] = _gettext
     app.jinja_env.filters["message"] = lambda text: translate_message(text, _gettext)
     app.jinja_env.globals["current_language"] = lambda: g.get("language") or current_language()
     app.extensions["loanflow_gettext"] = _gettext
