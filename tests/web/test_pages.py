@@ -144,3 +144,14 @@ def test_another_branchs_task_is_a_404_page_in_chinese_without_the_engines_engli
     page = client.get(f"/tasks/{task['id']}")
     assert page.status_code == 404
     assert "not found" not in page.get_data(as_text=True) and "不存在" in page.get_data(as_text=True)
+
+
+def test_in_english_codes_read_as_words_not_python_names(client, token_for):
+    application = journeys.submit(client, token_for("api-demo"), journeys.example("application-review.json")).get_json()
+    task = journeys.open_task(client, token_for("cm-BR001"), application["id"])
+    sign_in(client, "cm-BR001")
+    client.set_cookie("loanflow_lang", "en")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "Debt to income" in page and "Agri business" in page
+    for raw in ("AGRI_BUSINESS", "debt_to_income", "customer_type"):
+        assert raw not in page, raw

@@ -133,6 +133,9 @@ def incident_parts(text) -> tuple[str, str]:
     return (step, detail) if sep and re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", step) else ("", str(text or ""))
 
 
+CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*|[A-Z][A-Z0-9]*(_[A-Z0-9]+)+")  # customer_manager, AGRI_BUSINESS
+
+
 def install(app) -> None:
     app.extensions["loanflow_catalogues"] = load_catalogues()
     app.jinja_env.add_extension("jinja2.ext.i18n")
@@ -141,6 +144,8 @@ def install(app) -> None:
         if not message:  # gettext("") is the catalogue's header
             return message
         text = translations(app).gettext(message)
+        if text == message and g.language == "en" and CODE.fullmatch(message):
+            text = message.replace("_", " ").capitalize()  # English has no catalogue: in_review -> In review
         return text % variables if variables else text
 
     def _ngettext(singular: str, plural: str, n: int, **variables) -> str:
