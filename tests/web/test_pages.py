@@ -155,3 +155,22 @@ def test_in_english_codes_read_as_words_not_python_names(client, token_for):
     assert "Debt to income" in page and "Agri business" in page
     for raw in ("AGRI_BUSINESS", "debt_to_income", "customer_type"):
         assert raw not in page, raw
+
+
+def test_a_nul_in_an_inbox_filter_is_a_400_page_not_a_500(client):
+    sign_in(client, "cm-BR001")
+    for query in ("customer=%00", "process=%00", "sort=%00", "tab=%00"):
+        response = client.get(f"/inbox?{query}")
+        assert response.status_code == 400, query
+        assert "text/html" in response.content_type and "表单" in response.get_data(as_text=True)
+
+
+def test_a_nul_in_a_task_form_names_the_field_instead_of_failing(client, token_for):
+    application = journeys.submit(client, token_for("api-demo"), journeys.example("application-review.json")).get_json()
+    task = journeys.open_task(client, token_for("cm-BR001"), application["id"])
+    sign_in(client, "cm-BR001")
+    token = csrf_of(client, f"/tasks/{task['id']}")
+    response = client.post(f"/tasks/{task['id']}", data={"csrf_token": token, "decision": "approve",
+                                                         "findings": "属实\x00", "verified_income": "\x00"})
+    assert response.status_code in (400, 422), response.status_code
+    assert "出错了" not in response.get_data(as_text=True)

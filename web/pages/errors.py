@@ -46,6 +46,8 @@ def install_on(blueprint) -> None:
 
     @blueprint.errorhandler(ApiError)
     def _api_error(err: ApiError):
+        if err.status == 422:  # e.g. a NUL in the address: the request could not be accepted, nothing broke
+            return error_page(400)
         return error_page(err.status if err.status in (400, 403, 404, 409) else 500)
 
     @blueprint.errorhandler(ValidationError)
