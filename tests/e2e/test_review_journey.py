@@ -230,6 +230,8 @@ def test_an_incident_is_marked_on_the_diagram_and_an_approver_retries_it_from_th
     reviewer = sign_in("rev-BR001")
     reviewer.goto(f"/applications/{application['id']}")
     assert reviewer.locator("#incident").count() == 1 and reviewer.locator("#retry").count() == 0
+    incident = reviewer.locator("#incident").inner_text()
+    assert "征信系统不可用" in incident and "risk.check_application" not in incident, incident
 
     approver = sign_in("appr-BR001")
     approver.goto(f"/applications/{application['id']}")
