@@ -174,3 +174,23 @@ def test_a_nul_in_a_task_form_names_the_field_instead_of_failing(client, token_f
                                                          "findings": "属实\x00", "verified_income": "\x00"})
     assert response.status_code in (400, 422), response.status_code
     assert "出错了" not in response.get_data(as_text=True)
+
+
+def test_limit_hits_show_their_dimension_values_and_figures_in_chinese(client, token_for, services):
+    from workflows.models import HumanTask
+
+    application = journeys.submit(client, token_for("api-demo"), journeys.example("application-review.json")).get_json()
+    task = journeys.open_task(client, token_for("cm-BR001"), application["id"])
+    hits = [{"limit_id": "unsecured-business-loans", "dimension": "customer_type+guarantee_method",
+             "values": {"customer_type": "individual_business", "guarantee_method": "credit"},
+             "limit": "30000000.00", "usage": "27300000.00", "severity": "warn", "checkpoint": "application",
+             "message": "customer_type+guarantee_method limit (...): 27300000.00 yuan after this loan uses 91.0% ..."}]
+    with services.db.unit_of_work() as session:
+        row = session.get(HumanTask, task["id"])
+        row.context = dict(row.context, limit_hits=hits)
+    sign_in(client, "cm-BR001")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    limits = page[page.index('id="limits"'):page.index("</table>", page.index('id="limits"'))]
+    for shown in ("客户类型 + 担保方式", "¥30,000,000.00", "¥27,300,000.00", "91.0%", "预警"):
+        assert shown in limits, shown
+    assert "yuan" not in limits and "guarantee_method" not in limits
