@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from babel.messages.extract import extract_from_dir
 
 from tests.web import journeys
@@ -194,3 +195,69 @@ def test_limit_hits_show_their_dimension_values_and_figures_in_chinese(client, t
     for shown in ("客户类型 + 担保方式", "¥30,000,000.00", "¥27,300,000.00", "91.0%", "预警"):
         assert shown in limits, shown
     assert "yuan" not in limits and "guarantee_method" not in limits
+
+
+def _three_waiting_for_the_customer_manager(client, token_for, services):
+    """Three applications waiting for cm-BR001: 50,000 due yesterday, 300,000 due in five minutes,
+    120,000 due next week (China time), their task ids in that order."""
+    import datetime as dt
+
+    from workflows.clock import CHINA
+    from workflows.models import HumanTask
+
+    ids = []
+    china_now = dt.datetime.now(CHINA)
+    soon = china_now + dt.timedelta(minutes=5)
+    if soon.date() != china_now.date():
+        pytest.skip("five minutes before midnight in China: nothing can be due later today")
+    dues = [china_now - dt.timedelta(days=1), soon, china_now + dt.timedelta(days=7)]
+    for amount, due in zip(("50000", "300000", "120000"), dues):
+        body = journeys.example("application-review.json")
+        body["amount"] = amount
+        application = journeys.submit(client, token_for("api-demo"), body).get_json()
+        assert application["status"] == "in_review", application
+        task_id = journeys.open_task(client, token_for("cm-BR001"), application["id"])["id"]
+        with services.db.unit_of_work() as session:
+            session.get(HumanTask, task_id).due_at = due.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        ids.append(task_id)
+    return ids
+
+
+def test_the_inbox_sorts_by_amount_or_due_time_filters_due_today_and_overdue_and_pages(client, token_for, services):
+    overdue, due_today, later = _three_waiting_for_the_customer_manager(client, token_for, services)
+    sign_in(client, "cm-BR001")
+
+    def listed(query):
+        html = client.get(f"/inbox/list?tab=unclaimed&{query}").get_data(as_text=True)
+        return re.findall(r'data-task-id="([^"]+)"', html)
+
+    assert listed("sort=amount_desc") == [due_today, later, overdue]
+    assert listed("sort=amount_asc") == [overdue, later, due_today]
+    assert listed("sort=due") == [overdue, due_today, later]
+    assert listed("overdue=1") == [overdue]
+    assert listed("due_today=1") == [due_today]
+    assert listed("min_amount=100000&max_amount=200000") == [later]
+    page = client.get("/inbox?tab=unclaimed&overdue=1").get_data(as_text=True)
+    assert 'class="overdue"' in page and "已超时" in page
+
+    from workflows.worklist import worklist
+    from workflows.directory import authenticate
+    with services.db.unit_of_work() as session:
+        user = authenticate(session, "cm-BR001", "demo")
+        first = worklist(session, user, sort="amount_desc", per_page=2, page=1)
+        second = worklist(session, user, sort="amount_desc", per_page=2, page=2)
+    assert (first["total"], first["pages"]) == (3, 2)
+    assert [t["id"] for t in first["items"] + second["items"]] == [due_today, later, overdue]
+
+
+def test_bulk_claim_claims_the_ticked_tasks_and_release_gives_one_back(client, token_for, services):
+    ids = _three_waiting_for_the_customer_manager(client, token_for, services)
+    sign_in(client, "cm-BR001")
+    token = csrf_of(client, "/inbox")
+    response = client.post("/inbox/claim", data={"csrf_token": token, "task_id": ids[:2]}, follow_redirects=True)
+    assert "已领取 2 个任务" in response.get_data(as_text=True)
+    mine = client.get("/inbox/list?tab=mine").get_data(as_text=True)
+    assert set(re.findall(r'data-task-id="([^"]+)"', mine)) == set(ids[:2])
+    response = client.post("/inbox/unclaim", data={"csrf_token": token, "one_task": ids[0]}, follow_redirects=True)
+    assert response.status_code == 200
+    assert re.findall(r'data-task-id="([^"]+)"', client.get("/inbox/list?tab=mine").get_data(as_text=True)) == [ids[1]]
