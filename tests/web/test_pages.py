@@ -261,3 +261,14 @@ def test_bulk_claim_claims_the_ticked_tasks_and_release_gives_one_back(client, t
     response = client.post("/inbox/unclaim", data={"csrf_token": token, "one_task": ids[0]}, follow_redirects=True)
     assert response.status_code == 200
     assert re.findall(r'data-task-id="([^"]+)"', client.get("/inbox/list?tab=mine").get_data(as_text=True)) == [ids[1]]
+
+
+def test_head_office_sees_the_dashboard_of_every_branch(client, token_for):
+    journeys.submit(client, token_for("api-demo"), journeys.example("application-review.json"))
+    for user in ("hq-approver", "hq-risk", "appr-BR001"):
+        sign_in(client, user)
+        page = client.get("/dashboard")
+        assert page.status_code == 200, user
+        html = page.get_data(as_text=True)
+        assert 'id="dashboard-data"' in html and "批准率" in html and "时效达成率" in html
+        client.post("/logout", data={"csrf_token": csrf_of(client, "/dashboard")})
