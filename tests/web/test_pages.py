@@ -272,3 +272,21 @@ def test_head_office_sees_the_dashboard_of_every_branch(client, token_for):
         html = page.get_data(as_text=True)
         assert 'id="dashboard-data"' in html and "批准率" in html and "时效达成率" in html
         client.post("/logout", data={"csrf_token": csrf_of(client, "/dashboard")})
+
+
+def test_the_large_amount_report_reads_as_figures_in_chinese(client, token_for, services):
+    from workflows.models import HumanTask
+
+    application = journeys.submit(client, token_for("api-demo"), journeys.example("application-review.json")).get_json()
+    task = journeys.open_task(client, token_for("cm-BR001"), application["id"])
+    report = {"branch": "BR001", "amount": "60000000.00", "branch_tier1_capital_net": "2000000000.00",
+              "share_of_capital": "0.0300", "grade": "A", "score": "700", "reported_on": "2026-12-03",
+              "reported_by": "system"}
+    with services.db.unit_of_work() as session:
+        row = session.get(HumanTask, task["id"])
+        row.context = dict(row.context, is_large_amount=True, large_amount_report=report)
+    sign_in(client, "cm-BR001")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    for shown in ("本行一级资本净额", "¥2,000,000,000.00", "¥60,000,000.00", "3.00%", "报告人"):
+        assert shown in page, shown
+    assert "branch_tier1_capital_net" not in page and "share_of_capital" not in page
