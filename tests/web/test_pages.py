@@ -290,3 +290,20 @@ def test_the_large_amount_report_reads_as_figures_in_chinese(client, token_for, 
     for shown in ("本行一级资本净额", "¥2,000,000,000.00", "¥60,000,000.00", "3.00%", "报告人"):
         assert shown in page, shown
     assert "branch_tier1_capital_net" not in page and "share_of_capital" not in page
+
+
+def test_the_case_page_hands_bpmn_js_diagrams_with_chinese_names_and_english_words_after_the_switch(client, token_for):
+    import json
+
+    def diagrams(page):
+        found = re.search(r'<script type="application/json" id="diagrams-data">(.*?)</script>', page, re.S).group(1)
+        return " ".join(d["xml"] for d in json.loads(found))
+
+    application = journeys.submit(client, token_for("api-demo"), journeys.example("application-review.json")).get_json()
+    sign_in(client, "appr-BR001")
+    chinese = diagrams(client.get(f"/applications/{application['id']}").get_data(as_text=True))
+    assert 'name="客户经理"' in chinese and 'name="申请人预审"' in chinese
+    assert 'name="customer_manager"' not in chinese and "Applicant pre-check" not in chinese
+    client.set_cookie("loanflow_lang", "en")
+    english = diagrams(client.get(f"/applications/{application['id']}").get_data(as_text=True))
+    assert 'name="Customer manager"' in english and "Applicant pre-check" in english
