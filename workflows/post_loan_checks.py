@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import service as ledger
 from workflows.clock import CHINA
 from workflows.errors import NotFound
-from workflows.models import HQ, ProcessInstance, User
+from workflows.models import HQ, Application, ProcessInstance, User
 from workflows.process_state import COMPLETED
 from workflows.processes import SYSTEM, ProcessLayer, Step, UseCase
 
@@ -38,8 +39,10 @@ class PostLoanChecks(UseCase):
         """An ad-hoc check (e.g. after a warning signal), due at once."""
         loan = _loan_in(session, form_data["loan_id"], branch_code)
         now = layer.now().replace(tzinfo=dt.timezone.utc).astimezone(CHINA)
+        application = session.scalar(select(Application).where(Application.loan_id == loan.loan_number))
         data = check_data(loan, kind="adhoc", reason=form_data["check_reason"], start=now.date(),
-                          at=now.time().replace(microsecond=0))
+                          at=now.time().replace(microsecond=0),
+                          customer_name=application.customer_name if application else "")
         return layer.begin(session, POST_LOAN_CHECK, branch_code, data, actor.username,
                            correlation={"loan_id": loan.loan_number})
 

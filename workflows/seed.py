@@ -36,19 +36,19 @@ PRODUCTS = [
          repayment_method="equal_principal", allows_large_amount=True),
 ]
 
-# (username, full name, branch, roles)
+# (username, full name as the pages show it: the bank's staff are named in Chinese, branch, roles)
 USERS = [
-    ("api-demo", "Demo integrator", HQ, "integrator"),
-    ("hq-approver", "Head office approver", HQ, "hq_approver"),
-    ("analyst", "Business analyst", HQ, "analyst"),
-    ("hq-risk", "Head office risk officer", HQ, "hq_risk"),
+    ("api-demo", "渠道系统（演示）", HQ, "integrator"),
+    ("hq-approver", "总行审批人", HQ, "hq_approver"),
+    ("analyst", "业务分析师", HQ, "analyst"),
+    ("hq-risk", "总行风险经理", HQ, "hq_risk"),
 ] + [
-    (f"{prefix}-{branch}", f"{title} {branch}", branch, role)
+    (f"{prefix}-{branch}", title, branch, role)
     for branch in ("BR001", "BR002")
-    for prefix, title, role in (("cm", "Customer manager", "customer_manager"),
-                                ("rev", "Credit reviewer", "reviewer"),
-                                ("appr", "Branch approver", "approver"),
-                                ("risk", "Branch risk officer", "risk_officer"))
+    for prefix, title, role in (("cm", "客户经理", "customer_manager"),
+                                ("rev", "信贷审查员", "reviewer"),
+                                ("appr", "支行审批人", "approver"),
+                                ("risk", "支行风险经理", "risk_officer"))
 ]
 
 

@@ -16,6 +16,7 @@ from tests.web import journeys
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor"
 SECOND_REVIEWER = "rev2-BR001"  # a second credit reviewer in BR001, for the race
+SECOND_MANAGER = "cm2-BR001"  # a second customer manager in BR001, who claims under the first one's eyes
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +39,10 @@ def live(tmp_path_factory, sqlite_template, bureau):
     services = build_services(settings)
     services.seed_demo()
     with services.db.unit_of_work() as session:
-        session.add(User(username=SECOND_REVIEWER, full_name="Second reviewer BR001", branch_code="BR001",
+        session.add(User(username=SECOND_REVIEWER, full_name="信贷审查员（二）", branch_code="BR001",
                          roles="reviewer", password_hash=hash_password("demo")))
+        session.add(User(username=SECOND_MANAGER, full_name="客户经理（二）", branch_code="BR001",
+                         roles="customer_manager", password_hash=hash_password("demo")))
     app = create_app(settings, services=services)
     server = start_in_thread(app)
     yield server.url, app, services

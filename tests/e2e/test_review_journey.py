@@ -230,6 +230,8 @@ def test_an_incident_is_marked_on_the_diagram_and_an_approver_retries_it_from_th
     reviewer = sign_in("rev-BR001")
     reviewer.goto(f"/applications/{application['id']}")
     assert reviewer.locator("#incident").count() == 1 and reviewer.locator("#retry").count() == 0
+    incident = reviewer.locator("#incident").inner_text()
+    assert "征信系统不可用" in incident and "risk.check_application" not in incident, incident
 
     approver = sign_in("appr-BR001")
     approver.goto(f"/applications/{application['id']}")
@@ -243,3 +245,60 @@ def test_an_incident_is_marked_on_the_diagram_and_an_approver_retries_it_from_th
     assert approver.locator(".flash.ok").count() == 1
     assert approver.locator("#incident").count() == 0
     assert "待签约" in approver.locator("h1").inner_text()
+
+
+def test_a_rate_change_request_is_decided_in_the_browser_in_chinese_and_its_instance_page_draws_the_path(
+        sign_in, api, screenshots):
+    import uuid
+
+    from tests.web import journeys
+
+    client, token = api
+    integrator = token("api-demo")
+    application = journeys.submit(client, integrator, journeys.example("application-auto.json")).get_json()
+    signed = client.post(f"/api/v1/applications/{application['id']}/signature",
+                         json=journeys.signature_for(application), headers=integrator).get_json()
+    loan = client.get(f"/api/v1/loans/{signed['loan_id']}", headers=token("cm-BR001")).get_json()
+    asked = client.post(f"/api/v1/loans/{signed['loan_id']}/change-requests",
+                        headers={**token("cm-BR001"), "Idempotency-Key": str(uuid.uuid4())},
+                        json={"type": "rate_change", "new_rate": "0.0295",
+                              "effective_date": loan["schedule"][0]["due_date"], "reason": "加入信用村"})
+    assert asked.status_code == 201, asked.get_json()
+    request = asked.get_json()
+    task_id = request["open_tasks"][0]["id"]
+
+    approver = sign_in("appr-BR001")
+    approver.goto(f"/tasks/{task_id}")
+    page_text = approver.locator("main").inner_text()
+    for raw in ("rate_change", "new_rate", "change_route_reason", "the branch approver decides", "{"):
+        assert raw not in page_text, raw
+    shot(approver, screenshots, "task-change-request")
+    approver.fill("textarea[name=comment]", "同意调整利率")
+    approver.click("#decide-approve")
+    approver.wait_for_url("**/inbox**")
+    approver.goto(f"/instances/{request['id']}")
+    approver.wait_for_selector("#diagram-0[data-rendered=true]")
+    assert approver.locator("#diagram-0 g.djs-connection.lf-taken").count() >= 2
+    assert "customer_manager" not in approver.locator("#diagram-0").inner_text()
+    shot(approver, screenshots, "instance-change-request")
+
+
+def test_the_inbox_list_refreshes_by_itself_when_a_colleague_claims_a_task(sign_in, application_in_review, api,
+                                                                            screenshots):
+    from tests.e2e.conftest import SECOND_MANAGER
+    from tests.web import journeys
+
+    application_id, customer = application_in_review()
+    client, token = api
+    manager = sign_in("cm-BR001")
+    manager.goto(f"/inbox?tab=unclaimed&customer={customer}")
+    assert manager.locator("tr[data-task-id]").count() == 1
+    unclaimed = int(manager.locator("#tab-unclaimed .count").inner_text())  # the tab's count, all filters aside
+    task_id = journeys.open_task(client, token(SECOND_MANAGER), application_id)["id"]
+    claimed = client.post(f"/api/v1/tasks/{task_id}/claim", headers=token(SECOND_MANAGER))
+    assert claimed.status_code == 200, claimed.get_json()
+    # No reload: htmx polls the list every 10 s and the claimed task drops out, the count with it.
+    manager.wait_for_selector(f"tr[data-task-id='{task_id}']", state="detached", timeout=15_000)
+    assert int(manager.locator("#tab-unclaimed .count").inner_text()) == unclaimed - 1
+    assert "共 0 个任务" in manager.locator(".pager").inner_text()
+    shot(manager, screenshots, "inbox-refreshed")

@@ -328,3 +328,14 @@ def test_no_edge_runs_through_a_shape_other_than_its_own_ends(path):
             segment = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
             for node_id, box in nodes.items():
                 assert node_id in ends or not _overlap(segment, box), f"{flow_id} runs through {node_id}"
+
+
+def test_a_deployed_file_without_di_is_laid_out_on_the_fly_for_the_page():
+    from workflows.diagram_marks import _with_layout
+
+    plain = _without_di((BPMN_DIR / "default" / "post_loan_check.bpmn").read_text())
+    drawn = _with_layout(plain, parse_xml(plain, "post_loan_check.bpmn"), "post_loan_check.bpmn")
+    root = parse_xml(drawn, "post_loan_check.bpmn")
+    shapes = {s.get("bpmnElement") for s in root.iter(f"{{{BPMNDI_NS}}}BPMNShape")}
+    nodes = {e.get("id") for e in root.iter() if e.tag in (f"{{{BPMN_NS}}}userTask", f"{{{BPMN_NS}}}startEvent")}
+    assert nodes and nodes <= shapes

@@ -3,6 +3,9 @@ with the path taken, current tasks and any incident marked, the history as a tim
 deployment each file came from. A retry button for an incident, for the roles that may retry."""
 from __future__ import annotations
 
+import html
+import re
+
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 
 from web.api.context import read_only, services
@@ -21,10 +24,20 @@ VIEWERS = ("customer_manager", "reviewer", "approver", "hq_approver", "risk_offi
 RETRIERS = ("integrator", "approver", "hq_approver")  # as POST /applications/{id}/retry
 
 
+# The names a diagram shows: BPMN elements' (not extensions', not messages', which are correlation keys).
+NAME = re.compile(r'(<(?:bpmn2?:)?(?!message\s)[A-Za-z]+\s[^>]*?\bname=")([^"]*)(")')
+
+
+def translated_xml(xml: str) -> str:
+    """The diagram with its element and lane names in the interface language (the files are in
+    English, lanes named by role); a name without a translation stays as it is."""
+    return NAME.sub(lambda m: m.group(1) + html.escape(_(html.unescape(m.group(2))), quote=True) + m.group(3), xml)
+
+
 def _render_instance(session, instance, application=None):
     layer = services().processes
     marks = instance_marks(layer.runner, session, instance)
-    diagrams = [dict(d, marks={p: marks.get(p, {}) for p in d["processes"]})
+    diagrams = [dict(d, xml=translated_xml(d["xml"]), marks={p: marks.get(p, {}) for p in d["processes"]})
                 for d in process_diagrams(session, instance)
                 if instance.process_id in d["processes"] or any(p in marks for p in d["processes"])]
     return render_template("case.html", instance=instance, view=layer.view(session, instance, g.user),

@@ -46,6 +46,8 @@ def install_on(blueprint) -> None:
 
     @blueprint.errorhandler(ApiError)
     def _api_error(err: ApiError):
+        if err.status == 422:  # e.g. a NUL in the address: the request could not be accepted, nothing broke
+            return error_page(400)
         return error_page(err.status if err.status in (400, 403, 404, 409) else 500)
 
     @blueprint.errorhandler(ValidationError)
@@ -54,7 +56,9 @@ def install_on(blueprint) -> None:
 
     def _package(err):
         status = STATUS_BY_KIND.get(getattr(err, "kind", "invalid"), 422)
-        return error_page(status if status in (403, 404) else 400, getattr(err, "message", None) or str(err))
+        if status in (403, 404):  # the page's own words: the engine's are English and name internal ids
+            return error_page(status)
+        return error_page(400, _(getattr(err, "message", None) or str(err)))
 
     for error_type in _package_error_types():
         blueprint.register_error_handler(error_type, _package)

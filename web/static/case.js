@@ -27,6 +27,13 @@
           canvas.addMarker(flow.id, "lf-taken");
         }
       });
+      // A wide pool with many lanes gets the height its shape needs, so its labels stay readable.
+      var inner = canvas.viewbox().inner;
+      if (inner.width > 0) {
+        var height = Math.round(inner.height * (container.clientWidth - 40) / inner.width) + 40;
+        container.style.height = Math.max(240, Math.min(height, 900)) + "px";
+        canvas.resized();
+      }
       canvas.zoom("fit-viewport");
       container.setAttribute("data-rendered", "true");
     }).catch(function (err) {

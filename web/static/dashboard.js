@@ -5,7 +5,7 @@
     new Chart(document.getElementById(id), {
       type: "bar",
       data: { labels: series.labels, datasets: [{ data: series.values, backgroundColor: colour }] },
-      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+      options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
   bars("by-status", data.status, "#2f6f4f");
