@@ -302,3 +302,49 @@ def test_the_inbox_list_refreshes_by_itself_when_a_colleague_claims_a_task(sign_
     assert int(manager.locator("#tab-unclaimed .count").inner_text()) == unclaimed - 1
     assert "共 0 个任务" in manager.locator(".pager").inner_text()
     shot(manager, screenshots, "inbox-refreshed")
+
+
+def test_a_classification_review_is_done_in_the_browser_by_the_customer_manager_then_the_risk_officer(
+        sign_in, live, screenshots):
+    import datetime as dt
+
+    from ledger import service as ledger
+    from tests.ledger.helpers import open_and_disburse
+    from workflows.catch_up import catch_up
+    from workflows.clock import CHINA
+    from workflows.worker import end_of_day
+
+    services = live[2]
+    # A loan of 2024 nobody paid: by 2024-05-20 it is over 90 days past due and the batch proposes 次级.
+    with services.db.unit_of_work() as session:
+        loan = open_and_disburse(session, "LN-E2E-CLASS", branch="BR001")
+    end_of_day(services.db, dt.date(2024, 1, 31))
+    catch_up(services.db, services.origination, at=dt.datetime(2024, 5, 20, 9, tzinfo=CHINA))
+
+    manager = sign_in("cm-BR001")
+    manager.goto("/inbox?tab=unclaimed&process=classification_review")
+    rows = manager.locator("tr[data-task-id]")
+    assert rows.count() == 1
+    manager.goto(f"/tasks/{rows.first.get_attribute('data-task-id')}")
+    assert "说明分类理由" in manager.locator("h1").inner_text()
+    body = manager.locator("main").inner_text()
+    assert "关注" in body and "次级" in body and "special_mention" not in body
+    # The one decision is a button (提议, to the risk officer); the reason is required.
+    manager.click("#decide-propose")
+    errors = manager.locator(".field-error").all_inner_texts()
+    assert any(e.startswith("认定理由") for e in errors), errors
+    manager.fill("textarea[name=reason]", "逾期超过90天，养殖场停产")
+    shot(manager, screenshots, "task-classification-reason")
+    manager.click("#decide-propose")
+    manager.wait_for_url("**/inbox**")
+
+    risk = sign_in("risk-BR001")
+    risk.goto("/inbox?tab=unclaimed&process=classification_review")
+    risk.goto(f"/tasks/{risk.locator('tr[data-task-id]').first.get_attribute('data-task-id')}")
+    assert "审批五级分类" in risk.locator("h1").inner_text()
+    assert "逾期超过90天，养殖场停产" in risk.locator("main").inner_text()
+    shot(risk, screenshots, "task-classification-decision")
+    risk.click("#decide-approve")
+    risk.wait_for_url("**/inbox**")
+    with services.db.unit_of_work() as session:
+        assert ledger.load_loan(session, loan.id).classification == "substandard"
