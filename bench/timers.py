@@ -1,9 +1,12 @@
 """Due-timer firing with several workers: `python bench/timers.py [--timers N] [--database URL]`.
 
-Starts N instances of a one-timer process (bench/timer_probe.bpmn), all due at the same moment,
-then fires them with 1 worker process and, on a fresh copy of the same book, with 4, each worker
-running `workflows.timer_jobs.fire_due_timers` as the worker's job does. Prints the time, the rate
-(timers/s), each worker's share, and the ratio 4 workers / 1 worker; checks each timer fired once.
+Seeds N instances of a one-timer process (bench/timer_probe.bpmn), all due at the same moment,
+once; then, each time on a fresh copy of that book, fires them with 1 worker process and with 4,
+each worker running `workflows.timer_jobs.fire_due_timers` as the worker's job does, and then the
+baseline (bench/baselines/timer_claim.py: the same claim and an update of the instance, one
+transaction per timer, no engine) with 1 and 4. Workers are timed from a common start once all
+have started (imports and services not counted). Prints the time, the rate (timers/s), each
+worker's share, the ratios 4 workers / 1 worker and engine / baseline; checks each timer fired once.
 
     python bench/timers.py --timers 10000 --database postgresql://127.0.0.1/postgres
 
@@ -80,38 +83,18 @@ def _fire_all(services, fire_due) -> int:
             return total
 
 
-def claim_bare(db, _processes, *, at: dt.datetime, limit: int) -> list[str]:
-    """The baseline: what firing a timer costs the database without the engine. The same claim
-    statement as `fire_due_timers`, the instance locked and updated (as the step's save does),
-    one transaction per timer; no audit, inbox, timer rewrite, (de)serialising or diagram."""
-    from sqlalchemy import select
-
-    from workflows.models import ProcessInstance
-    from workflows.timer_jobs import _claim
-
-    cutoff = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    claimed = []
-    while len(claimed) < limit:
-        with db.unit_of_work() as session:
-            timer = session.scalars(_claim(cutoff, set())).first()
-            if timer is None:
-                break
-            instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == timer.instance_id)
-                                      .with_for_update())
-            instance.status, instance.updated_at = "completed", cutoff
-            claimed.append(timer.instance_id)
-    return claimed
-
-
 def worker(url: str, kind: str) -> None:
     """A worker process: get ready (imports, services, connection), say so, wait for 'go' on
     stdin so every worker starts at once, fire, and print what it fired and how long it took."""
+    from sqlalchemy import text
+
+    from bench.baselines.timer_claim import claim_bare
     from workflows.timer_jobs import fire_due_timers
 
     services = services_for(url)
     try:
         with services.db.unit_of_work() as session:  # connect before the clock starts
-            session.execute(__import__("sqlalchemy").text("SELECT 1"))
+            session.execute(text("SELECT 1"))
         print("ready", flush=True)
         sys.stdin.readline()
         started = time.perf_counter()
@@ -124,7 +107,7 @@ def worker(url: str, kind: str) -> None:
 def fire_with_workers(url: str, workers: int, kind: str = "engine") -> tuple[float, list[int]]:
     """`workers` OS processes firing at once, timed from the moment all are ready (start-up, i.e.
     imports and services, is not counted); (seconds, timers each fired). `kind`: "engine" fires
-    with `fire_due_timers`, "bare" is the baseline `claim_bare`."""
+    with `fire_due_timers`, "bare" is the baseline `bench.baselines.timer_claim.claim_bare`."""
     env = {**os.environ, "LOANFLOW_DATA_KEY": os.environ.get("LOANFLOW_DATA_KEY") or BENCH_KEY}
     procs = [subprocess.Popen([sys.executable, str(Path(__file__)), "worker", "--kind", kind, "--database", url],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
