@@ -4,8 +4,8 @@ The claim (`workflows/timer_jobs.py`) asks for the first unfired due row in (due
 the old index on (fired_at, due_at) found the due rows but left every one of them to be sorted
 for each claim, so firing N timers cost N sorts of up to N rows.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Created: 2026-12-03
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
