@@ -37,3 +37,33 @@ def bench_database(url: str | None):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def copy_of(url: str):
+    """Yields the URL of a copy of the database at `url` (made by this run, nothing connected to
+    it), dropped afterwards: a PostgreSQL database created from it as a template, or a copy of
+    the SQLite file. So several runs of a bench start from the same book, seeded once."""
+    import sqlalchemy as sa
+
+    source = sa.engine.make_url(url)
+    if source.get_backend_name() == "sqlite":
+        import shutil
+
+        copy = f"{source.database}.{uuid.uuid4().hex[:8]}"
+        shutil.copyfile(source.database, copy)
+        try:
+            yield source.set(database=copy).render_as_string(hide_password=False)
+        finally:
+            os.remove(copy)
+        return
+    name = f"{source.database}_copy_{uuid.uuid4().hex[:8]}"[:63]
+    admin = sa.create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+    try:
+        yield source.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,9 +1,12 @@
 """Due-timer firing with several workers: `python bench/timers.py [--timers N] [--database URL]`.
 
-Starts N instances of a one-timer process (bench/timer_probe.bpmn), all due at the same moment,
-then fires them with 1 worker process and, on a fresh copy of the same book, with 4, each worker
-running `workflows.timer_jobs.fire_due_timers` as the worker's job does. Prints the time, the rate
-(timers/s), each worker's share, and the ratio 4 workers / 1 worker; checks each timer fired once.
+Seeds N instances of a one-timer process (bench/timer_probe.bpmn), all due at the same moment,
+once; then, each time on a fresh copy of that book, fires them with 1 worker process and with 4,
+each worker running `workflows.timer_jobs.fire_due_timers` as the worker's job does, and then the
+baseline (bench/baselines/timer_claim.py: the same claim and an update of the instance, one
+transaction per timer, no engine) with 1 and 4. Workers are timed from a common start once all
+have started (imports and services not counted). Prints the time, the rate (timers/s), each
+worker's share, the ratios 4 workers / 1 worker and engine / baseline; checks each timer fired once.
 
     python bench/timers.py --timers 10000 --database postgresql://127.0.0.1/postgres
 
@@ -66,29 +69,68 @@ def fire(url: str) -> int:
 
     services = services_for(url)
     try:
-        total = 0
-        while True:
-            fired = fire_due_timers(services.db, services.processes, at=DUE + dt.timedelta(minutes=1), limit=500)
-            total += len(fired)
-            if not fired:
-                return total
+        return _fire_all(services, fire_due_timers)
     finally:
         services.db.dispose()
 
 
-def fire_with_workers(url: str, workers: int) -> tuple[float, list[int]]:
-    """`workers` OS processes firing at once; (seconds, timers each fired)."""
+def _fire_all(services, fire_due) -> int:
+    total = 0
+    while True:
+        fired = fire_due(services.db, services.processes, at=DUE + dt.timedelta(minutes=1), limit=500)
+        total += len(fired)
+        if not fired:
+            return total
+
+
+def worker(url: str, kind: str) -> None:
+    """A worker process: get ready (imports, services, connection), say so, wait for 'go' on
+    stdin so every worker starts at once, fire, and print what it fired and how long it took."""
+    from sqlalchemy import text
+
+    from bench.baselines.timer_claim import claim_bare
+    from workflows.timer_jobs import fire_due_timers
+
+    services = services_for(url)
+    try:
+        with services.db.unit_of_work() as session:  # connect before the clock starts
+            session.execute(text("SELECT 1"))
+        print("ready", flush=True)
+        sys.stdin.readline()
+        started = time.perf_counter()
+        fired = _fire_all(services, fire_due_timers if kind == "engine" else claim_bare)
+        print(json.dumps({"fired": fired, "seconds": time.perf_counter() - started}), flush=True)
+    finally:
+        services.db.dispose()
+
+
+def fire_with_workers(url: str, workers: int, kind: str = "engine") -> tuple[float, list[int]]:
+    """`workers` OS processes firing at once, timed from the moment all are ready (start-up, i.e.
+    imports and services, is not counted); (seconds, timers each fired). `kind`: "engine" fires
+    with `fire_due_timers`, "bare" is the baseline `bench.baselines.timer_claim.claim_bare`."""
     env = {**os.environ, "LOANFLOW_DATA_KEY": os.environ.get("LOANFLOW_DATA_KEY") or BENCH_KEY}
-    started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, str(Path(__file__)), "fire", "--database", url],
-                              stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT) for _ in range(workers)]
-    counts = []
-    for proc in procs:
-        out, _ = proc.communicate(timeout=3600)
-        if proc.returncode != 0:
-            raise SystemExit(f"a worker failed with exit status {proc.returncode}")
-        counts.append(json.loads(out.strip().splitlines()[-1])["fired"])
-    return time.perf_counter() - started, counts
+    procs = [subprocess.Popen([sys.executable, str(Path(__file__)), "worker", "--kind", kind, "--database", url],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+             for _ in range(workers)]
+    try:
+        for proc in procs:
+            if proc.stdout.readline().strip() != "ready":
+                raise SystemExit(f"a worker failed to start (exit status {proc.wait()})")
+        started = time.perf_counter()
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        counts = []
+        for proc in procs:
+            out, _ = proc.communicate(timeout=3600)
+            if proc.returncode != 0:
+                raise SystemExit(f"a worker failed with exit status {proc.returncode}")
+            counts.append(json.loads(out.strip().splitlines()[-1])["fired"])
+        return time.perf_counter() - started, counts
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def fired_once(url: str) -> tuple[int, int, int]:
@@ -105,30 +147,61 @@ def fired_once(url: str) -> tuple[int, int, int]:
     return instances, fired, twice
 
 
+def claimed_once(url: str) -> bool:
+    """The baseline's check: every probe's timer row claimed, and no instance left running."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT COUNT(*) FROM due_timer WHERE fired_at IS NULL")).scalar()
+        running = conn.execute(sa.text("SELECT COUNT(*) FROM process_instance WHERE process_id = 'timer_probe' "
+                                       "AND status <> 'completed'")).scalar()
+    engine.dispose()
+    return left == 0 and running == 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", nargs="?", default="run", choices=("run", "fire"))
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "fire", "worker"))
     parser.add_argument("--timers", type=int, default=2000)
     parser.add_argument("--database", help="a PostgreSQL server URL (default: SQLite in a temporary file)")
+    parser.add_argument("--kind", default="engine", choices=("engine", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.command == "fire":
         print(json.dumps({"fired": fire(args.database)}))
         return
-    from bench.databases import bench_database
+    if args.command == "worker":
+        worker(args.database, args.kind)
+        return
+    from bench.databases import bench_database, copy_of
 
-    results = {}
-    for workers in (1, 4):
-        with bench_database(args.database) as (url, _kind, description):
-            seed_started = time.perf_counter()
-            seed_waiting_instances(url, args.timers)
-            seeded = time.perf_counter() - seed_started
-            seconds, counts = fire_with_workers(url, workers)
-            instances, fired, twice = fired_once(url)
-        results[workers] = seconds
-        print(f"{description}: {instances} instances seeded in {seeded:.1f} s; {workers} worker(s) fired "
-              f"{sum(counts)} timers in {seconds:.2f} s = {sum(counts) / seconds:,.0f} timers/s "
-              f"(per worker: {counts}); fired once each: {fired == instances and twice == 0}")
-    print(f"ratio 4 workers / 1 worker (throughput): {results[1] / results[4]:.2f}")
+    print(f"cpu_count {os.cpu_count()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    rates: dict[tuple[str, int], float] = {}
+    with bench_database(args.database) as (book, _kind, description):
+        seed_started = time.perf_counter()
+        seed_waiting_instances(book, args.timers)
+        print(f"{description}: {args.timers} instances waiting for one timer each, seeded in "
+              f"{time.perf_counter() - seed_started:.1f} s; each run below fires a fresh copy of them")
+        for kind in ("engine", "bare"):
+            for workers in (1, 4):
+                with copy_of(book) as url:
+                    seconds, counts = fire_with_workers(url, workers, kind)
+                    if kind == "engine":
+                        instances, fired, twice = fired_once(url)
+                        once = fired == instances == sum(counts) and twice == 0
+                    else:
+                        once = claimed_once(url) and sum(counts) == args.timers
+                rates[kind, workers] = sum(counts) / seconds
+                label = "fire_due_timers" if kind == "engine" else "baseline (bare claim + instance update)"
+                shares = ", ".join(f"{c / max(sum(counts), 1):.0%}" for c in counts)
+                print(f"{label}, {workers} worker(s): {sum(counts)} timers in {seconds:.2f} s = "
+                      f"{rates[kind, workers]:,.0f} timers/s; per worker {counts} ({shares}); "
+                      f"each exactly once: {once}")
+    print(f"ratio 4 workers / 1 worker (throughput): fire_due_timers {rates['engine', 4] / rates['engine', 1]:.2f}, "
+          f"baseline {rates['bare', 4] / rates['bare', 1]:.2f}")
+    print(f"fire_due_timers / baseline (throughput): 1 worker {rates['engine', 1] / rates['bare', 1]:.2f}, "
+          f"4 workers {rates['engine', 4] / rates['bare', 4]:.2f}")
+    print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

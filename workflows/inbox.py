@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,6 +43,8 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
                now: dt.datetime) -> list[HumanTask]:
     """Open a row for every new ready user task; cancel rows whose task is no longer ready."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+    if not ready and not _has_user_tasks(workflow):
+        return []  # no diagram of it has a user task, so no row for it can be open
     open_rows = {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))}
     created = []
@@ -66,6 +69,20 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
             row.status = "cancelled"
             row.completed_at = now
     return created
+
+
+_MANUAL_SPECS: "weakref.WeakKeyDictionary[object, bool]" = weakref.WeakKeyDictionary()
+
+
+def _has_user_tasks(workflow: BpmnWorkflow) -> bool:
+    """Whether any diagram of this instance has a user task; cached per parsed spec (immutable,
+    and an instance keeps its pinned spec), so a step of a process without people (a timer
+    probe, a batch's process) reads no inbox rows."""
+    key = workflow.spec  # weakly: an id() could be reused by another spec once this one is gone
+    if key not in _MANUAL_SPECS:
+        specs = [workflow.spec, *workflow.subprocess_specs.values()]
+        _MANUAL_SPECS[key] = any(ts.manual for spec in specs for ts in spec.task_specs.values())
+    return _MANUAL_SPECS[key]
 
 
 def _context_keys(spec) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
-                        String, Text, UniqueConstraint)
+                        String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from privacy import SealedJSON, SealedText
@@ -164,7 +164,10 @@ class DueTimer(Base):
     fire the rows that are due, each exactly once (claimed FOR UPDATE SKIP LOCKED on PostgreSQL).
     Rows are rewritten after every step of the instance, from the workflow's own waiting timers."""
     __tablename__ = "due_timer"
-    __table_args__ = (Index("ix_due_timer_due", "fired_at", "due_at"),)
+    # Only unfired rows, in the order they are claimed: the claim reads the first row it can lock
+    # and stops, instead of sorting every due row (and the fired ones never leave the table).
+    __table_args__ = (Index("ix_due_timer_unfired", "due_at", "id", postgresql_where=text("fired_at IS NULL"),
+                            sqlite_where=text("fired_at IS NULL")),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
     task_id: Mapped[str] = mapped_column(String(36))

@@ -221,9 +221,12 @@ class ProcessLayer:
         return step
 
     def context(self, session: Session, instance: ProcessInstance, data: dict, actor_name: str) -> HandlerContext:
-        branch = session.get(Branch, instance.branch_code)
-        code = self.use_case(instance.process_id).product_code(session, instance, data)
-        product = session.get(Product, code) if code else None
+        # Reference rows nothing pending can change: reading them need not flush the step's audit
+        # rows, which then go in one INSERT with the step's others (one round trip less per step).
+        with session.no_autoflush:
+            branch = session.get(Branch, instance.branch_code)
+            code = self.use_case(instance.process_id).product_code(session, instance, data)
+            product = session.get(Product, code) if code else None
 
         def resource(name: str) -> str:
             file_id = instance.pinned_files.get(name)
