@@ -15,7 +15,14 @@ from handlers.errors import HandlerError
 
 
 def contract_number(branch_code: str, application_id: str, day) -> str:
-    return f"LC-{branch_code}-{day:%Y%m%d}-{application_id.replace('-', '')[:10].upper()}"
+    """LC-<branch>-<date>-<10 characters of the application id>. About 1 in 100 ids start with ten
+    decimal digits, which the personal-data masking takes for an account or phone number and
+    masks; such a part starts with a letter outside hex instead (0 → G … 9 → P), still one number
+    per application."""
+    part = application_id.replace("-", "")[:10].upper()
+    if part.isdigit():
+        part = chr(ord("G") + int(part[0])) + part[1:]
+    return f"LC-{branch_code}-{day:%Y%m%d}-{part}"
 
 
 def content_hash(terms: dict) -> str:

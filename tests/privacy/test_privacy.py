@@ -62,3 +62,15 @@ def test_a_base64_data_key_is_accepted():
     import base64
 
     Keyring.from_setting(base64.b64encode(b"k" * 32).decode())
+
+
+def test_a_contract_number_is_never_taken_for_an_account_number_and_masked():
+    # An application id whose first ten hex characters are all digits (about 1 in 100).
+    from handlers.contract import contract_number
+    from privacy import redact_text
+    import datetime as dt
+
+    number = contract_number("BR001", "4692168971-4abc-8def-0000-000000000000", dt.date(2026, 12, 3))
+    assert number == "LC-BR001-20261203-K692168971"
+    assert redact_text(f"loan {number}") == f"loan {number}"
+    assert contract_number("BR001", "4692a68971-4abc", dt.date(2026, 12, 3)) == "LC-BR001-20261203-4692A68971"
