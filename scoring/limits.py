@@ -53,7 +53,7 @@ class LimitHit:
     values: dict[str, str]
     limit: Decimal  # yuan
     usage: Decimal  # outstanding after this loan, yuan
-    severity: str  # "block" | "warn"
+    severity: str  # "block" | "warn" | "ok" (within the limit: only in limit_usage)
     message: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def needed_exposures(application: Mapping[str, Any], limits_config: Mapping[str,
     return needed
 
 
-def _judge(limit_id, dimension, values, limit, usage, warn_at, what) -> LimitHit | None:
+def _judge(limit_id, dimension, values, limit, usage, warn_at, what) -> LimitHit:
     limit, usage = money.yuan(limit), money.yuan(usage)
     if usage > limit:
         return LimitHit(limit_id, dimension, values, limit, usage, "block",
@@ -157,12 +157,19 @@ def _judge(limit_id, dimension, values, limit, usage, warn_at, what) -> LimitHit
         return LimitHit(limit_id, dimension, values, limit, usage, "warn",
                         f"{what}: {usage} yuan after this loan uses {(usage / limit * 100):.1f}% "
                         f"of the limit of {limit} yuan" if limit else f"{what}: at its limit")
-    return None
+    return LimitHit(limit_id, dimension, values, limit, usage, "ok", f"{what}: {usage} yuan within {limit} yuan")
 
 
 def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any] | str,
                  exposure: Mapping[str, Any]) -> list[LimitHit]:
     """Every limit this application would breach or come near, blocks first."""
+    return [usage for usage in limit_usage(application, limits_config, exposure) if usage.severity != "ok"]
+
+
+def limit_usage(application: Mapping[str, Any], limits_config: Mapping[str, Any] | str,
+                exposure: Mapping[str, Any]) -> list[LimitHit]:
+    """Every limit that applies to this application with its usage after the loan (the reviewer's
+    "limit usage per dimension"): blocks first, then warnings, then those within (`ok`)."""
     config = parse_limits_config(limits_config)
     amount = _decimal(application.get("amount"), "amount", LimitDataError)
     if amount <= 0:
@@ -174,7 +181,7 @@ def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any
     # of it. Below min_book_for_shares only the amount limits apply.
     min_book = config.get("min_book_for_shares")
     shares_apply = min_book is None or book_after >= _decimal(min_book, "min_book_for_shares")
-    hits: list[LimitHit | None] = []
+    hits: list[LimitHit] = []
 
     if "single_customer" in config or "concentration" in config:
         customer_after = _decimal(exposure.get("customer"), "exposure.customer", LimitDataError) + amount
@@ -208,9 +215,8 @@ def check_limits(application: Mapping[str, Any], limits_config: Mapping[str, Any
         label = ", ".join(f"{name} {value}" for name, value in sorted(values.items()))
         hits.append(_judge(spec.get("id", f"limit-{index + 1}"), dimension, values, min(caps), usage,
                            warn_at, f"{dimension} limit ({label})"))
-    found = [hit for hit in hits if hit is not None]
-    found.sort(key=lambda hit: hit.severity != "block")
-    return found
+    order = {"block": 0, "warn": 1, "ok": 2}
+    return sorted(hits, key=lambda hit: order[hit.severity])
 
 
 def is_large_amount(amount: Decimal, branch_tier1_capital_net: Decimal,

@@ -18,7 +18,7 @@ from workflows.timers import first_boundary_timer_due
 
 # What a reviewer sees of the task data, beside the application itself.
 CONTEXT_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
-                "risk_hits", "limit_hits", "review_levels", "review_route_reason", "is_large_amount",
+                "risk_hits", "limit_hits", "limit_usage", "review_levels", "review_route_reason", "is_large_amount",
                 "decision_trail", "applicant_age", "large_amount_report", "escalations")
 
 

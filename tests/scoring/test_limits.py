@@ -135,3 +135,26 @@ def test_share_limits_wait_until_the_book_reaches_its_minimum_but_amount_limits_
     big_region = dict(grown, by_key={"region=Anqiu": Decimal("12500000")})
     # 12.5 M + 0.6 M = 13.1 M of a 20.6 M book is 63.6 % > 60 %
     assert {h.limit_id for h in check_limits(application, config, big_region)} == {"single_customer", "each-region"}
+
+
+def test_limit_usage_lists_every_limit_that_applies_with_its_usage_even_when_none_is_near():
+    from scoring.limits import limit_usage
+
+    # The book after the loan is 1,000,000,000 + 200,000 = 1,000,200,000 yuan; each dimension's
+    # outstanding is 1,000,000 before the loan, 1,200,000 after. Limits that do not apply to this
+    # application (real estate, consumption, business customers) are not listed.
+    usage = {u.limit_id: (u.limit, u.usage, u.severity) for u in limit_usage(APPLICATION, hq_limits(), roomy_exposure())}
+    assert usage == {
+        "single_customer": (Decimal("30000000.00"), Decimal("200000.00"), "ok"),
+        "concentration": (Decimal("100020000.00"), Decimal("200000.00"), "ok"),   # 10 %
+        "each-region": (Decimal("600120000.00"), Decimal("1200000.00"), "ok"),    # 60 %
+        "each-industry": (Decimal("300060000.00"), Decimal("1200000.00"), "ok"),  # 30 %
+        "unsecured-credit": (Decimal("400080000.00"), Decimal("1200000.00"), "ok"),  # 40 %
+        "each-product": (Decimal("700140000.00"), Decimal("1200000.00"), "ok"),   # 70 %
+        "institution-total": (Decimal("20000000000.00"), Decimal("1200000.00"), "ok"),
+    }
+    # A breach sorts first, and check_limits keeps only what is not within.
+    near = roomy_exposure(**{"guarantee_method=credit": Decimal("399900000")})
+    listed = limit_usage(APPLICATION, hq_limits(), near)
+    assert (listed[0].limit_id, listed[0].severity) == ("unsecured-credit", "block") and len(listed) == 7
+    assert [h.limit_id for h in check_limits(APPLICATION, hq_limits(), near)] == ["unsecured-credit"]

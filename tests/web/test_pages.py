@@ -186,10 +186,18 @@ def test_limit_hits_show_their_dimension_values_and_figures_in_chinese(client, t
              "values": {"customer_type": "individual_business", "guarantee_method": "credit"},
              "limit": "30000000.00", "usage": "27300000.00", "severity": "warn", "checkpoint": "application",
              "message": "customer_type+guarantee_method limit (...): 27300000.00 yuan after this loan uses 91.0% ..."}]
+    sign_in(client, "cm-BR001")
+    # As the engine left it: every limit that applies, within ones too (limit usage per dimension).
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    limits = page[page.index('id="limits"'):page.index("</table>", page.index('id="limits"'))]
+    # The demo book is young (below min_book_for_shares), so only the amount limits apply: the
+    # single customer's 30,000,000 and the institution's 20,000,000,000, each at 300,000 after this loan.
+    assert limits.count('<tr class="ok">') == 2 and limits.count("未超限") == 2
+    for shown in ("单一客户", "¥30,000,000.00", "1.0%", "机构：BR001", "¥20,000,000,000.00", "¥300,000.00"):
+        assert shown in limits, shown
     with services.db.unit_of_work() as session:
         row = session.get(HumanTask, task["id"])
-        row.context = dict(row.context, limit_hits=hits)
-    sign_in(client, "cm-BR001")
+        row.context = dict(row.context, limit_hits=hits, limit_usage=hits)
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     limits = page[page.index('id="limits"'):page.index("</table>", page.index('id="limits"'))]
     for shown in ("客户类型 + 担保方式", "¥30,000,000.00", "¥27,300,000.00", "91.0%", "预警"):

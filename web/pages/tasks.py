@@ -22,7 +22,7 @@ errors.install_on(blueprint)
 
 # Task data shown in their own panels; anything else a diagram asks a task to show is listed as is.
 PANELLED = {"score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes", "risk_hits",
-            "limit_hits", "review_levels", "review_route_reason", "is_large_amount", "decision_trail",
+            "limit_hits", "limit_usage", "review_levels", "review_route_reason", "is_large_amount", "decision_trail",
             "applicant_age", "large_amount_report", "escalations", "sla"}
 
 
