@@ -45,8 +45,11 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     if not ready and not _has_user_tasks(workflow):
         return []  # no diagram of it has a user task, so no row for it can be open
+    # The step runs without autoflush, so a row this request just completed still reads as open in
+    # the database: the identity map hands back that same object, whose own status is the truth.
     open_rows = {row.id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))}
+        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+        if row.status == "open"}
     created = []
     for task_id, task in ready.items():
         if task_id in open_rows:

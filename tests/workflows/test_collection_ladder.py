@@ -99,6 +99,9 @@ def work(client, headers, task: dict, body: dict, moment: dt.datetime, services)
     with clock_at(lambda: moment):  # the person works the order that day, not on the wall clock's
         response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers, json=body)
     assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "completed"   # not "cancelled" by the step's own inbox sync
+    done = client.get("/api/v1/tasks?status=completed&process=collections&per_page=100", headers=headers)
+    assert task["id"] in [t["id"] for t in done.get_json()["items"]]   # and so it is stored
 
 
 def test_a_loan_walks_the_whole_ladder_and_another_that_repays_on_d20_leaves_it(
