@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from handlers.context import HandlerContext
 from handlers.errors import HandlerError
 from ledger import service as ledger
+from privacy import mask_phone
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,20 @@ def apply_change(ctx: HandlerContext, data: dict) -> ChangeApplied:
         version = ledger.extend_term(ctx.session, data["loan_id"], int(change["extra_months"]), **common)
     elif kind == "repayment_account":
         version = ledger.change_repayment_account(ctx.session, data["loan_id"], change["deposit_account"], **common)
+    elif kind in ("guarantee", "customer_data"):
+        old, new = _recorded_values(kind, data.get("current_terms") or {}, change)
+        version = ledger.record_non_financial_change(ctx.session, data["loan_id"], kind, old, new, **common)
     else:
         raise HandlerError(f"unknown change type '{kind}'", field="change_type")
     return ChangeApplied(schedule_version=version, applied_on=ctx.business_date.isoformat(), applied_by=approver)
+
+
+def _recorded_values(kind: str, current: dict, change: dict) -> tuple[str, str]:
+    """What the ledger's change history says was changed, from what to what. The history is not
+    sealed, so a phone goes in masked; the guarantee's details stay in the case (sealed)."""
+    if kind == "guarantee":
+        return current.get("guarantee_method") or "", change["guarantee_method"]
+    parts = [(name, mask_phone(change[name]) if name == "phone" else change[name], current.get(name) or "")
+             for name in ("phone", "region") if name in change]
+    return ("; ".join(f"{name}={old}" for name, _, old in parts),
+            "; ".join(f"{name}={new}" for name, new, _ in parts))

@@ -600,6 +600,25 @@ def change_repayment_account(session: Session, loan_ref: int | str, deposit_acco
                    lambda loan: (mask_account(loan.deposit_account), mask_account(deposit_account)), apply)
 
 
+# Contract changes that move no money: the ledger keeps them in the loan's change history (who,
+# when, why, from what to what) beside the others; the values live with the caller.
+NON_FINANCIAL_CHANGES = frozenset({"guarantee", "customer_data"})
+
+
+def record_non_financial_change(session: Session, loan_ref: int | str, kind: str, old_value: str, new_value: str, *,
+                                effective_date: Any, change_key: str, reason: str = "",
+                                approved_by: str | None = None) -> int:
+    """A change of the loan's security (guarantee) or of the borrower's data, in the change history
+    only: the schedule stands. `old_value`/`new_value` are stored as given, so pass them masked
+    where they are personal data. Returns the (unchanged) schedule version."""
+    if kind not in NON_FINANCIAL_CHANGES:
+        raise InvalidInput("kind", f"kind must be one of {', '.join(sorted(NON_FINANCIAL_CHANGES))}")
+    if not new_value or not isinstance(new_value, str):
+        raise InvalidInput("new_value", "new_value is required")
+    return _change(session, loan_ref, kind, effective_date, change_key, reason, approved_by,
+                   lambda loan: ((old_value or "")[:200], new_value[:200]), lambda loan, when: loan.schedule_version)
+
+
 def extend_term(session: Session, loan_ref: int | str, extra_months: Any, *, effective_date: Any,
                 change_key: str, reason: str = "", approved_by: str | None = None) -> int:
     """展期: the loan runs `extra_months` longer. The principal still to fall due is spread again

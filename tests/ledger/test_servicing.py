@@ -213,6 +213,28 @@ def test_method_and_repayment_account_changes_are_recorded(database):
         assert s.scalar(select(func.count()).select_from(LoanChange)) == 2
 
 
+def test_a_guarantee_change_is_history_only_once_per_key_and_a_money_kind_is_refused(database):
+    with database.unit_of_work() as s:
+        loan = open_and_disburse(s, principal="50000.00", rate="0.06", term=12, start=date(2024, 1, 1))
+        before = active_rows(s, loan.id)
+        version = s.get(LoanAccount, loan.id).schedule_version
+        for _ in range(2):  # a retried step records it once
+            assert service.record_non_financial_change(
+                s, loan.id, "guarantee", "credit", "mortgage", effective_date="2024-03-01", change_key="g1",
+                reason="house pledged", approved_by="appr") == version
+        assert active_rows(s, loan.id) == before and s.get(LoanAccount, loan.id).schedule_version == version
+        assert s.execute(select(LoanChange.kind, LoanChange.old_value, LoanChange.new_value)).all() == [
+            ("guarantee", "credit", "mortgage")]
+        with pytest.raises(InvalidInput) as refused:
+            service.record_non_financial_change(s, loan.id, "rate", "0.06", "0.01", effective_date="2024-03-01",
+                                                change_key="g2")
+        assert refused.value.field == "kind"
+        with pytest.raises(InvalidInput) as late:
+            service.record_non_financial_change(s, loan.id, "customer_data", "", "region=Anqiu",
+                                                effective_date="2026-01-01", change_key="g3")
+        assert late.value.field == "effective_date"   # after the loan's maturity
+
+
 def test_an_extension_spreads_the_principal_over_the_longer_term_and_is_granted_once(database):
     # 展期 worked by hand: 12,000 at 6 % equal principal over 12 months from 2024-01-15, extended by
     # 6 months on 2024-01-20 (before anything is due): 12,000 / 18 = 666.67 a month (the last row

@@ -7,6 +7,8 @@ import datetime as dt
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
+import sqlalchemy as sa
+
 from tests.web.journeys import example, signature_for, submit
 
 CENT = Decimal("0.01")
@@ -135,4 +137,84 @@ def test_a_bad_change_request_names_every_field_and_starts_nothing(client, token
     other_branch = ask(client, token_for("cm-BR002"), loan["loan_id"], type="rate_change", new_rate="0.04",
                        effective_date=dt.date.today().isoformat(), reason="x")
     assert other_branch.status_code == 404
+    assert client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()["change_requests"] == []
+
+
+def application_of(services, loan_id: str):
+    from workflows.models import Application
+
+    with services.db.sessions() as session:
+        application = session.scalar(sa.select(Application).where(Application.loan_id == loan_id))
+        session.expunge(application)
+        return application
+
+
+def change_history(services, loan_id: str) -> list[tuple]:
+    from ledger.tables import LoanAccount, LoanChange
+
+    with services.db.sessions() as session:
+        return session.execute(sa.select(LoanChange.kind, LoanChange.old_value, LoanChange.new_value, LoanChange.approved_by)
+                               .join(LoanAccount, LoanAccount.id == LoanChange.loan_id)
+                               .where(LoanAccount.loan_number == loan_id)).all()
+
+
+def test_an_approved_guarantee_change_is_recorded_and_the_loan_is_secured_by_the_new_method(client, token_for, services):
+    loan = disbursed(client, token_for)
+    cm, approver = token_for("cm-BR001"), token_for("appr-BR001")
+    before = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    assert application_of(services, loan["loan_id"]).guarantee_method == "credit"   # as applied for
+    asked = ask(client, cm, loan["loan_id"], type="guarantee", guarantee_method="guarantee",
+                guarantee_details="guarantor Wang Wu, the village co-operative's chairman; contract BZ-2027-0031",
+                effective_date=before["schedule"][0]["due_date"], reason="the credit line is renewed with a guarantor")
+    assert asked.status_code == 201, asked.get_json()
+    [task] = asked.get_json()["open_tasks"]
+    assert task["context"]["current_terms"]["guarantee_method"] == "credit"
+    assert task["context"]["change"]["guarantee_method"] == "guarantee"
+    assert task["context"]["change_route_reason"] == "the branch approver decides"   # 30,000 outstanding
+
+    decide(client, approver, asked.get_json()["id"], "approve")
+    after = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()
+    assert after["schedule"] == before["schedule"] and after["terms"] == before["terms"]   # no money moves
+    assert [(c["type"], c["status"]) for c in after["change_requests"]] == [("guarantee", "applied")]
+    # The limits by guarantee method read the application: it is a guaranteed loan now.
+    assert application_of(services, loan["loan_id"]).guarantee_method == "guarantee"
+    assert change_history(services, loan["loan_id"]) == [("guarantee", "credit", "guarantee", "appr-BR001")]
+
+
+def test_an_approved_customer_data_change_gives_reminders_the_new_phone_and_keeps_it_masked(client, token_for, services):
+    loan = disbursed(client, token_for)
+    cm, approver = token_for("cm-BR001"), token_for("appr-BR001")
+    effective = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()["schedule"][0]["due_date"]
+    asked = ask(client, cm, loan["loan_id"], type="customer_data", phone="13905367788", effective_date=effective,
+                reason="the borrower changed his number")
+    assert asked.status_code == 201, asked.get_json()
+    decide(client, approver, asked.get_json()["id"], "approve")
+
+    application = application_of(services, loan["loan_id"])
+    assert application.payload["applicant"]["phone"] == "13905367788"   # what reminders and collections text
+    assert application.region == "Anqiu"                                  # not asked for, not changed
+    # The ledger's history is not sealed: the numbers in it are masked.
+    [(kind, old, new, by)] = change_history(services, loan["loan_id"])
+    assert (kind, by) == ("customer_data", "appr-BR001")
+    assert "13805361234" not in old and "13905367788" not in new and new.startswith("phone=139") and new.endswith("7788")
+    shown = client.get(f"/api/v1/applications/{application.id}", headers=token_for("api-demo")).get_json()
+    assert "13905367788" not in str(shown)
+
+
+def test_a_guarantee_or_customer_data_change_that_changes_nothing_is_refused_naming_the_fields(client, token_for):
+    loan = disbursed(client, token_for)
+    cm = token_for("cm-BR001")
+    when = client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()["schedule"][0]["due_date"]
+    nothing = ask(client, cm, loan["loan_id"], type="customer_data", effective_date=when, reason="x")
+    assert nothing.status_code == 422 and set(nothing.get_json()["fields"]) == {"phone", "region"}
+    same = ask(client, cm, loan["loan_id"], type="customer_data", phone="13805361234", region="Weifang",
+               effective_date=when, reason="x")
+    assert same.status_code == 422 and set(same.get_json()["fields"]) == {"phone"}
+    assert "already" in same.get_json()["fields"]["phone"][0]
+    mixed = ask(client, cm, loan["loan_id"], type="guarantee", guarantee_method="credit", effective_date=when,
+                reason="x", phone="13905367788", guarantee_details="none")
+    assert mixed.status_code == 422
+    assert set(mixed.get_json()["fields"]) == {"guarantee_method", "phone"}   # credit already; phone is not a guarantee's
+    unsaid = ask(client, cm, loan["loan_id"], type="guarantee", guarantee_method="mortgage", effective_date=when, reason="x")
+    assert unsaid.status_code == 422 and set(unsaid.get_json()["fields"]) == {"guarantee_details"}
     assert client.get(f"/api/v1/loans/{loan['loan_id']}", headers=cm).get_json()["change_requests"] == []
