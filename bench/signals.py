@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from ledger.books import ensure_chart  # noqa: E402
 from scoring.dmn import load_dmn  # noqa: E402
 from workflows.db import make_engine  # noqa: E402
+from scoring.limits import parse_limits_config  # noqa: E402
 from workflows.early_warning import assign_levels, store_signals  # noqa: E402
 from workflows.schema import upgrade  # noqa: E402
 
@@ -42,6 +43,7 @@ BRANCHES = 50
 LISTED = 1000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LEVEL_TABLE = Path(__file__).resolve().parents[1] / "bpmn" / "default" / "warning_level.dmn"
+LIMITS = Path(__file__).resolve().parents[1] / "bpmn" / "default" / "scoring" / "limits.json"
 
 
 def build(engine: sa.Engine, loans: int) -> None:
@@ -95,6 +97,13 @@ def build(engine: sa.Engine, loans: int) -> None:
                 JOIN ledger_account a ON a.branch = l.branch AND a.code = 'loans_' || {klass_of}
                 WHERE l.days_past_due IN (1, 91)
             """), {"bdtext": BUSINESS_DATE.isoformat()})
+        # A loan in a thousand was disbursed that day: limit_usage measures its borrower's
+        # outstanding against the branch's customer limits (none of these comes near them).
+        conn.execute(sa.text("""
+            INSERT INTO ledger_journal_entry (branch, posting_key, business_date, kind, description, loan_id)
+            SELECT branch, 'disburse:' || loan_number, :bd, 'disbursement', 'bench disbursement', id
+            FROM ledger_loan_account WHERE id % 1000 = 0
+        """), {"bd": BUSINESS_DATE})
         # Borrowers put on the blacklist that day (the hash column is what loans refer to).
         listed_at = datetime.combine(BUSINESS_DATE, clock_time(6, 0), timezone.utc)
         conn.execute(sa.text(f"""
@@ -122,10 +131,11 @@ def time_baseline(engine: sa.Engine) -> tuple[float, int]:
 
 def generate(engine: sa.Engine) -> tuple[float, dict, dict, int]:
     table = load_dmn(LEVEL_TABLE.read_text(encoding="utf-8"))
+    limits = parse_limits_config(LIMITS.read_text(encoding="utf-8"))
     tracemalloc.start()
     started = time.perf_counter()
     with Session(bind=engine) as session, session.begin():
-        found = store_signals(session, BUSINESS_DATE)
+        found = store_signals(session, BUSINESS_DATE, lambda _branch: limits)
         levels = assign_levels(session, lambda _branch: table, BUSINESS_DATE)
     seconds = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()

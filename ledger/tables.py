@@ -55,6 +55,9 @@ class JournalEntry(LedgerBase):
     """An immutable, balanced journal entry (凭证). Never updated or deleted."""
 
     __tablename__ = "ledger_journal_entry"
+    # The entries of a business date by kind: early warning's window (the day's disbursements and
+    # draws, the batch's reclassification), without reading the whole journal.
+    __table_args__ = (Index("ix_ledger_journal_entry_date_kind", "business_date", "kind"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     branch: Mapped[str] = mapped_column(String(32), index=True)

@@ -186,14 +186,7 @@ def limit_usage(application: Mapping[str, Any], limits_config: Mapping[str, Any]
     if "single_customer" in config or "concentration" in config:
         customer_after = _decimal(exposure.get("customer"), "exposure.customer", LimitDataError) + amount
         who = {"id_number": str(application.get("id_number", ""))}
-        if "single_customer" in config:
-            cap = _decimal(config["single_customer"]["max_amount"], "single_customer.max_amount")
-            hits.append(_judge("single_customer", "single_customer", who, cap, customer_after, warn_at,
-                               "single-customer limit"))
-        if "concentration" in config and shares_apply:
-            share = _decimal(config["concentration"]["max_share"], "concentration.max_share")
-            hits.append(_judge("concentration", "concentration", who, share * book_after, customer_after,
-                               warn_at, f"customer concentration ({share * 100}% of the branch book)"))
+        hits += _customer_hits(config, who, customer_after, book_after, warn_at, shares_apply)
 
     by_key = exposure.get("by_key") or {}
     for index, spec in enumerate(config.get("dimension_limits", [])):
@@ -217,6 +210,34 @@ def limit_usage(application: Mapping[str, Any], limits_config: Mapping[str, Any]
                            warn_at, f"{dimension} limit ({label})"))
     order = {"block": 0, "warn": 1, "ok": 2}
     return sorted(hits, key=lambda hit: order[hit.severity])
+
+
+def _customer_hits(config, who, customer_after, book_after, warn_at, shares_apply) -> list[LimitHit]:
+    hits = []
+    if "single_customer" in config:
+        cap = _decimal(config["single_customer"]["max_amount"], "single_customer.max_amount")
+        hits.append(_judge("single_customer", "single_customer", who, cap, customer_after, warn_at,
+                           "single-customer limit"))
+    if "concentration" in config and shares_apply:
+        share = _decimal(config["concentration"]["max_share"], "concentration.max_share")
+        hits.append(_judge("concentration", "concentration", who, share * book_after, customer_after,
+                           warn_at, f"customer concentration ({share * 100}% of the branch book)"))
+    return hits
+
+
+def customer_limits_used(limits_config: Mapping[str, Any] | str, *, customer: Decimal, book: Decimal) -> list[LimitHit]:
+    """The single-customer and concentration limits judged on a borrower's outstanding as it
+    stands, no new loan (early warning after each batch: a borrower whose loans have come to use
+    `warn_at` of a limit or more). Only those at or above warn_at (or over), the worst first;
+    `values` is empty: the caller knows the customer."""
+    config = parse_limits_config(limits_config)
+    warn_at = _decimal(config["warn_at"], "warn_at") if config.get("warn_at") is not None else None
+    customer = _decimal(customer, "customer", LimitDataError)
+    book = _decimal(book, "book", LimitDataError)
+    min_book = config.get("min_book_for_shares")
+    shares_apply = min_book is None or book >= _decimal(min_book, "min_book_for_shares")
+    hits = [hit for hit in _customer_hits(config, {}, customer, book, warn_at, shares_apply) if hit.severity != "ok"]
+    return sorted(hits, key=lambda hit: (hit.severity != "block", -(hit.usage / hit.limit if hit.limit else 0)))
 
 
 def is_large_amount(amount: Decimal, branch_tier1_capital_net: Decimal,

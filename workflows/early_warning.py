@@ -11,11 +11,15 @@ never a loop or a process per loan. The kinds:
 - downgrade             the batch moved the loan to a worse five-level class (the move from 正常 to
                         关注 on the first day overdue is that day's first_overdue, not a second signal)
 - risk_list             an active borrower was put on the blacklist, graylist or AML list that date
+- limit_usage           a loan disbursed (or drawn) in the window brought its borrower's outstanding
+                        at the branch to `warn_at` (limits.json, 90 % by default) of the
+                        single-customer or the concentration limit, or over it; the signal goes on
+                        that loan. A borrower's exposure grows only by disbursements and draws, so
+                        that is when it crosses (an analyst lowering a limit is not a crossing).
+                        The credit-lines issue adds the utilisation of a customer's line.
 
 "Since the previous batch" is the window (previous closed date, this date]: dates close in order,
 but a batch may skip days, and a loan then crosses a threshold without ever sitting on it.
-Limit utilisation is not a kind yet: there are no customer credit lines in the books to measure
-(the credit-lines issue adds them), and the portfolio limits are not any one borrower's.
 
 Each signal is a `warning_signal` row, unique by (loan, kind, business date), so a re-run of the
 night stores nothing new. The level (warning_level.dmn, the branch's file) is evaluated once per
@@ -32,7 +36,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
@@ -41,6 +45,7 @@ from ledger.tables import Account, EodRun, JournalEntry, JournalLine, LoanAccoun
 from privacy import redact_text
 from scoring.dmn import DmnModel, load_dmn
 from scoring.errors import ScoringError
+from scoring.limits import customer_limits_used, parse_limits_config
 from scoring.tables import RiskListEntry
 from workflows.clock import CHINA
 from workflows.db import Database
@@ -56,7 +61,11 @@ EARLY_WARNING = "early_warning"
 LEVEL_FILE = "warning_level.dmn"
 LEVEL_DECISION = "warning_level"
 DPD_THRESHOLDS = {"first_overdue": 1, "dpd_30": 30, "dpd_60": 60, "dpd_90": 90}
-KINDS = (*DPD_THRESHOLDS, "downgrade", "risk_list")
+LIMIT_USAGE = "limit_usage"
+KINDS = (*DPD_THRESHOLDS, "downgrade", "risk_list", LIMIT_USAGE)
+LIMITS_FILE = "limits.json"
+# A branch → its resolved limits.json (parsed), or None where the scope has none.
+BranchLimits = Callable[[str], "Mapping | None"]
 # The five-level classes, best first (ledger accounts loans_<class>); worse = a higher rank.
 CLASS_RANK = {"normal": 0, "special_mention": 1, "substandard": 2, "doubtful": 3, "loss": 4}
 # The worst list decides: a blacklist entry is usually a court enforcement or fraud.
@@ -72,6 +81,11 @@ class EarlyWarningRefused(WorkflowError):
 class WarningLevelFailed(WorkflowError):
     """The branch's warning_level.dmn cannot give a level (a cell outside the DMN subset, no rule)."""
     code = "warning_level_failed"
+
+
+class BranchLimitsFailed(WorkflowError):
+    """The branch's limits.json cannot be read, so limit usage cannot be measured."""
+    code = "branch_limits_failed"
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,7 @@ def early_warning_after_eod(db: Database, layer: ProcessLayer, business_date: dt
     at = at or dt.datetime.combine(business_date + dt.timedelta(days=1), dt.time(0, 30), CHINA)
     with clock_at(lambda: at):
         with db.unit_of_work() as session:
-            found = store_signals(session, business_date)
+            found = store_signals(session, business_date, branch_limits(session, layer))
             levels = assign_levels(session, branch_tables(session, layer), business_date)
             session.commit()
         started, attached, failed = start_work_orders(db, layer, business_date)
@@ -119,8 +133,9 @@ def early_warning_step(day) -> dict:
 
 # ---------------------------------------------------------------------------- finding signals
 
-def store_signals(session: Session, business_date: dt.date) -> dict[str, int]:
-    """Find the date's signals over the books and store the new ones (level 1 until assigned)."""
+def store_signals(session: Session, business_date: dt.date, limits: BranchLimits) -> dict[str, int]:
+    """Find the date's signals over the books and store the new ones (level 1 until assigned).
+    `limits`: each branch's limits (`branch_limits`), which limit_usage measures against."""
     previous = _check_closed(session, business_date)
     gap = (business_date - previous).days if previous else 1
     found: dict[str, int] = {}
@@ -133,6 +148,9 @@ def store_signals(session: Session, business_date: dt.date) -> dict[str, int]:
         new = finder(session, business_date, previous, gap)
         found[kind] = len(new)
         rows += new
+    new = _limit_usage(session, business_date, gap, limits)
+    found[LIMIT_USAGE] = len(new)
+    rows += new
     if rows:
         now = utcnow()
         # Core executemany: the ORM's bulk path costs more than the queries themselves.
@@ -225,6 +243,63 @@ def _risk_list_hits(session: Session, business_date: dt.date, previous: dt.date 
                 "days_past_due": row.days_past_due, "principal_outstanding": str(row.principal_outstanding),
                 "product_code": row.product_code})
     return list(signals.values())
+
+
+def _limit_usage(session: Session, business_date: dt.date, gap: int, limits: BranchLimits) -> list[dict]:
+    """Loans disbursed or drawn in the window whose borrower's outstanding at the branch now uses
+    warn_at of a customer limit or more (scoring.limits.customer_limits_used), one signal per loan
+    naming the most used limit. Three small queries: the window's new money (the journal's date
+    index), then the outstanding of just those borrowers and of just those branches."""
+    first = business_date - dt.timedelta(days=gap - 1)
+    drawn = select(JournalEntry.loan_id).where(JournalEntry.business_date >= first,
+                                               JournalEntry.business_date <= business_date,
+                                               JournalEntry.kind.in_(("disbursement", "draw")))
+    loans = session.execute(
+        select(LoanAccount.loan_number, LoanAccount.branch, LoanAccount.customer_id, LoanAccount.days_past_due,
+               LoanAccount.principal_outstanding, LoanAccount.product_code)
+        .where(LoanAccount.id.in_(drawn), LoanAccount.status == "active", _not_signalled(LIMIT_USAGE, business_date))
+        .order_by(LoanAccount.id)).all()
+    if not loans:
+        return []
+    active = LoanAccount.status == "active"
+    outstanding = {(branch, customer): total for branch, customer, total in session.execute(
+        select(LoanAccount.branch, LoanAccount.customer_id, func.sum(LoanAccount.principal_outstanding))
+        .where(active, LoanAccount.customer_id.in_({row.customer_id for row in loans}))
+        .group_by(LoanAccount.branch, LoanAccount.customer_id))}
+    books = dict(session.execute(
+        select(LoanAccount.branch, func.sum(LoanAccount.principal_outstanding))
+        .where(active, LoanAccount.branch.in_({row.branch for row in loans})).group_by(LoanAccount.branch)).all())
+    configs: dict[str, Mapping | None] = {}
+    signals = []
+    for row in loans:
+        if row.branch not in configs:
+            configs[row.branch] = limits(row.branch)
+        if configs[row.branch] is None:
+            continue  # the branch's scope has no limits to use
+        hits = customer_limits_used(configs[row.branch], customer=Decimal(outstanding[(row.branch, row.customer_id)]),
+                                    book=Decimal(books[row.branch]))
+        if hits:
+            worst = hits[0]
+            signals.append(_signal(row, LIMIT_USAGE, {
+                "limit_id": worst.limit_id, "limit": str(worst.limit), "customer_outstanding": str(worst.usage),
+                "usage_share": str((worst.usage / worst.limit).quantize(Decimal("0.0001"))) if worst.limit else "1",
+                "over_limit": worst.severity == "block", "days_past_due": row.days_past_due,
+                "principal_outstanding": str(row.principal_outstanding), "product_code": row.product_code}))
+    return signals
+
+
+def branch_limits(session: Session, layer: ProcessLayer) -> BranchLimits:
+    """Each branch's resolved limits.json, parsed (None: the scope has none). A file the limits
+    cannot be read from stops the night's signals with the branch and the reason named."""
+    def config(branch: str) -> Mapping | None:
+        found = layer.resolution.resolve(session, branch).get(LIMITS_FILE)
+        if found is None:
+            return None
+        try:
+            return parse_limits_config(found.content)
+        except ScoringError as err:
+            raise BranchLimitsFailed(f"{LIMITS_FILE} of branch {branch}: {err}", field=LIMITS_FILE) from None
+    return config
 
 
 def _window(business_date: dt.date, gap: int) -> tuple[dt.datetime, dt.datetime]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from ledger import service as ledger
 from scoring.dmn import load_dmn
+from scoring.limits import parse_limits_config
 from scoring.risk_lists import add_entry
 from tests.ledger.helpers import open_and_disburse
 from tests.web.journeys import example, signature_for, submit
@@ -185,14 +186,17 @@ def test_signals_are_read_only_for_the_last_closed_date(client, token_for, servi
 # -- the books alone: signals straight from the ledger's batch, without processes -----------------
 
 LEVELS = Path(__file__).resolve().parents[2] / "bpmn" / "default" / "warning_level.dmn"
+HQ_LIMITS = Path(__file__).resolve().parents[2] / "bpmn" / "default" / "scoring" / "limits.json"
 
 
-def close_and_signal(database, day: dt.date) -> list[tuple[str, int]]:
-    """The batch of `day`, then the signals of `day` with HQ's level table: (kind, level) found."""
+def close_and_signal(database, day: dt.date, limits: dict | None = None) -> list[tuple[str, int]]:
+    """The batch of `day`, then the signals of `day` with HQ's level table and limits (or
+    `limits`): (kind, level) found."""
     table = load_dmn(LEVELS.read_text(encoding="utf-8"))
+    config = limits or parse_limits_config(HQ_LIMITS.read_text(encoding="utf-8"))
     with database.unit_of_work() as session:
         ledger.run_eod(session, day)
-        store_signals(session, day)
+        store_signals(session, day, lambda _branch: config)
         assign_levels(session, lambda _branch: table, day)
         session.commit()
     with database.sessions() as session:
@@ -243,3 +247,46 @@ def test_a_customer_already_overdue_on_another_loan_gets_level_two_for_one_new_s
     found = {day: signals for day in days if (signals := close_and_signal(database, day))}
     assert found == {dt.date(2024, 2, 11): [("first_overdue", 1)],   # one loan overdue: one signal
                      dt.date(2024, 2, 16): [("first_overdue", 2)]}   # overdue elsewhere in the group too
+
+
+def test_a_loan_that_brings_its_borrower_to_ninety_per_cent_of_the_single_customer_limit_signals_once(database):
+    from ledger.tables import LoanAccount
+
+    # A branch whose single-customer limit is 100,000 yuan, warning at 90 %.
+    limits = {"warn_at": "0.90", "single_customer": {"max_amount": "100000"}}
+
+    def second_loan(number: str, principal: str, start: dt.date) -> None:
+        with database.unit_of_work() as session:
+            open_and_disburse(session, number, principal=principal, start=start)
+            session.execute(sa.update(LoanAccount).where(LoanAccount.loan_number == number).values(customer_id="C-LU1"))
+            session.commit()
+
+    with database.unit_of_work() as session:
+        open_and_disburse(session, "LU1", principal="50000.00", start=dt.date(2024, 1, 15))
+        session.commit()
+    quiet = [close_and_signal(database, dt.date(2024, 1, 15) + dt.timedelta(days=n), limits) for n in range(5)]
+    assert quiet == [[]] * 5   # 50,000 of 100,000: half the limit
+    second_loan("LU2", "42000.00", dt.date(2024, 1, 20))
+    assert close_and_signal(database, dt.date(2024, 1, 20), limits) == [("limit_usage", 1)]
+    [signal] = signals_of_loan(database, "LU2")
+    # Worked by hand: nothing falls due before 15 February, so 50,000 + 42,000 = 92,000 outstanding,
+    # 92 % of the limit.
+    assert signal.customer_id == "C-LU1" and signal.facts["limit_id"] == "single_customer"
+    assert (signal.facts["customer_outstanding"], signal.facts["limit"], signal.facts["usage_share"],
+            signal.facts["over_limit"]) == ("92000.00", "100000.00", "0.9200", False)
+    with database.unit_of_work() as session:   # the night run again stores nothing new
+        assert store_signals(session, dt.date(2024, 1, 20), lambda _branch: limits)["limit_usage"] == 0
+        session.commit()
+    assert close_and_signal(database, dt.date(2024, 1, 21), limits) == []   # no new money: quiet
+    second_loan("LU3", "10000.00", dt.date(2024, 1, 22))
+    assert close_and_signal(database, dt.date(2024, 1, 22), limits) == [("limit_usage", 1)]
+    [over] = signals_of_loan(database, "LU3")
+    assert (over.facts["customer_outstanding"], over.facts["over_limit"]) == ("102000.00", True)
+    assert signals_of_loan(database, "LU1") == []   # the loans that brought no new money stay quiet
+
+
+def signals_of_loan(database, loan_number: str) -> list[WarningSignal]:
+    with database.sessions() as session:
+        rows = session.scalars(sa.select(WarningSignal).where(WarningSignal.loan_number == loan_number)).all()
+        session.expunge_all()
+        return rows
