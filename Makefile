@@ -29,11 +29,12 @@ node:
 
 assets: $(VENDOR)/.stamp
 
-$(VENDOR)/.stamp: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+$(VENDOR)/.stamp: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json Makefile
 	$(MAKE) node
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js
 	cp $(FRONTEND)/node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
+	cp $(FRONTEND)/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
 	cp -r $(FRONTEND)/node_modules/bpmn-js/dist/assets/. $(VENDOR)/bpmn-js/
 	cp $(FRONTEND)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	cp $(FRONTEND)/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/

@@ -19,7 +19,13 @@ def data_file_problem(name: str, text: str) -> str | None:
     try:
         validate_rating_file(name, text)
     except ScoringError as err:
-        return getattr(err, "message", None) or str(err)
+        message = getattr(err, "message", None) or str(err)
+        # Name the entry of the file ("single_customer.max_amount: must not be negative"), unless
+        # the message already does or the "field" is the file itself.
+        field = getattr(err, "field", None)
+        if field and field != name and field not in message:
+            return f"{field}: {message}"
+        return message
     except RecursionError:
         return "is nested too deeply to read"
     return None

@@ -152,17 +152,7 @@ def deploy(session: Session, scope: str, files: dict[str, str], *, actor: str, c
            operations: set[str], forms: set[str]) -> Deployment:
     """Validate `files` together with what the scope already resolves to, then store them as the
     scope's next version. Nothing is stored unless every file passes."""
-    if not files:
-        raise InvalidInput("At least one file is required", field="files")
-    if scope != HQ and session.get(Branch, scope) is None:
-        raise InvalidInput(f"Unknown scope '{scope}': use HQ or a branch code", field="scope")
-    for name in files:
-        if "/" in name or "\\" in name or name.startswith("."):
-            raise InvalidInput(f"File name '{name}' must be a plain file name", field="files")
-    current = {name: rf.content for name, rf in resolve_files(session, scope).items()}
-    candidate = {**current, **files}
-    problems = check_files(candidate, operations=operations, forms=forms)
-    # Report problems in the files being deployed first; problems in inherited files still block.
+    problems = deployment_problems(session, scope, files, operations=operations, forms=forms)
     if problems:
         raise DeploymentRejected([p.as_dict() for p in problems])
     version = (session.scalar(select(func.max(Deployment.version)).where(Deployment.scope == scope)) or 0) + 1
@@ -181,6 +171,21 @@ def deploy(session: Session, scope: str, files: dict[str, str], *, actor: str, c
                                            definition_id=definition_id, kind=kind, version=previous + 1))
     session.flush()
     return deployment
+
+
+def deployment_problems(session: Session, scope: str, files: dict[str, str], *, operations: set[str],
+                        forms: set[str]) -> list:
+    """Every reason `files` cannot be deployed to `scope`, checked with what the scope already
+    resolves to (a set runs whole); empty when they can. Stores nothing (the studio's validate)."""
+    if not files:
+        raise InvalidInput("At least one file is required", field="files")
+    if scope != HQ and session.get(Branch, scope) is None:
+        raise InvalidInput(f"Unknown scope '{scope}': use HQ or a branch code", field="scope")
+    for name in files:
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise InvalidInput(f"File name '{name}' must be a plain file name", field="files")
+    current = {name: rf.content for name, rf in resolve_files(session, scope).items()}
+    return check_files({**current, **files}, operations=operations, forms=forms)
 
 
 def files_in_folder(folder: Path) -> dict[str, str]:

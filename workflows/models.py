@@ -101,6 +101,22 @@ class DeployedDefinition(Base):
     version: Mapped[int] = mapped_column(Integer)
 
 
+class StudioDraft(Base):
+    """An analyst's unpublished edit of one file of a scope (the studio). Drafts are the analyst's
+    own until published: publishing deploys them as the scope's next version and deletes them."""
+    __tablename__ = "studio_draft"
+    __table_args__ = (UniqueConstraint("author", "scope", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    author: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    # The deployed file the draft started from (None: a new file), so publishing over a version
+    # someone else published meanwhile is noticed instead of silently undoing it.
+    base_file_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Application(Base):
     __tablename__ = "application"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -87,13 +87,13 @@ def new_context(browser, live):
 @pytest.fixture
 def sign_in(new_context):
     """A page signed in as `username` (password demo)."""
-    def open_as(username: str):
+    def open_as(username: str, lands: str = "**/inbox**"):
         page = new_context().new_page()
         page.goto("/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", "demo")
         page.click("button[type=submit]")
-        page.wait_for_url("**/inbox**")
+        page.wait_for_url(lands)  # each person's start page: the inbox, or the studio for analysts
         return page
 
     return open_as

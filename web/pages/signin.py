@@ -7,6 +7,7 @@ from web.api.context import read_only
 from web.pages import errors
 from web.pages.guard import local_target, sign_in, sign_out, signed_in_user
 from web.pages.i18n import LANGUAGE_COOKIE, LANGUAGES, _
+from web.pages.inbox import WORKERS
 from workflows.directory import authenticate
 
 blueprint = Blueprint("pages_signin", __name__)
@@ -15,12 +16,21 @@ errors.install_on(blueprint)
 
 @blueprint.get("/")
 def home():
-    return redirect(url_for("pages_inbox.inbox") if signed_in_user() else url_for("pages_signin.login"))
+    return redirect(_start_page(signed_in_user()))
+
+
+def _start_page(user) -> str:
+    """Where a signed-in user starts: an analyst (with no inbox role) in the studio."""
+    if user is None:
+        return url_for("pages_signin.login")
+    if "analyst" in user.role_set and not user.role_set & set(WORKERS):
+        return url_for("pages_studio.studio")
+    return url_for("pages_inbox.inbox")
 
 
 @blueprint.route("/login", methods=("GET", "POST"))
 def login():
-    target = local_target(request.values.get("next"), url_for("pages_inbox.inbox"))
+    target = local_target(request.values.get("next"), "")  # none: the user's own start page
     if request.method == "GET":
         return render_template("login.html", next=target, username="", error=None)
     username = request.form.get("username", "").strip()
@@ -34,12 +44,13 @@ def login():
         with read_only() as session:
             user = authenticate(session, username[:64], password[:200])
             username = user.username if user is not None else username
+            start = _start_page(user) if user is not None else ""
         if user is None:
             problem = _("Unknown user or wrong password")
     if problem:
         return render_template("login.html", next=target, username=username, error=problem), 401
     sign_in(username)
-    return redirect(target)
+    return redirect(target or start)
 
 
 @blueprint.post("/logout")

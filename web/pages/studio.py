@@ -1,0 +1,126 @@
+"""/studio: the analysts' face. A scope's files (each an HQ default or the branch's override), the
+editor (bpmn-js Modeler for BPMN, the text for DMN and data files), drafts per analyst, validate
+(the deployment's own checks, every reason at once) and publish as the scope's next version."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from web.api.context import read_only, services
+from web.pages import errors
+from web.pages.guard import PageForbidden, page
+from web.pages.i18n import _
+from workflows.errors import Conflict, DeploymentRejected, InvalidInput, NotFound
+from workflows.models import HQ, Branch
+from workflows.studio import (discard_draft, drafts_of, file_for_editing, publish_drafts, save_draft, scope_files,
+                              validate_drafts)
+
+blueprint = Blueprint("pages_studio", __name__)
+errors.install_on(blueprint)
+
+ANALYSTS = ("analyst",)
+
+
+def _scopes(session) -> list[str]:
+    """The scopes the analyst may work on: head office's analysts every scope, a branch's its own."""
+    if g.user.branch_code != HQ:
+        return [g.user.branch_code]
+    return [HQ, *session.scalars(select(Branch.code).order_by(Branch.code))]
+
+
+def _allowed(session, scope: str) -> str:
+    if scope not in _scopes(session):
+        raise PageForbidden(scope)
+    return scope
+
+
+def _render_studio(scope: str, *, status: int = 200, problems=None, notice=None, validated=False, comment=""):
+    with read_only() as session:
+        _allowed(session, scope)
+        html = render_template("studio.html", scope=scope, scopes=_scopes(session),
+                               files=scope_files(session, scope, g.user.username),
+                               drafts=drafts_of(session, scope, g.user.username), problems=problems or [],
+                               notice=notice, validated=validated, comment=comment)
+    return html, status
+
+
+@blueprint.get("/studio")
+@page(*ANALYSTS)
+def studio():
+    with read_only() as session:
+        scopes = _scopes(session)
+    scope = request.args.get("scope") or scopes[0]
+    return _render_studio(scope)
+
+
+@blueprint.get("/studio/<scope>/files/<name>")
+@page(*ANALYSTS)
+def edit(scope: str, name: str):
+    with read_only() as session:
+        _allowed(session, scope)
+        try:
+            editable = file_for_editing(session, scope, name, g.user.username)
+        except NotFound:
+            return errors.error_page(404)
+    return render_template("studio_edit.html", file=editable)
+
+
+@blueprint.post("/studio/<scope>/files/<name>/draft")
+@page(*ANALYSTS)
+def save(scope: str, name: str):
+    """The editor's save (fetch, JSON answer): the content becomes the analyst's draft."""
+    try:
+        with services().db.unit_of_work() as session:
+            _allowed(session, scope)
+            draft = save_draft(session, scope, name, request.form.get("content", ""), g.user.username)
+            saved_at = draft.updated_at
+    except InvalidInput as err:
+        return jsonify({"saved": False, "fields": {k: [_(m) for m in v] for k, v in err.fields.items()}}), 422
+    return jsonify({"saved": True, "saved_at": saved_at.isoformat() + "Z"})
+
+
+@blueprint.post("/studio/<scope>/files/<name>/discard")
+@page(*ANALYSTS)
+def discard(scope: str, name: str):
+    with services().db.unit_of_work() as session:
+        _allowed(session, scope)
+        try:
+            discard_draft(session, scope, name, g.user.username)
+        except NotFound:
+            return errors.error_page(404)
+    flash(_("Draft discarded: %(name)s", name=name), "ok")
+    return redirect(url_for("pages_studio.studio", scope=scope))
+
+
+@blueprint.post("/studio/<scope>/validate")
+@page(*ANALYSTS)
+def validate(scope: str):
+    svc = services()
+    try:
+        with read_only() as session:
+            _allowed(session, scope)
+            problems = validate_drafts(session, scope, g.user.username, operations=svc.operations, forms=svc.forms)
+    except InvalidInput as err:
+        return _render_studio(scope, status=422, notice=_(err.message))
+    return _render_studio(scope, status=422 if problems else 200, problems=problems, validated=not problems)
+
+
+@blueprint.post("/studio/<scope>/publish")
+@page(*ANALYSTS)
+def publish(scope: str):
+    svc = services()
+    comment = request.form.get("comment", "").strip()
+    try:
+        with svc.db.unit_of_work() as session:
+            _allowed(session, scope)
+            deployment = publish_drafts(session, scope, g.user.username, comment, operations=svc.operations,
+                                        forms=svc.forms)
+            version = deployment.version
+    except DeploymentRejected as err:
+        return _render_studio(scope, status=422, problems=err.problems, comment=comment)
+    except (InvalidInput, Conflict) as err:
+        return _render_studio(scope, status=409 if isinstance(err, Conflict) else 422, notice=err.message,
+                              comment=comment)
+    flash(_("Published %(scope)s version %(version)s: new applications use it; running ones keep their version",
+            scope=scope, version=version), "ok")
+    return redirect(url_for("pages_studio.studio", scope=scope))

@@ -1,0 +1,166 @@
+"""The analysts' studio: what a scope resolves to file by file, drafts kept per analyst, and
+publishing a draft set as the scope's next deployment.
+
+    files = scope_files(session, "BR002", analyst="analyst")   # each HQ default or branch override
+    save_draft(session, "BR002", "review.bpmn", xml, analyst="analyst")
+    problems = validate_drafts(session, "BR002", "analyst", operations=..., forms=...)
+    deployment = publish_drafts(session, "BR002", "analyst", "a third level above 150,000", ...)
+
+A draft is the analyst's own until published; nothing runs it. Validation is the deployment's
+own check (workflows.deployments.deployment_problems) on the drafts together with everything
+else the scope resolves to, so "valid" here means "would deploy".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from workflows.deployments import ResolvedFile, deploy, deployment_problems, resolve_files
+from workflows.diagrams import MAX_FILE_BYTES, Problem, file_kind
+from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.models import HQ, Branch, Deployment, DeploymentFile, StudioDraft, utcnow
+
+HQ_DEFAULT, BRANCH_OVERRIDE = "hq_default", "branch_override"
+
+
+@dataclass(frozen=True)
+class ScopeFile:
+    """One file a scope resolves to, as the studio lists it."""
+    name: str
+    kind: str                 # bpmn | dmn | json
+    origin: str               # hq_default | branch_override (HQ's own files are hq_default)
+    file_id: int
+    version: int              # the version of the deployment of its scope that holds it
+    published_by: str
+    published_at: dt.datetime  # naive UTC
+    comment: str
+    has_draft: bool           # the analyst has an unpublished edit of it
+
+
+@dataclass(frozen=True)
+class EditableFile:
+    """What the editor opens: the analyst's draft if there is one, else the resolved file."""
+    scope: str
+    name: str
+    kind: str
+    content: str
+    origin: str | None        # None: a new file, not deployed anywhere the scope resolves
+    is_draft: bool
+
+
+def check_scope(session: Session, scope: str) -> str:
+    if scope != HQ and session.get(Branch, scope) is None:
+        raise NotFound(f"Unknown scope '{scope}': use HQ or a branch code", field="scope")
+    return scope
+
+
+def scope_files(session: Session, scope: str, analyst: str) -> list[ScopeFile]:
+    resolved = resolve_files(session, check_scope(session, scope))
+    published = {file_id: (by, at, comment) for file_id, by, at, comment in session.execute(
+        select(DeploymentFile.id, Deployment.created_by, Deployment.created_at, Deployment.comment)
+        .join(Deployment, Deployment.id == DeploymentFile.deployment_id)
+        .where(DeploymentFile.id.in_([f.id for f in resolved.values()])))}
+    drafted = {d.name for d in drafts_of(session, scope, analyst)}
+    return [ScopeFile(name=f.name, kind=file_kind(f.name) or "", origin=_origin(scope, f), file_id=f.id,
+                      version=f.version, published_by=published[f.id][0], published_at=published[f.id][1],
+                      comment=published[f.id][2], has_draft=f.name in drafted)
+            for f in sorted(resolved.values(), key=lambda f: (file_kind(f.name) or "", f.name))]
+
+
+def _origin(scope: str, resolved: ResolvedFile) -> str:
+    return BRANCH_OVERRIDE if scope != HQ and resolved.scope == scope else HQ_DEFAULT
+
+
+def file_for_editing(session: Session, scope: str, name: str, analyst: str) -> EditableFile:
+    draft = _draft(session, check_scope(session, scope), name, analyst)
+    resolved = resolve_files(session, scope).get(name)
+    origin = _origin(scope, resolved) if resolved is not None else None
+    if draft is not None:
+        return EditableFile(scope, name, file_kind(name) or "", draft.content, origin, True)
+    if resolved is None:
+        raise NotFound(f"{name} is neither deployed for {scope} nor a draft of yours", field="name")
+    return EditableFile(scope, name, file_kind(name) or "", resolved.content, origin, False)
+
+
+def save_draft(session: Session, scope: str, name: str, content: str, analyst: str) -> StudioDraft:
+    """Keep the analyst's edit of `name` for `scope` (a branch's first edit of an HQ file is the
+    start of an override). Only the shape is checked here; validate checks the set."""
+    check_scope(session, scope)
+    problems = {}
+    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 200:
+        problems["name"] = ["must be a plain file name of at most 200 characters"]
+    elif file_kind(name) is None:
+        problems["name"] = ["only .bpmn, .dmn and .json files can be deployed"]
+    if not content.strip():
+        problems["content"] = ["is empty"]
+    elif len(content.encode("utf-8")) > MAX_FILE_BYTES:
+        problems["content"] = [f"is larger than {MAX_FILE_BYTES:,} bytes"]
+    if problems:
+        raise InvalidInput("The draft cannot be saved", fields=problems)
+    draft = _draft(session, scope, name, analyst)
+    if draft is None:
+        resolved = resolve_files(session, scope).get(name)
+        # The base is what this scope itself had published; an HQ file a branch starts from is
+        # not the branch's to be overtaken on.
+        base = resolved.id if resolved is not None and resolved.scope == scope else None
+        draft = StudioDraft(author=analyst, scope=scope, name=name, content=content, base_file_id=base)
+        session.add(draft)
+    draft.content, draft.updated_at = content, utcnow()
+    session.flush()
+    return draft
+
+
+def discard_draft(session: Session, scope: str, name: str, analyst: str) -> None:
+    draft = _draft(session, check_scope(session, scope), name, analyst)
+    if draft is None:
+        raise NotFound(f"You have no draft of {name} for {scope}", field="name")
+    session.delete(draft)
+    session.flush()
+
+
+def drafts_of(session: Session, scope: str, analyst: str) -> list[StudioDraft]:
+    return list(session.scalars(select(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope)
+                                .order_by(StudioDraft.name)))
+
+
+def validate_drafts(session: Session, scope: str, analyst: str, *, operations: set[str],
+                    forms: set[str]) -> list[Problem]:
+    """Every reason the analyst's drafts for `scope` would not deploy (all at once)."""
+    drafts = drafts_of(session, check_scope(session, scope), analyst)
+    if not drafts:
+        raise InvalidInput(f"You have no drafts for {scope} to validate", field="drafts")
+    return deployment_problems(session, scope, {d.name: d.content for d in drafts}, operations=operations,
+                               forms=forms)
+
+
+def publish_drafts(session: Session, scope: str, analyst: str, comment: str, *, operations: set[str],
+                   forms: set[str]) -> Deployment:
+    """The analyst's drafts for `scope` as its next deployment (new applications get them; running
+    instances keep their version), then the drafts are gone. Refused whole — every reason at once —
+    if the set would not deploy, or if one of the scope's files was published again since its draft
+    began (publishing would undo that version unseen)."""
+    drafts = drafts_of(session, check_scope(session, scope), analyst)
+    if not drafts:
+        raise InvalidInput(f"You have no drafts for {scope} to publish", field="drafts")
+    if not comment.strip():
+        raise InvalidInput("Say what the new version changes", field="comment")
+    resolved = resolve_files(session, scope)
+    overtaken = [d.name for d in drafts
+                 if (now := resolved.get(d.name)) is not None and now.scope == scope and now.id != d.base_file_id]
+    if overtaken:
+        raise Conflict(f"Published again since your draft began: {', '.join(overtaken)}. Open the new version, "
+                       "redo your change on it and publish again", fields={name: ["published again since your draft began"]
+                                                                          for name in overtaken})
+    deployment = deploy(session, scope, {d.name: d.content for d in drafts}, actor=analyst, comment=comment[:500],
+                        operations=operations, forms=forms)
+    session.execute(delete(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope))
+    session.flush()
+    return deployment
+
+
+def _draft(session: Session, scope: str, name: str, analyst: str) -> StudioDraft | None:
+    return session.scalar(select(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope,
+                                                    StudioDraft.name == name))
