@@ -16,7 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP) assets
 	$(BIN)/loanflow serve --demo
 
-# The pages' front-end packages (bpmn-js, htmx, chart.js), pinned in web/frontend/package-lock.json
+# The pages' front-end packages (bpmn-js, dmn-js, htmx, chart.js), pinned in web/frontend/package-lock.json
 # and copied into web/static/vendor/ (gitignored): the pages load nothing from outside the server.
 FRONTEND := web/frontend
 VENDOR   := web/static/vendor
@@ -36,6 +36,9 @@ $(VENDOR)/.stamp: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json Makefil
 	cp $(FRONTEND)/node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
 	cp $(FRONTEND)/node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
 	cp -r $(FRONTEND)/node_modules/bpmn-js/dist/assets/. $(VENDOR)/bpmn-js/
+	mkdir -p $(VENDOR)/dmn-js
+	cp $(FRONTEND)/node_modules/dmn-js/dist/dmn-modeler.production.min.js $(VENDOR)/dmn-js/
+	cp -r $(FRONTEND)/node_modules/dmn-js/dist/assets/. $(VENDOR)/dmn-js/
 	cp $(FRONTEND)/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	cp $(FRONTEND)/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
 	touch $@

@@ -5,6 +5,7 @@ and the branch resolves to the new version."""
 from __future__ import annotations
 
 import re
+import uuid
 
 from sqlalchemy import select
 
@@ -78,3 +79,77 @@ def test_an_analyst_edits_br002s_review_in_the_modeler_validates_and_publishes(s
     with services.db.unit_of_work() as session:
         deploy(session, "BR002", {"review.bpmn": original}, actor="analyst", comment="restore after the studio test",
                operations=services.operations, forms=services.forms)
+
+
+def review_levels_of(client, headers, application_id: str) -> int:
+    tasks = client.get(f"/api/v1/tasks?application_id={application_id}", headers=headers).get_json()["items"]
+    assert tasks, "the application waits for a person"
+    return tasks[0]["context"]["review_levels"]
+
+
+def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_and_new_applications_follow(
+        sign_in, live, api, screenshots):
+    from tests.e2e.conftest import valid_id_number
+    from tests.web import journeys
+    from workflows.deployments import deploy, resolve_files
+
+    services = live[2]
+    client, token = api
+    with services.db.sessions() as session:
+        hq_route = resolve_files(session, "HQ")["review_route.dmn"].content
+
+    def apply_for(amount: str) -> str:
+        body = journeys.example("application-review.json", branch="BR002", amount=amount)
+        body["applicant"] = dict(body["applicant"], name=f"李建华{uuid.uuid4().hex[:4]}",
+                                 id_number=valid_id_number("37072419800101" + f"{uuid.uuid4().int % 1000:03d}"))
+        response = journeys.submit(client, token("api-demo"), body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    manager = token("cm-BR002")
+    before = review_levels_of(client, manager, apply_for("180000.00"))
+    assert before < 2   # 180,000 is below the 200,000 at which the branch approver joins
+
+    page = sign_in("analyst", lands="**/studio**")
+    page.goto("/studio?scope=BR002")
+    route = page.locator("tr[data-file='review_route.dmn']")
+    assert route.get_attribute("data-origin") == "hq_default"
+    route.locator("text=为本行覆盖").click()
+    page.wait_for_url("**/studio/BR002/files/review_route.dmn")
+    page.wait_for_selector("#modeler[data-rendered=yes]")
+    cell = page.locator("td[data-element-id=r3_amount]")
+    assert cell.inner_text().strip() == "> 200000"
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("> 150000")
+    page.click("h1")  # leave the cell, as an analyst would
+    assert page.locator("td[data-element-id=r3_amount]").inner_text().strip() == "> 150000"
+    shot(page, screenshots, "studio-dmn")
+    page.click("#save-draft")
+    page.wait_for_selector("#save-status[data-saved=yes]")
+
+    page.goto("/studio?scope=BR002")
+    page.click("#validate")
+    page.wait_for_selector("#validation-passed")
+    page.fill("#publish-comment", "BR002：15 万元以上由支行审批人复核")
+    page.click("#publish")
+    page.wait_for_url("**/studio?scope=BR002")
+    assert page.locator("tr[data-file='review_route.dmn']").get_attribute("data-origin") == "branch_override"
+
+    assert review_levels_of(client, manager, apply_for("180000.00")) == 2   # the new version routes it up
+    assert review_levels_of(client, token("cm-BR001"), _br001(client, token, journeys, valid_id_number)) < 2
+
+    # Put BR002 back on HQ's table for the rest of the session.
+    with services.db.unit_of_work() as session:
+        deploy(session, "BR002", {"review_route.dmn": hq_route}, actor="analyst", comment="restore after the studio test",
+               operations=services.operations, forms=services.forms)
+
+
+def _br001(client, token, journeys, valid_id_number) -> str:
+    """The same application in BR001, which did not change its route."""
+    body = journeys.example("application-review.json", branch="BR001", amount="180000.00")
+    body["applicant"] = dict(body["applicant"], name=f"赵红梅{uuid.uuid4().hex[:4]}",
+                             id_number=valid_id_number("37072419820202" + f"{uuid.uuid4().int % 1000:03d}"))
+    response = journeys.submit(client, token("api-demo"), body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]

@@ -1,5 +1,5 @@
-// The studio's editor: a BPMN file in the bpmn-js Modeler (web/static/vendor), any other file as
-// text. "Save draft" posts the diagram's XML (or the text) to the server, which keeps it as the
+// The studio's editor: a BPMN file in the bpmn-js Modeler, a DMN file in the dmn-js Modeler (both
+// from web/static/vendor), a data file as text. "Save draft" posts the diagram's XML (or the text) to the server, which keeps it as the
 // analyst's draft; validate and publish happen on the studio page, with the server's checks.
 (function () {
   var data = JSON.parse(document.getElementById("file-data").textContent);
@@ -7,12 +7,21 @@
   var csrf = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"];
   var modeler = null;
 
-  if (data.kind === "bpmn") {
+  if (data.kind === "bpmn" || data.kind === "dmn") {
     var container = document.getElementById("modeler");
-    modeler = new BpmnJS({ container: container, keyboard: { bindTo: document } });
+    modeler = data.kind === "bpmn" ? new BpmnJS({ container: container, keyboard: { bindTo: document } })
+                                   : new DmnJS({ container: container });
     window.studioModeler = modeler;  // the browser tests edit through the modeler's own API
     modeler.importXML(data.content).then(function () {
-      modeler.get("canvas").zoom("fit-viewport");
+      if (data.kind === "bpmn") {
+        modeler.get("canvas").zoom("fit-viewport");
+      } else {
+        // Our tables carry no DRD layout: open the first decision table, which is what an
+        // analyst edits (a pricing tier, a review route).
+        var table = modeler.getViews().filter(function (view) { return view.type === "decisionTable"; })[0];
+        if (table) { return modeler.open(table); }
+      }
+    }).then(function () {
       container.setAttribute("data-rendered", "yes");
     }).catch(function (err) {
       container.setAttribute("data-rendered", "failed");
