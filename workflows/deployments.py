@@ -1,7 +1,8 @@
 """Per-scope, versioned deployments of diagrams and decision tables, and per-branch resolution.
 
 HQ publishes defaults; a branch deploys only the files it changes. A file a branch deploys
-replaces HQ's file of the same name for that branch. Each deployment is immutable and numbered
+replaces HQ's file of the same name for that branch, until a later deployment of the branch
+withdraws it (then HQ's applies again). Each deployment is immutable and numbered
 per scope; each process or decision it defines also gets a version number per scope. A new
 application runs the newest files resolved for its branch; a running instance keeps the files it
 was started with (ProcessInstance.pinned_files).
@@ -48,13 +49,13 @@ def resolve_files(session: Session, branch_code: str) -> dict[str, ResolvedFile]
         .where(DeploymentFile.scope.in_(scopes_for(branch_code)))
         .order_by(Deployment.version)
     ).all()
-    newest: dict[tuple[str, str], ResolvedFile] = {}
-    for f, version in rows:  # ordered by version, so later rows win
-        newest[(f.scope, f.name)] = ResolvedFile(f.id, f.name, f.scope, version, f.content)
+    newest: dict[tuple[str, str], ResolvedFile | None] = {}
+    for f, version in rows:  # ordered by version, so later rows win; a withdrawal wins as None
+        newest[(f.scope, f.name)] = None if f.withdrawn else ResolvedFile(f.id, f.name, f.scope, version, f.content)
     resolved: dict[str, ResolvedFile] = {}
     for scope in reversed(scopes_for(branch_code)):  # HQ first, the branch overrides
         for (s, name), rf in newest.items():
-            if s == scope:
+            if s == scope and rf is not None:
                 resolved[name] = rf
     return resolved
 
@@ -149,16 +150,20 @@ def _definitions_in(name: str, content: str) -> list[tuple[str, str]]:
 
 
 def deploy(session: Session, scope: str, files: dict[str, str], *, actor: str, comment: str = "",
-           operations: set[str], forms: set[str]) -> Deployment:
+           operations: set[str], forms: set[str], withdraw: tuple[str, ...] = ()) -> Deployment:
     """Validate `files` together with what the scope already resolves to, then store them as the
-    scope's next version. Nothing is stored unless every file passes."""
-    problems = deployment_problems(session, scope, files, operations=operations, forms=forms)
+    scope's next version. Nothing is stored unless every file passes. `withdraw` names files the
+    scope stops providing from this version on (a branch then runs HQ's)."""
+    problems = deployment_problems(session, scope, files, operations=operations, forms=forms, withdraw=withdraw)
     if problems:
         raise DeploymentRejected([p.as_dict() for p in problems])
     version = (session.scalar(select(func.max(Deployment.version)).where(Deployment.scope == scope)) or 0) + 1
     deployment = Deployment(scope=scope, version=version, created_by=actor, comment=comment)
     session.add(deployment)
     session.flush()
+    for name in sorted(withdraw):
+        session.add(DeploymentFile(deployment_id=deployment.id, scope=scope, name=name, content="", withdrawn=True,
+                                   sha256=hashlib.sha256(b"").hexdigest()))
     for name, content in sorted(files.items()):
         stored = DeploymentFile(deployment_id=deployment.id, scope=scope, name=name, content=content,
                                 sha256=hashlib.sha256(content.encode()).hexdigest())
@@ -174,17 +179,29 @@ def deploy(session: Session, scope: str, files: dict[str, str], *, actor: str, c
 
 
 def deployment_problems(session: Session, scope: str, files: dict[str, str], *, operations: set[str],
-                        forms: set[str]) -> list:
-    """Every reason `files` cannot be deployed to `scope`, checked with what the scope already
-    resolves to (a set runs whole); empty when they can. Stores nothing (the studio's validate)."""
-    if not files:
+                        forms: set[str], withdraw: tuple[str, ...] = ()) -> list:
+    """Every reason `files` (and the withdrawal of `withdraw`) cannot be deployed to `scope`,
+    checked with what the scope resolves to after it (a set runs whole); empty when they can.
+    Stores nothing (the studio's validate)."""
+    if not files and not withdraw:
         raise InvalidInput("At least one file is required", field="files")
     if scope != HQ and session.get(Branch, scope) is None:
         raise InvalidInput(f"Unknown scope '{scope}': use HQ or a branch code", field="scope")
     for name in files:
         if "/" in name or "\\" in name or name.startswith("."):
             raise InvalidInput(f"File name '{name}' must be a plain file name", field="files")
-    current = {name: rf.content for name, rf in resolve_files(session, scope).items()}
+    resolved = resolve_files(session, scope)
+    own = [name for name in withdraw if name in resolved and resolved[name].scope == scope]
+    if len(own) != len(withdraw) or set(withdraw) & set(files):
+        raise InvalidInput(f"{scope} can only withdraw a file it provides itself and does not deploy again: "
+                           f"{', '.join(sorted(set(withdraw) - set(own) | set(withdraw) & set(files)))}", field="withdraw")
+    current = {name: rf.content for name, rf in resolved.items()}
+    if withdraw:  # what the scope runs once they are gone: the parent scope's files, if any
+        parent = resolve_files(session, HQ) if scope != HQ else {}
+        for name in withdraw:
+            current.pop(name)
+            if name in parent:
+                current[name] = parent[name].content
     return check_files({**current, **files}, operations=operations, forms=forms)
 
 

@@ -86,6 +86,9 @@ class DeploymentFile(Base):
     name: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
+    # A withdrawal: from this version on the scope no longer provides the file (a branch falls
+    # back to HQ's). Its content is empty and nothing ever runs it.
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class DeployedDefinition(Base):
@@ -114,6 +117,7 @@ class StudioDraft(Base):
     # The deployed file the draft started from (None: a new file), so publishing over a version
     # someone else published meanwhile is noticed instead of silently undoing it.
     base_file_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    withdraw: Mapped[bool] = mapped_column(Boolean, default=False)  # publish as a withdrawal of the file
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

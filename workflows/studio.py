@@ -5,6 +5,10 @@ publishing a draft set as the scope's next deployment.
     save_draft(session, "BR002", "review.bpmn", xml, analyst="analyst")
     problems = validate_drafts(session, "BR002", "analyst", operations=..., forms=...)
     deployment = publish_drafts(session, "BR002", "analyst", "a third level above 150,000", ...)
+    rollback_drafts(session, "BR002", 1, analyst="analyst")   # then validate and publish them
+
+A branch's override is removed by a withdrawal (`withdraw_override`): from that version the
+branch runs HQ's file again. A rollback is a new version whose files are those of the old one.
 
 A draft is the analyst's own until published; nothing runs it. Validation is the deployment's
 own check (workflows.deployments.deployment_problems) on the drafts together with everything
@@ -102,15 +106,75 @@ def save_draft(session: Session, scope: str, name: str, content: str, analyst: s
         raise InvalidInput("The draft cannot be saved", fields=problems)
     draft = _draft(session, scope, name, analyst)
     if draft is None:
-        resolved = resolve_files(session, scope).get(name)
         # The base is what this scope itself had published; an HQ file a branch starts from is
         # not the branch's to be overtaken on.
-        base = resolved.id if resolved is not None and resolved.scope == scope else None
+        base = _own_file_id(resolve_files(session, scope).get(name), scope)
         draft = StudioDraft(author=analyst, scope=scope, name=name, content=content, base_file_id=base)
         session.add(draft)
-    draft.content, draft.updated_at = content, utcnow()
+    draft.content, draft.withdraw, draft.updated_at = content, False, utcnow()
     session.flush()
     return draft
+
+
+def withdraw_override(session: Session, scope: str, name: str, analyst: str) -> StudioDraft:
+    """A draft that removes the branch's override of `name`: once published, the branch runs HQ's
+    file again."""
+    resolved = resolve_files(session, check_scope(session, scope)).get(name)
+    if scope == HQ or resolved is None or resolved.scope != scope:
+        raise InvalidInput(f"{scope} has no override of {name} to remove", field="name")
+    draft = _draft(session, scope, name, analyst)
+    if draft is None:
+        draft = StudioDraft(author=analyst, scope=scope, name=name, content="", base_file_id=resolved.id)
+        session.add(draft)
+    draft.content, draft.withdraw, draft.updated_at = "", True, utcnow()
+    session.flush()
+    return draft
+
+
+def rollback_drafts(session: Session, scope: str, version: int, analyst: str) -> list[StudioDraft]:
+    """Drafts that bring the scope's own files back to what they were at `version`: each file
+    changed since as it was then, each file added since withdrawn. They replace the analyst's
+    drafts for the scope; validate and publish them as any others (a rollback is a new version)."""
+    check_scope(session, scope)
+    rows = session.execute(
+        select(DeploymentFile, Deployment.version).join(Deployment, Deployment.id == DeploymentFile.deployment_id)
+        .where(DeploymentFile.scope == scope).order_by(Deployment.version)).all()
+    if version not in {v for _, v in rows}:
+        raise NotFound(f"{scope} has no version {version}", field="version")
+    then: dict[str, DeploymentFile | None] = {}
+    now: dict[str, DeploymentFile | None] = {}
+    for stored, at in rows:
+        if at <= version:
+            then[stored.name] = None if stored.withdrawn else stored
+        now[stored.name] = None if stored.withdrawn else stored
+    changes = {name: then.get(name) for name in now
+               if (then.get(name).sha256 if then.get(name) else None) != (now[name].sha256 if now[name] else None)}
+    if not changes:
+        raise InvalidInput(f"{scope}'s files are the same as at version {version} already", field="version")
+    session.execute(delete(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope))
+    drafts = []
+    for name, old in sorted(changes.items()):
+        current = now[name]
+        drafts.append(StudioDraft(author=analyst, scope=scope, name=name, content=old.content if old else "",
+                                  withdraw=old is None, base_file_id=current.id if current else None))
+    session.add_all(drafts)
+    session.flush()
+    return drafts
+
+
+def scope_history(session: Session, scope: str) -> list[dict]:
+    """The scope's deployments, newest first: version, who, when, note, and the files each
+    deployed or withdrew."""
+    deployments = session.scalars(select(Deployment).where(Deployment.scope == check_scope(session, scope))
+                                  .order_by(Deployment.version.desc())).all()
+    files: dict[int, list[tuple[str, bool]]] = {}
+    for deployment_id, name, withdrawn in session.execute(
+            select(DeploymentFile.deployment_id, DeploymentFile.name, DeploymentFile.withdrawn)
+            .where(DeploymentFile.scope == scope).order_by(DeploymentFile.name)):
+        files.setdefault(deployment_id, []).append((name, withdrawn))
+    return [{"version": d.version, "by": d.created_by, "at": d.created_at, "comment": d.comment,
+             "files": [name for name, withdrawn in files.get(d.id, []) if not withdrawn],
+             "withdrawn": [name for name, withdrawn in files.get(d.id, []) if withdrawn]} for d in deployments]
 
 
 def discard_draft(session: Session, scope: str, name: str, analyst: str) -> None:
@@ -132,8 +196,13 @@ def validate_drafts(session: Session, scope: str, analyst: str, *, operations: s
     drafts = drafts_of(session, check_scope(session, scope), analyst)
     if not drafts:
         raise InvalidInput(f"You have no drafts for {scope} to validate", field="drafts")
-    return deployment_problems(session, scope, {d.name: d.content for d in drafts}, operations=operations,
-                               forms=forms)
+    files, withdraw = _split(drafts)
+    return deployment_problems(session, scope, files, operations=operations, forms=forms, withdraw=withdraw)
+
+
+def _split(drafts: list[StudioDraft]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Drafts as a deployment takes them: the files to deploy, the names to withdraw."""
+    return ({d.name: d.content for d in drafts if not d.withdraw}, tuple(d.name for d in drafts if d.withdraw))
 
 
 def publish_drafts(session: Session, scope: str, analyst: str, comment: str, *, operations: set[str],
@@ -148,17 +217,21 @@ def publish_drafts(session: Session, scope: str, analyst: str, comment: str, *, 
     if not comment.strip():
         raise InvalidInput("Say what the new version changes", field="comment")
     resolved = resolve_files(session, scope)
-    overtaken = [d.name for d in drafts
-                 if (now := resolved.get(d.name)) is not None and now.scope == scope and now.id != d.base_file_id]
+    overtaken = [d.name for d in drafts if _own_file_id(resolved.get(d.name), scope) != d.base_file_id]
     if overtaken:
         raise Conflict(f"Published again since your draft began: {', '.join(overtaken)}. Open the new version, "
                        "redo your change on it and publish again", fields={name: ["published again since your draft began"]
                                                                           for name in overtaken})
-    deployment = deploy(session, scope, {d.name: d.content for d in drafts}, actor=analyst, comment=comment[:500],
-                        operations=operations, forms=forms)
+    files, withdraw = _split(drafts)
+    deployment = deploy(session, scope, files, actor=analyst, comment=comment[:500], operations=operations,
+                        forms=forms, withdraw=withdraw)
     session.execute(delete(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope))
     session.flush()
     return deployment
+
+
+def _own_file_id(resolved: ResolvedFile | None, scope: str) -> int | None:
+    return resolved.id if resolved is not None and resolved.scope == scope else None
 
 
 def _draft(session: Session, scope: str, name: str, analyst: str) -> StudioDraft | None:

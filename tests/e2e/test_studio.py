@@ -22,7 +22,7 @@ def extension_counts(xml: str) -> dict[str, int]:
 
 
 def test_an_analyst_edits_br002s_review_in_the_modeler_validates_and_publishes(sign_in, live, screenshots):
-    from workflows.deployments import deploy, resolve_files
+    from workflows.deployments import resolve_files
     from workflows.models import StudioDraft
 
     services = live[2]
@@ -75,10 +75,20 @@ def test_an_analyst_edits_br002s_review_in_the_modeler_validates_and_publishes(s
     with services.db.sessions() as session:
         assert "信贷审查（BR002 新版）" in resolve_files(session, "BR002")["review.bpmn"].content
 
-    # Put BR002's review back as it was for the rest of the session (republishing is the rollback).
-    with services.db.unit_of_work() as session:
-        deploy(session, "BR002", {"review.bpmn": original}, actor="analyst", comment="restore after the studio test",
-               operations=services.operations, forms=services.forms)
+    # Roll back: the version before this one comes back as drafts, validated and published as a
+    # new version (which also leaves BR002 as it was for the rest of the session).
+    before = page.locator("tr[data-version]").nth(1)
+    before.locator("button.rollback").click()
+    page.wait_for_url("**/studio?scope=BR002")
+    assert re.findall(r'data-draft="([^"]+)"', page.content()) == ["review.bpmn"]
+    page.click("#validate")
+    page.wait_for_selector("#validation-passed")
+    page.fill("#publish-comment", "回滚：恢复原审查流程")
+    page.click("#publish")
+    page.wait_for_url("**/studio?scope=BR002")
+    shot(page, screenshots, "studio-rolled-back")
+    with services.db.sessions() as session:
+        assert resolve_files(session, "BR002")["review.bpmn"].content == original
 
 
 def review_levels_of(client, headers, application_id: str) -> int:
@@ -91,7 +101,7 @@ def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_
         sign_in, live, api, screenshots):
     from tests.e2e.conftest import valid_id_number
     from tests.web import journeys
-    from workflows.deployments import deploy, resolve_files
+    from workflows.deployments import resolve_files
 
     services = live[2]
     client, token = api
@@ -139,10 +149,19 @@ def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_
     assert review_levels_of(client, manager, apply_for("180000.00")) == 2   # the new version routes it up
     assert review_levels_of(client, token("cm-BR001"), _br001(client, token, journeys, valid_id_number)) < 2
 
-    # Put BR002 back on HQ's table for the rest of the session.
-    with services.db.unit_of_work() as session:
-        deploy(session, "BR002", {"review_route.dmn": hq_route}, actor="analyst", comment="restore after the studio test",
-               operations=services.operations, forms=services.forms)
+    # Remove the override: BR002 is back on HQ's table (and stays so for the rest of the session).
+    page.goto("/studio?scope=BR002")
+    page.locator("tr[data-file='review_route.dmn'] button.withdraw").click()
+    page.wait_for_url("**/studio?scope=BR002")
+    page.click("#validate")
+    page.wait_for_selector("#validation-passed")
+    page.fill("#publish-comment", "撤销覆盖：恢复总行审批路线")
+    page.click("#publish")
+    page.wait_for_url("**/studio?scope=BR002")
+    assert page.locator("tr[data-file='review_route.dmn']").get_attribute("data-origin") == "hq_default"
+    with services.db.sessions() as session:
+        assert resolve_files(session, "BR002")["review_route.dmn"].content == hq_route
+    assert review_levels_of(client, manager, apply_for("180000.00")) == before
 
 
 def _br001(client, token, journeys, valid_id_number) -> str:

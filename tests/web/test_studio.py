@@ -95,3 +95,47 @@ def test_a_reviewer_gets_the_403_page_for_the_studio(client):
     sign_in(client, "rev-BR001")
     response = client.get("/studio")
     assert response.status_code == 403 and "text/html" in response.content_type
+
+
+def resolved_scope(client, token_for, branch: str, file_name: str) -> str:
+    definitions = client.get(f"/api/v1/deployments/resolved?branch={branch}", headers=token_for("analyst")).get_json()
+    return {d["file"]: d["scope"] for d in definitions["definitions"]}[file_name]
+
+
+def test_removing_an_override_gives_the_branch_head_offices_file_again(client, token_for):
+    sign_in(client, "analyst")
+    assert resolved_scope(client, token_for, "BR002", "pricing.dmn") == "BR002"
+    drafted = post(client, "BR002", "files/pricing.dmn/withdraw")
+    assert drafted.status_code == 302
+    html = client.get("/studio?scope=BR002").get_data(as_text=True)
+    assert 'data-draft="pricing.dmn"' in html and "撤销覆盖" in html
+    assert 'id="validation-passed"' in post(client, "BR002", "validate").get_data(as_text=True)
+    assert post(client, "BR002", "publish", comment="BR002 prices as head office does").status_code == 302
+    assert origins(client.get("/studio?scope=BR002").get_data(as_text=True))["pricing.dmn"] == "hq_default"
+    assert resolved_scope(client, token_for, "BR002", "pricing.dmn") == "HQ"
+    # Head office's files cannot be "removed" from a branch, nor HQ's own from HQ.
+    assert post(client, "BR002", "files/limits.json/withdraw").status_code == 422
+    assert post(client, "HQ", "files/limits.json/withdraw").status_code == 422
+
+
+def test_rolling_back_drafts_the_old_files_and_withdraws_the_ones_added_since(client, token_for):
+    sign_in(client, "analyst")
+    pricing_v1 = client.get("/studio/BR002/files/pricing.dmn").get_data(as_text=True)
+    limits = HQ_LIMITS.read_text(encoding="utf-8").replace('"0.90"', '"0.80"')
+    save(client, "BR002", "limits.json", limits)
+    assert post(client, "BR002", "publish", comment="BR002 warns at 80 %").status_code == 302
+    assert origins(client.get("/studio?scope=BR002").get_data(as_text=True))["limits.json"] == "branch_override"
+
+    drafted = post(client, "BR002", "rollback", version="1")
+    assert drafted.status_code == 302
+    html = client.get("/studio?scope=BR002").get_data(as_text=True)
+    assert re.findall(r'data-draft="([^"]+)"', html) == ["limits.json"]   # the only change since version 1
+    assert "撤销覆盖" in html
+    assert post(client, "BR002", "publish", comment="back to version 1").status_code == 302
+    html = client.get("/studio?scope=BR002").get_data(as_text=True)
+    assert origins(html)["limits.json"] == "hq_default"
+    assert re.findall(r'data-version="(\d+)"', html) == ["3", "2", "1"]
+    assert "back to version 1" in html and "撤销了 limits.json" in html
+    assert client.get("/studio/BR002/files/pricing.dmn").get_data(as_text=True) == pricing_v1
+    again = post(client, "BR002", "rollback", version="1")
+    assert again.status_code == 422 and "version 1" in again.get_data(as_text=True)

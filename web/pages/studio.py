@@ -12,8 +12,8 @@ from web.pages.guard import PageForbidden, page
 from web.pages.i18n import _
 from workflows.errors import Conflict, DeploymentRejected, InvalidInput, NotFound
 from workflows.models import HQ, Branch
-from workflows.studio import (discard_draft, drafts_of, file_for_editing, publish_drafts, save_draft, scope_files,
-                              validate_drafts)
+from workflows.studio import (discard_draft, drafts_of, file_for_editing, publish_drafts, rollback_drafts, save_draft,
+                              scope_files, scope_history, validate_drafts, withdraw_override)
 
 blueprint = Blueprint("pages_studio", __name__)
 errors.install_on(blueprint)
@@ -40,6 +40,7 @@ def _render_studio(scope: str, *, status: int = 200, problems=None, notice=None,
         html = render_template("studio.html", scope=scope, scopes=_scopes(session),
                                files=scope_files(session, scope, g.user.username),
                                drafts=drafts_of(session, scope, g.user.username), problems=problems or [],
+                               history=scope_history(session, scope),
                                notice=notice, validated=validated, comment=comment)
     return html, status
 
@@ -89,6 +90,38 @@ def discard(scope: str, name: str):
         except NotFound:
             return errors.error_page(404)
     flash(_("Draft discarded: %(name)s", name=name), "ok")
+    return redirect(url_for("pages_studio.studio", scope=scope))
+
+
+@blueprint.post("/studio/<scope>/files/<name>/withdraw")
+@page(*ANALYSTS)
+def withdraw(scope: str, name: str):
+    """"Remove override": a draft that, once published, gives the branch HQ's file again."""
+    try:
+        with services().db.unit_of_work() as session:
+            _allowed(session, scope)
+            withdraw_override(session, scope, name, g.user.username)
+    except InvalidInput as err:
+        return _render_studio(scope, status=422, notice=err.message)
+    flash(_("Drafted: remove %(scope)s's override of %(name)s (validate and publish to apply)", scope=scope, name=name),
+          "ok")
+    return redirect(url_for("pages_studio.studio", scope=scope))
+
+
+@blueprint.post("/studio/<scope>/rollback")
+@page(*ANALYSTS)
+def rollback(scope: str):
+    """Drafts that bring the scope back to an earlier version; publishing them is the rollback."""
+    version = request.form.get("version", "")
+    try:
+        with services().db.unit_of_work() as session:
+            _allowed(session, scope)
+            drafts = rollback_drafts(session, scope, int(version) if version.isdigit() else -1, g.user.username)
+            count = len(drafts)
+    except (InvalidInput, NotFound) as err:
+        return _render_studio(scope, status=422, notice=err.message)
+    flash(_("Drafted the return to version %(version)s (%(count)s files): validate and publish to roll back",
+            version=version, count=count), "ok")
     return redirect(url_for("pages_studio.studio", scope=scope))
 
 

@@ -2,6 +2,7 @@
 // from web/static/vendor), a data file as text. "Save draft" posts the diagram's XML (or the text) to the server, which keeps it as the
 // analyst's draft; validate and publish happen on the studio page, with the server's checks.
 (function () {
+  if (!document.getElementById("save-draft")) { return; }  // a withdrawal draft: nothing to edit
   var data = JSON.parse(document.getElementById("file-data").textContent);
   var status = document.getElementById("save-status");
   var csrf = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"];
