@@ -222,7 +222,7 @@ def describe_deployment(session: Session, deployment: Deployment) -> dict:
         "id": deployment.id, "scope": deployment.scope, "version": deployment.version,
         "created_at": deployment.created_at.isoformat() + "Z", "created_by": deployment.created_by,
         "comment": deployment.comment,
-        "files": [{"name": f.name, "sha256": f.sha256} for f in files],
+        "files": [{"name": f.name, "sha256": f.sha256, "withdrawn": f.withdrawn} for f in files],
         "definitions": [{"id": d.definition_id, "kind": d.kind, "version": d.version} for d in definitions],
     }
 
