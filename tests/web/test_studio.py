@@ -139,3 +139,16 @@ def test_rolling_back_drafts_the_old_files_and_withdraws_the_ones_added_since(cl
     assert client.get("/studio/BR002/files/pricing.dmn").get_data(as_text=True) == pricing_v1
     again = post(client, "BR002", "rollback", version="1")
     assert again.status_code == 422 and "version 1" in again.get_data(as_text=True)
+
+
+def test_the_api_withdraws_a_branch_file_and_refuses_to_withdraw_one_the_branch_does_not_provide(client, token_for):
+    analyst = token_for("analyst")
+    withdrawn = client.post("/api/v1/deployments", headers=analyst, content_type="multipart/form-data",
+                            data={"scope": "BR002", "comment": "back to HQ's ladder", "withdraw": ["collection_ladder.dmn"]})
+    assert withdrawn.status_code == 201, withdrawn.get_json()
+    assert withdrawn.get_json()["files"] == [{"name": "collection_ladder.dmn", "sha256": withdrawn.get_json()["files"][0]["sha256"],
+                                              "withdrawn": True}]
+    assert resolved_scope(client, token_for, "BR002", "collection_ladder.dmn") == "HQ"
+    refused = client.post("/api/v1/deployments", headers=analyst, content_type="multipart/form-data",
+                          data={"scope": "BR002", "withdraw": ["collection_ladder.dmn"]})
+    assert refused.status_code == 422 and "collection_ladder.dmn" in refused.get_json()["fields"]["withdraw"][0]

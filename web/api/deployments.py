@@ -32,9 +32,12 @@ def resolved():
 
 
 @blueprint.post("/deployments")
-@documented("Deploy BPMN/DMN/data files for a scope; refused with every reason at once", ok=201, multipart={
+@documented("Deploy BPMN/DMN/data files for a scope, and/or withdraw some of the scope's own; refused with every "
+            "reason at once", ok=201, multipart={
     "scope": {"type": "string", "description": "HQ or a branch code"}, "comment": {"type": "string"},
-    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}})
+    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    "withdraw": {"type": "array", "items": {"type": "string"},
+                 "description": "names of files the scope stops providing (a branch then runs HQ's)"}})
 @require("analyst")
 def create():
     form = multipart_form()
@@ -43,7 +46,8 @@ def create():
         raise ApiError(422, "validation_failed", "scope is required (HQ or a branch code)",
                        {"scope": ["is required"]})
     uploads = request.files.getlist("files")
-    if not uploads:
+    withdraw = tuple(name.strip() for name in form.getlist("withdraw") if name.strip())
+    if not uploads and not withdraw:
         raise ApiError(422, "validation_failed", "at least one file is required in the multipart field 'files'",
                        {"files": ["at least one file is required"]})
     if len(uploads) > MAX_FILES:
@@ -63,6 +67,6 @@ def create():
     svc = services()
     with unit_of_work() as session:
         deployment = deploy(session, scope, files, actor=g.user.username, comment=form.get("comment", ""),
-                            operations=svc.operations, forms=svc.forms)
+                            operations=svc.operations, forms=svc.forms, withdraw=withdraw)
         view = describe_deployment(session, deployment)
     return jsonify(view), 201
