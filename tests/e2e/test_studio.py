@@ -117,7 +117,8 @@ def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_
         return response.get_json()["id"]
 
     manager = token("cm-BR002")
-    before = review_levels_of(client, manager, apply_for("180000.00"))
+    first = apply_for("180000.00")
+    before = review_levels_of(client, manager, first)
     assert before < 2   # 180,000 is below the 200,000 at which the branch approver joins
 
     page = sign_in("analyst", lands="**/studio**")
@@ -139,6 +140,13 @@ def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_
     page.wait_for_selector("#save-status[data-saved=yes]")
 
     page.goto("/studio?scope=BR002")
+    # Simulate on BR002's recent applications first: the 180,000 one now needs the branch approver.
+    page.fill("#simulate-sample", "50")
+    page.click("#simulate")
+    page.wait_for_selector("#simulation")
+    changed = page.locator(f"#changed tr[data-application='{first}']")
+    assert changed.count() == 1 and "审批层级：2" in changed.inner_text()
+    shot(page, screenshots, "studio-simulation")
     page.click("#validate")
     page.wait_for_selector("#validation-passed")
     page.fill("#publish-comment", "BR002：15 万元以上由支行审批人复核")

@@ -7,7 +7,10 @@ from web.api_docs import documented
 from web.auth import require
 from web.errors import ApiError
 from web.requests import multipart_form
-from workflows.deployments import deploy, describe_deployment, list_deployments, resolved_view
+from workflows.deployments import deploy, deployment_problems, describe_deployment, list_deployments, resolved_view
+from workflows.errors import DeploymentRejected
+from workflows.simulation import MAX_SAMPLE, simulate
+from workflows.studio import check_scope
 
 blueprint = Blueprint("deployments", __name__)
 
@@ -53,7 +56,17 @@ def create():
     if len(uploads) > MAX_FILES:
         raise ApiError(422, "validation_failed", f"at most {MAX_FILES} files per deployment",
                        {"files": [f"at most {MAX_FILES} files"]})
-    files = {}
+    files = _uploaded_files(uploads)
+    svc = services()
+    with unit_of_work() as session:
+        deployment = deploy(session, scope, files, actor=g.user.username, comment=form.get("comment", ""),
+                            operations=svc.operations, forms=svc.forms, withdraw=withdraw)
+        view = describe_deployment(session, deployment)
+    return jsonify(view), 201
+
+
+def _uploaded_files(uploads) -> dict[str, str]:
+    files: dict[str, str] = {}
     for upload in uploads:
         name = (upload.filename or "").strip()
         if not name:
@@ -64,9 +77,38 @@ def create():
             files[name] = upload.read().decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(422, "validation_failed", f"{name} is not UTF-8 text", {name: ["not UTF-8 text"]}) from None
+    return files
+
+
+@blueprint.post("/simulations")
+@documented("Run draft files on the scope's most recent applications beside the published version (nothing is "
+            "kept: each run is rolled back); refused with every reason if the drafts would not deploy", multipart={
+    "scope": {"type": "string", "description": "HQ or a branch code"},
+    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    "sample": {"type": "integer", "description": f"how many recent applications (1 to {MAX_SAMPLE}, default 50)"}})
+@require("analyst")
+def simulation():
+    form = multipart_form()
+    scope = (form.get("scope") or "").strip()
+    sample = form.get("sample", "50").strip()
+    problems = {}
+    if not scope:
+        problems["scope"] = ["is required (HQ or a branch code)"]
+    if not sample.isdigit() or not 1 <= int(sample) <= MAX_SAMPLE:
+        problems["sample"] = [f"must be a whole number from 1 to {MAX_SAMPLE}"]
+    uploads = request.files.getlist("files")
+    if not uploads:
+        problems["files"] = ["at least one draft file is required"]
+    elif len(uploads) > MAX_FILES:
+        problems["files"] = [f"at most {MAX_FILES} files"]
+    if problems:
+        raise ApiError(422, "validation_failed", "The simulation cannot run", problems)
     svc = services()
-    with unit_of_work() as session:
-        deployment = deploy(session, scope, files, actor=g.user.username, comment=form.get("comment", ""),
-                            operations=svc.operations, forms=svc.forms, withdraw=withdraw)
-        view = describe_deployment(session, deployment)
-    return jsonify(view), 201
+    files = _uploaded_files(uploads)
+    with read_only() as session:
+        check_scope(session, scope)
+        refused = deployment_problems(session, scope, files, operations=svc.operations, forms=svc.forms)
+    if refused:
+        raise DeploymentRejected([p.as_dict() for p in refused])
+    result = simulate(svc.db, svc.origination, scope, files, sample=int(sample), actor=g.user)
+    return jsonify(result.as_dict())

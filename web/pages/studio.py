@@ -12,6 +12,7 @@ from web.pages.guard import PageForbidden, page
 from web.pages.i18n import _
 from workflows.errors import Conflict, DeploymentRejected, InvalidInput, NotFound
 from workflows.models import HQ, Branch
+from workflows.simulation import MAX_SAMPLE, simulate
 from workflows.studio import (discard_draft, drafts_of, file_for_editing, publish_drafts, rollback_drafts, save_draft,
                               scope_files, scope_history, validate_drafts, withdraw_override)
 
@@ -19,6 +20,7 @@ blueprint = Blueprint("pages_studio", __name__)
 errors.install_on(blueprint)
 
 ANALYSTS = ("analyst",)
+DEFAULT_SAMPLE = "50"
 
 
 def _scopes(session) -> list[str]:
@@ -34,14 +36,16 @@ def _allowed(session, scope: str) -> str:
     return scope
 
 
-def _render_studio(scope: str, *, status: int = 200, problems=None, notice=None, validated=False, comment=""):
+def _render_studio(scope: str, *, status: int = 200, problems=None, notice=None, validated=False, comment="",
+                   simulation=None):
     with read_only() as session:
         _allowed(session, scope)
         html = render_template("studio.html", scope=scope, scopes=_scopes(session),
                                files=scope_files(session, scope, g.user.username),
                                drafts=drafts_of(session, scope, g.user.username), problems=problems or [],
                                history=scope_history(session, scope),
-                               notice=notice, validated=validated, comment=comment)
+                               notice=notice, validated=validated, comment=comment, simulation=simulation,
+                               sample=request.form.get("sample", DEFAULT_SAMPLE))
     return html, status
 
 
@@ -136,6 +140,27 @@ def validate(scope: str):
     except InvalidInput as err:
         return _render_studio(scope, status=422, notice=_(err.message))
     return _render_studio(scope, status=422 if problems else 200, problems=problems, validated=not problems)
+
+
+@blueprint.post("/studio/<scope>/simulate")
+@page(*ANALYSTS)
+def simulate_drafts(scope: str):
+    """The analyst's drafts on the scope's most recent applications, beside the published version."""
+    svc = services()
+    sample = request.form.get("sample", DEFAULT_SAMPLE).strip()
+    if not sample.isdigit() or not 1 <= int(sample) <= MAX_SAMPLE:
+        return _render_studio(scope, status=422, notice=_("Sample: a whole number from 1 to %(most)s", most=MAX_SAMPLE))
+    try:
+        with read_only() as session:
+            _allowed(session, scope)
+            problems = validate_drafts(session, scope, g.user.username, operations=svc.operations, forms=svc.forms)
+            drafts = {d.name: d.content for d in drafts_of(session, scope, g.user.username) if not d.withdraw}
+        if problems:
+            return _render_studio(scope, status=422, problems=problems)
+        result = simulate(svc.db, svc.origination, scope, drafts, sample=int(sample), actor=g.user)
+    except InvalidInput as err:
+        return _render_studio(scope, status=422, notice=err.message)
+    return _render_studio(scope, simulation=result)
 
 
 @blueprint.post("/studio/<scope>/publish")
