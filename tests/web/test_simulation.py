@@ -81,3 +81,16 @@ def test_the_studio_simulates_the_analysts_drafts_and_lists_the_changed_applicat
     assert 'id="simulation"' in html and f'data-application="{ids["180000.00"]}"' in html
     assert f'data-application="{ids["60000.00"]}"' not in html
     assert "模拟" in html and "¥180,000.00" in html
+
+
+def test_a_simulation_out_of_time_stops_early_and_says_so(client, token_for, services):
+    from workflows.models import User
+    from workflows.simulation import simulate as run_simulation
+
+    three_br002_applications(client, token_for)
+    with services.db.sessions() as session:
+        analyst = session.get(User, "analyst")
+        session.expunge(analyst)
+    result = run_simulation(services.db, services.origination, "BR002", {"review_route.dmn": LOWER_SECOND_LEVEL},
+                            sample=3, actor=analyst, budget_seconds=0.0)
+    assert result.stopped_early and result.published.applications == 1 == result.draft.applications
