@@ -171,3 +171,66 @@ def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_
         assert resolve_files(session, "BR002")["review_route.dmn"].content == hq_route
     assert review_levels_of(client, manager, apply_for("180000.00")) == before
 
+
+
+def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_rolls_it_back(
+        sign_in, live, api, screenshots):
+    from tests.e2e.conftest import valid_id_number
+    from tests.web import journeys
+    from workflows.deployments import resolve_files
+    from workflows.models import ProcessInstance
+
+    services = live[2]
+    client, token = api
+    with services.db.sessions() as session:
+        original = resolve_files(session, "BR002")["review.bpmn"]
+
+    page = sign_in("analyst", lands="**/studio**")
+    page.goto("/studio/BR002/files/review.bpmn")
+    page.wait_for_selector("#modeler[data-rendered=yes]")
+    page.click("#modeler g[data-element-id=first_review_reminder]", force=True)
+    page.wait_for_selector("#prop-timer-fields:not([hidden])")
+    assert page.input_value("#prop-timer") == "PT24H" and page.inner_text("#prop-timer-reading") == "24 小时"
+    page.fill("#prop-timer", "PT12H")
+    page.press("#prop-timer", "Tab")   # the change is written when the field is left
+    assert page.inner_text("#prop-timer-reading") == "12 小时"
+    page.fill("#prop-timer", "twelve hours")
+    assert "不是 ISO 8601 值" in page.inner_text("#prop-timer-reading")   # read as you type
+    page.fill("#prop-timer", "PT12H")
+    page.press("#prop-timer", "Tab")
+    shot(page, screenshots, "studio-properties")
+    page.click("#save-draft")
+    page.wait_for_selector("#save-status[data-saved=yes]")
+
+    page.goto("/studio?scope=BR002")
+    page.click("#validate")
+    page.wait_for_selector("#validation-passed")
+    page.fill("#publish-comment", "复核提醒提前到 12 小时")
+    page.click("#publish")
+    page.wait_for_url("**/studio?scope=BR002")
+    with services.db.sessions() as session:
+        published = resolve_files(session, "BR002")["review.bpmn"]
+    assert re.search(r'id="first_review_reminder".*?<bpmn:timeDuration[^>]*>\'PT12H\'</bpmn:timeDuration>',
+                     published.content, re.S)
+    assert published.content.count("'PT24H'") == original.content.count("'PT24H'") - 1   # only that timer
+
+    # A new BR002 application runs the new file.
+    body = journeys.example("application-review.json", branch="BR002")
+    body["applicant"] = dict(body["applicant"], name=f"孙丽{uuid.uuid4().hex[:4]}",
+                             id_number=valid_id_number("37072419850505" + f"{uuid.uuid4().int % 1000:03d}"))
+    submitted = journeys.submit(client, token("api-demo"), body)
+    assert submitted.status_code == 201, submitted.get_json()
+    with services.db.sessions() as session:
+        instance = session.scalar(select(ProcessInstance).where(
+            ProcessInstance.application_id == submitted.get_json()["id"]))
+        assert instance.pinned_files["review.bpmn"] == published.id
+
+    page.locator("tr[data-version]").nth(1).locator("button.rollback").click()
+    page.wait_for_url("**/studio?scope=BR002")
+    page.click("#validate")
+    page.wait_for_selector("#validation-passed")
+    page.fill("#publish-comment", "回滚：恢复 24 小时提醒")
+    page.click("#publish")
+    page.wait_for_url("**/studio?scope=BR002")
+    with services.db.sessions() as session:
+        assert resolve_files(session, "BR002")["review.bpmn"].content == original.content

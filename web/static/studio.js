@@ -31,6 +31,90 @@
     });
   }
 
+  if (modeler && data.kind === "bpmn") { propertiesPanel(modeler); }
+
+  // A small properties panel for what an analyst changes most: names, timers (the review SLA's
+  // reminder and escalation) and conditions on flows. Timer text is an expression in our engine,
+  // so the ISO value is shown bare and written back quoted ('PT24H').
+  function propertiesPanel(modeler) {
+    var modeling = modeler.get("modeling");
+    var selected = null;
+    var field = function (id) { return document.getElementById(id); };
+    modeler.on("selection.changed", function (event) {
+      selected = event.newSelection.length === 1 ? event.newSelection[0] : null;
+      show();
+    });
+    function timerOf(bo) {
+      var definition = (bo.eventDefinitions || []).filter(function (d) { return d.$type === "bpmn:TimerEventDefinition"; })[0];
+      if (!definition) { return null; }
+      var kind = ["timeDuration", "timeDate", "timeCycle"].filter(function (k) { return definition[k]; })[0] || "timeDuration";
+      return { definition: definition, kind: kind, expression: definition[kind] };
+    }
+    function show() {
+      field("prop-none").hidden = !!selected;
+      field("prop-fields").hidden = !selected;
+      if (!selected) { return; }
+      var bo = selected.businessObject;
+      field("prop-type").textContent = bo.$type.replace("bpmn:", "");
+      field("prop-id").textContent = bo.id;
+      field("prop-name").value = bo.name || "";
+      var timer = timerOf(bo);
+      field("prop-timer-fields").hidden = !timer;
+      if (timer) {
+        field("prop-timer-kind").value = timer.kind;
+        field("prop-timer").value = unquote(timer.expression ? timer.expression.body : "");
+        reading();
+      }
+      var condition = bo.conditionExpression;
+      field("prop-condition-fields").hidden = !condition;
+      if (condition) { field("prop-condition").value = condition.body || ""; }
+    }
+    field("prop-name").addEventListener("change", function () {
+      if (selected) { modeling.updateLabel(selected, field("prop-name").value); }
+    });
+    function writeTimer() {
+      var timer = selected && timerOf(selected.businessObject);
+      if (!timer) { return; }
+      var kind = field("prop-timer-kind").value;
+      var body = "'" + field("prop-timer").value.trim() + "'";
+      if (kind === timer.kind && timer.expression) {  // the same kind: only its text changes
+        modeling.updateModdleProperties(selected, timer.expression, { body: body });
+        reading();
+        return;
+      }
+      var moddle = modeler.get("moddle");
+      var expression = moddle.create("bpmn:FormalExpression", { body: body });
+      var changes = { timeDuration: undefined, timeDate: undefined, timeCycle: undefined };
+      changes[kind] = expression;
+      modeling.updateModdleProperties(selected, timer.definition, changes);
+      reading();
+    }
+    field("prop-timer").addEventListener("change", writeTimer);
+    field("prop-timer-kind").addEventListener("change", writeTimer);
+    field("prop-timer").addEventListener("input", reading);
+    field("prop-condition").addEventListener("change", function () {
+      var bo = selected && selected.businessObject;
+      if (bo && bo.conditionExpression) {
+        modeling.updateModdleProperties(selected, bo.conditionExpression, { body: field("prop-condition").value });
+      }
+    });
+    function reading() { field("prop-timer-reading").textContent = humanReading(field("prop-timer").value.trim()); }
+  }
+
+  function unquote(text) { return (text || "").trim().replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1"); }
+
+  // "PT48H" → "48 小时", "P1DT12H" → "1 天 12 小时", "R3/PT1H" → "重复 3 × 1 小时"; a date stays as written.
+  function humanReading(value) {
+    if (/^\d{4}-\d{2}-\d{2}/.test(value)) { return value; }
+    var cycle = /^R(\d*)\/(.+)$/.exec(value);
+    if (cycle) { return data.repeats + " " + (cycle[1] || "∞") + " × " + humanReading(cycle[2]); }
+    var match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(value);
+    if (!match || value === "P" || value === "PT") { return data.not_iso; }
+    var units = ["Y", "M", "W", "D", "H", "Mi", "S"], parts = [];
+    units.forEach(function (unit, index) { if (match[index + 1]) { parts.push(match[index + 1] + " " + data.units[unit]); } });
+    return parts.join(" ");
+  }
+
   function content() {
     if (modeler) {
       return modeler.saveXML({ format: true }).then(function (result) { return result.xml; });
