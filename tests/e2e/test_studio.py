@@ -234,3 +234,29 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
     page.wait_for_url("**/studio?scope=BR002")
     with services.db.sessions() as session:
         assert resolve_files(session, "BR002")["review.bpmn"].content == original.content
+
+
+def test_every_shipped_diagram_and_table_opens_in_the_modelers_and_saves_back_deployable(sign_in, live):
+    """The round trip through bpmn-js and dmn-js: every BPMN and DMN file in bpmn/ (HQ's and
+    BR002's) opens, and what the modeler writes back keeps each of our extension elements and
+    passes the deployment's own checks as a set."""
+    from workflows.deployments import deployment_problems, resolve_files
+
+    services = live[2]
+    page = sign_in("analyst", lands="**/studio**")
+    for scope in ("HQ", "BR002"):
+        with services.db.sessions() as session:
+            files = {name: f for name, f in resolve_files(session, scope).items()
+                     if name.endswith((".bpmn", ".dmn")) and f.scope == scope}
+        saved = {}
+        for name, stored in sorted(files.items()):
+            page.goto(f"/studio/{scope}/files/{name}")
+            page.wait_for_selector("#modeler[data-rendered=yes]")
+            saved[name] = page.evaluate("() => window.studioModeler.saveXML({ format: true }).then(r => r.xml)")
+            assert extension_counts(saved[name]) == extension_counts(stored.content), f"{scope} {name}"
+            if name.endswith(".dmn"):
+                assert saved[name].count("<rule ") == stored.content.count("<rule "), f"{scope} {name}"
+        with services.db.sessions() as session:
+            problems = deployment_problems(session, scope, saved, operations=services.operations, forms=services.forms)
+        assert problems == [], [p.as_dict() for p in problems]
+        assert len(saved) >= (15 if scope == "HQ" else 4)
