@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from workflows.deployments import ResolvedFile, deploy, deployment_problems, resolve_files
 from workflows.diagrams import MAX_FILE_BYTES, Problem, file_kind
 from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.file_diff import Change, diff_files
 from workflows.models import HQ, Branch, Deployment, DeploymentFile, StudioDraft, utcnow
 
 HQ_DEFAULT, BRANCH_OVERRIDE = "hq_default", "branch_override"
@@ -87,6 +88,40 @@ def file_for_editing(session: Session, scope: str, name: str, analyst: str) -> E
     if resolved is None:
         raise NotFound(f"{name} is neither deployed for {scope} nor a draft of yours", field="name")
     return EditableFile(scope, name, file_kind(name) or "", resolved.content, origin, False)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A file against what it departs from: a branch's override (or draft) against HQ's file, or
+    the analyst's draft against the version the scope runs now."""
+    scope: str
+    name: str
+    against: str               # hq | published
+    before_label: str
+    after_label: str
+    after_content: str
+    changes: list[Change]
+
+
+def compare(session: Session, scope: str, name: str, analyst: str, against: str) -> Comparison:
+    editable = file_for_editing(session, scope, name, analyst)
+    if against == "hq":
+        hq = resolve_files(session, HQ).get(name)
+        if scope == HQ or hq is None:
+            raise NotFound(f"Head office has no {name} to compare {scope}'s with", field="against")
+        before, before_label = hq.content, f"HQ v{hq.version}"
+    elif against == "published":
+        current = resolve_files(session, scope).get(name)
+        if not editable.is_draft or current is None:
+            raise NotFound(f"There is no draft of {name} to compare with the version {scope} runs", field="against")
+        before, before_label = current.content, f"{current.scope} v{current.version}"
+    else:
+        raise InvalidInput("against must be hq or published", field="against")
+    after_label = "draft" if editable.is_draft else scope
+    if editable.is_draft and not editable.content:   # a withdrawal: the branch would run HQ's again
+        return Comparison(scope, name, against, before_label, after_label, before, [])
+    return Comparison(scope, name, against, before_label, after_label, editable.content,
+                      diff_files(name, before, editable.content))
 
 
 def save_draft(session: Session, scope: str, name: str, content: str, analyst: str) -> StudioDraft:

@@ -61,6 +61,12 @@ def test_an_analyst_edits_br002s_review_in_the_modeler_validates_and_publishes(s
     assert extension_counts(saved) == extension_counts(original) and extension_counts(original)
     assert re.search(rf'id="{renamed}"[^>]*name="信贷审查（BR002 新版）"', saved)
 
+    # The draft against the version in use: the renamed task, listed and marked on the diagram.
+    page.goto("/studio/BR002/files/review.bpmn/diff?against=published")
+    assert page.locator(f"#changes tr[data-element='{renamed}']").count() == 1
+    page.wait_for_selector("#diff-diagram[data-rendered=yes]")
+    assert "lf-changed" in page.locator(f"#diff-diagram g[data-element-id='{renamed}']").get_attribute("class")
+    shot(page, screenshots, "studio-diff")
     page.click("text=返回流程工作室")
     page.wait_for_url("**/studio?scope=BR002")
     assert page.locator("#drafts tbody tr").count() == 1

@@ -152,3 +152,18 @@ def test_the_api_withdraws_a_branch_file_and_refuses_to_withdraw_one_the_branch_
     refused = client.post("/api/v1/deployments", headers=analyst, content_type="multipart/form-data",
                           data={"scope": "BR002", "withdraw": ["collection_ladder.dmn"]})
     assert refused.status_code == 422 and "collection_ladder.dmn" in refused.get_json()["fields"]["withdraw"][0]
+
+
+def test_the_studio_compares_an_override_with_hq_and_a_draft_with_the_version_in_use(client):
+    sign_in(client, "analyst")
+    assert "compare-hq" in client.get("/studio?scope=BR002").get_data(as_text=True)
+    review = client.get("/studio/BR002/files/review.bpmn/diff?against=hq")
+    assert review.status_code == 200 and 'id="changes"' in review.get_data(as_text=True)
+    route = (HQ_LIMITS.parents[1] / "review_route.dmn").read_text(encoding="utf-8")
+    save(client, "BR002", "review_route.dmn", route.replace("&gt; 200000", "&gt; 150000"))
+    html = client.get("/studio/BR002/files/review_route.dmn/diff?against=hq").get_data(as_text=True)
+    assert re.findall(r'data-element="([^"]+)" data-kind="([^"]+)"', html) == [("over_two_hundred_thousand", "changed")]
+    assert "&gt; 150000" in html and "修改" in html
+    assert client.get("/studio/BR002/files/pricing.dmn/diff?against=published").status_code == 404   # no draft yet
+    assert client.get("/studio/HQ/files/pricing.dmn/diff?against=hq").status_code == 404              # HQ against itself
+    assert client.get("/studio/BR002/files/review.bpmn/diff?against=nonsense").status_code == 404

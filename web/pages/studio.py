@@ -13,7 +13,7 @@ from web.pages.i18n import _
 from workflows.errors import Conflict, DeploymentRejected, InvalidInput, NotFound
 from workflows.models import HQ, Branch
 from workflows.simulation import MAX_SAMPLE, simulate
-from workflows.studio import (discard_draft, drafts_of, file_for_editing, publish_drafts, rollback_drafts, save_draft,
+from workflows.studio import (compare, discard_draft, drafts_of, file_for_editing, publish_drafts, rollback_drafts, save_draft,
                               scope_files, scope_history, validate_drafts, withdraw_override)
 
 blueprint = Blueprint("pages_studio", __name__)
@@ -68,6 +68,22 @@ def edit(scope: str, name: str):
         except NotFound:
             return errors.error_page(404)
     return render_template("studio_edit.html", file=editable)
+
+
+@blueprint.get("/studio/<scope>/files/<name>/diff")
+@page(*ANALYSTS)
+def diff(scope: str, name: str):
+    """The file against HQ's (against=hq) or the analyst's draft against the version in use
+    (against=published): each change in a table, and for BPMN the diagram with them marked."""
+    with read_only() as session:
+        _allowed(session, scope)
+        try:
+            comparison = compare(session, scope, name, g.user.username, request.args.get("against", "hq"))
+        except NotFound:
+            return errors.error_page(404)
+        except InvalidInput as err:
+            return errors.error_page(404, err.message)
+    return render_template("studio_diff.html", comparison=comparison)
 
 
 @blueprint.post("/studio/<scope>/files/<name>/draft")
