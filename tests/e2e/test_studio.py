@@ -21,6 +21,15 @@ def extension_counts(xml: str) -> dict[str, int]:
     return counts
 
 
+def validate_and_publish(page, comment: str) -> None:
+    """The studio's last two steps, as the analyst takes them: validate (it must pass), publish."""
+    page.click("#validate")
+    page.wait_for_selector("#validation-passed")
+    page.fill("#publish-comment", comment)
+    page.click("#publish")
+    page.wait_for_url("**/studio?scope=*")
+
+
 def test_an_analyst_edits_br002s_review_in_the_modeler_validates_and_publishes(sign_in, live, screenshots):
     from workflows.deployments import resolve_files
     from workflows.models import StudioDraft
@@ -70,11 +79,7 @@ def test_an_analyst_edits_br002s_review_in_the_modeler_validates_and_publishes(s
     page.click("text=返回流程工作室")
     page.wait_for_url("**/studio?scope=BR002")
     assert page.locator("#drafts tbody tr").count() == 1
-    page.click("#validate")
-    page.wait_for_selector("#validation-passed")
-    page.fill("#publish-comment", "审查任务改名")
-    page.click("#publish")
-    page.wait_for_url("**/studio?scope=BR002")
+    validate_and_publish(page, "审查任务改名")
     assert "已发布 BR002" in page.locator(".flash.ok").inner_text()
     assert "审查任务改名" in page.locator("tr[data-file='review.bpmn']").inner_text()
     shot(page, screenshots, "studio-published")
@@ -87,11 +92,7 @@ def test_an_analyst_edits_br002s_review_in_the_modeler_validates_and_publishes(s
     before.locator("button.rollback").click()
     page.wait_for_url("**/studio?scope=BR002")
     assert re.findall(r'data-draft="([^"]+)"', page.content()) == ["review.bpmn"]
-    page.click("#validate")
-    page.wait_for_selector("#validation-passed")
-    page.fill("#publish-comment", "回滚：恢复原审查流程")
-    page.click("#publish")
-    page.wait_for_url("**/studio?scope=BR002")
+    validate_and_publish(page, "回滚：恢复原审查流程")
     shot(page, screenshots, "studio-rolled-back")
     with services.db.sessions() as session:
         assert resolve_files(session, "BR002")["review.bpmn"].content == original
@@ -153,11 +154,7 @@ def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_
     changed = page.locator(f"#changed tr[data-application='{first}']")
     assert changed.count() == 1 and "审批层级：2" in changed.inner_text()
     shot(page, screenshots, "studio-simulation")
-    page.click("#validate")
-    page.wait_for_selector("#validation-passed")
-    page.fill("#publish-comment", "BR002：15 万元以上由支行审批人复核")
-    page.click("#publish")
-    page.wait_for_url("**/studio?scope=BR002")
+    validate_and_publish(page, "BR002：15 万元以上由支行审批人复核")
     assert page.locator("tr[data-file='review_route.dmn']").get_attribute("data-origin") == "branch_override"
 
     assert review_levels_of(client, manager, apply_for("180000.00")) == 2   # the new version routes it up
@@ -167,11 +164,7 @@ def test_an_analyst_adds_a_review_level_for_br002_above_150000_in_the_dmn_table_
     page.goto("/studio?scope=BR002")
     page.locator("tr[data-file='review_route.dmn'] button.withdraw").click()
     page.wait_for_url("**/studio?scope=BR002")
-    page.click("#validate")
-    page.wait_for_selector("#validation-passed")
-    page.fill("#publish-comment", "撤销覆盖：恢复总行审批路线")
-    page.click("#publish")
-    page.wait_for_url("**/studio?scope=BR002")
+    validate_and_publish(page, "撤销覆盖：恢复总行审批路线")
     assert page.locator("tr[data-file='review_route.dmn']").get_attribute("data-origin") == "hq_default"
     with services.db.sessions() as session:
         assert resolve_files(session, "BR002")["review_route.dmn"].content == hq_route
@@ -209,11 +202,7 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
     page.wait_for_selector("#save-status[data-saved=yes]")
 
     page.goto("/studio?scope=BR002")
-    page.click("#validate")
-    page.wait_for_selector("#validation-passed")
-    page.fill("#publish-comment", "复核提醒提前到 12 小时")
-    page.click("#publish")
-    page.wait_for_url("**/studio?scope=BR002")
+    validate_and_publish(page, "复核提醒提前到 12 小时")
     with services.db.sessions() as session:
         published = resolve_files(session, "BR002")["review.bpmn"]
     assert re.search(r'id="first_review_reminder".*?<bpmn:timeDuration[^>]*>\'PT12H\'</bpmn:timeDuration>',
@@ -233,11 +222,7 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
 
     page.locator("tr[data-version]").nth(1).locator("button.rollback").click()
     page.wait_for_url("**/studio?scope=BR002")
-    page.click("#validate")
-    page.wait_for_selector("#validation-passed")
-    page.fill("#publish-comment", "回滚：恢复 24 小时提醒")
-    page.click("#publish")
-    page.wait_for_url("**/studio?scope=BR002")
+    validate_and_publish(page, "回滚：恢复 24 小时提醒")
     with services.db.sessions() as session:
         assert resolve_files(session, "BR002")["review.bpmn"].content == original.content
 
