@@ -8,6 +8,7 @@ from web.auth import require
 from web.errors import ApiError
 from web.requests import multipart_form
 from workflows.deployments import deploy, deployment_problems, describe_deployment, list_deployments, resolved_view
+from workflows.camunda import translate_uploads
 from workflows.errors import DeploymentRejected
 from workflows.simulation import MAX_SAMPLE, simulate
 from workflows.studio import check_scope
@@ -56,13 +57,18 @@ def create():
     if len(uploads) > MAX_FILES:
         raise ApiError(422, "validation_failed", f"at most {MAX_FILES} files per deployment",
                        {"files": [f"at most {MAX_FILES} files"]})
-    files = _uploaded_files(uploads)
     svc = services()
+    # Camunda 7 diagrams: what has a clear meaning here is translated, the rest refused by element.
+    files, translated, untranslatable = translate_uploads(_uploaded_files(uploads), forms=svc.forms)
     with unit_of_work() as session:
+        if untranslatable:  # every reason at once: the translation's and the deployment's own
+            problems = deployment_problems(session, scope, files, operations=svc.operations, forms=svc.forms,
+                                           withdraw=withdraw)
+            raise DeploymentRejected(untranslatable + [p.as_dict() for p in problems])
         deployment = deploy(session, scope, files, actor=g.user.username, comment=form.get("comment", ""),
                             operations=svc.operations, forms=svc.forms, withdraw=withdraw)
         view = describe_deployment(session, deployment)
-    return jsonify(view), 201
+    return jsonify({**view, "translated": translated}), 201
 
 
 def _uploaded_files(uploads) -> dict[str, str]:
