@@ -198,6 +198,16 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
     page.fill("#prop-timer", "PT12H")
     page.press("#prop-timer", "Tab")
     shot(page, screenshots, "studio-properties")
+    # A flow's condition is checked by the server's sandbox as it is typed (not saved unless left).
+    flow = page.evaluate("""() => window.studioModeler.get('elementRegistry')
+        .filter(e => e.type === 'bpmn:SequenceFlow' && e.businessObject.conditionExpression)[0].id""")
+    page.evaluate(f"() => window.studioModeler.get('selection').select(window.studioModeler.get('elementRegistry').get('{flow}'))")
+    page.wait_for_selector("#prop-condition-fields:not([hidden])")
+    page.fill("#prop-condition", "${decision eq 'reject'}")
+    page.wait_for_selector("#prop-condition-check[data-ok=no]")
+    assert "decision == 'reject'" in page.inner_text("#prop-condition-check")
+    page.fill("#prop-condition", 'decision == "reject"')
+    page.wait_for_selector("#prop-condition-check[data-ok=yes]")
     page.click("#save-draft")
     page.wait_for_selector("#save-status[data-saved=yes]")
 

@@ -167,3 +167,23 @@ def test_the_studio_compares_an_override_with_hq_and_a_draft_with_the_version_in
     assert client.get("/studio/BR002/files/pricing.dmn/diff?against=published").status_code == 404   # no draft yet
     assert client.get("/studio/HQ/files/pricing.dmn/diff?against=hq").status_code == 404              # HQ against itself
     assert client.get("/studio/BR002/files/review.bpmn/diff?against=nonsense").status_code == 404
+
+
+def test_a_condition_is_checked_by_the_sandbox_as_the_analyst_types(client):
+    sign_in(client, "analyst")
+    token = csrf_of(client, "/studio?scope=BR002")
+
+    def check(expression):
+        response = client.post("/studio/check-expression", data={"expression": expression},
+                               headers={"X-CSRF-Token": token})
+        assert response.status_code == 200
+        return response.get_json()
+
+    assert check('decision == "reject"') == {"ok": True, "problems": []}
+    refused = check("decision.__class__")
+    assert refused["ok"] is False and refused["problems"]
+    juel = check("${decision eq 'reject' && !empty comment}")
+    assert juel["ok"] is False and juel["suggestion"] == "decision == 'reject' and comment"
+    assert "JUEL" in juel["problems"][0]
+    assert check("   ")["ok"] is False
+    assert client.post("/studio/check-expression", data={"expression": "x"}).status_code == 400   # no CSRF token

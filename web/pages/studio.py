@@ -10,8 +10,10 @@ from web.api.context import read_only, services
 from web.pages import errors
 from web.pages.guard import PageForbidden, page
 from web.pages.i18n import _
+from workflows.camunda import JUEL, JuelRefused, juel_to_script
 from workflows.errors import Conflict, DeploymentRejected, InvalidInput, NotFound
 from workflows.models import HQ, Branch
+from workflows.sandbox.language import problems_in
 from workflows.simulation import MAX_SAMPLE, simulate
 from workflows.studio import (compare, discard_draft, drafts_of, file_for_editing, publish_drafts, rollback_drafts, save_draft,
                               scope_files, scope_history, validate_drafts, withdraw_override)
@@ -20,6 +22,7 @@ blueprint = Blueprint("pages_studio", __name__)
 errors.install_on(blueprint)
 
 ANALYSTS = ("analyst",)
+MAX_CHECKED = 20_000  # characters of an expression checked as the analyst types
 DEFAULT_SAMPLE = "50"
 
 
@@ -84,6 +87,25 @@ def diff(scope: str, name: str):
         except InvalidInput as err:
             return errors.error_page(404, err.message)
     return render_template("studio_diff.html", comparison=comparison)
+
+
+@blueprint.post("/studio/check-expression")
+@page(*ANALYSTS)
+def check_expression():
+    """The properties panel's check as the analyst types: the sandbox's own verdict on a condition
+    (or a script), and for a Camunda JUEL condition what it becomes here."""
+    source = request.form.get("expression", "")[:MAX_CHECKED]
+    mode = "exec" if request.form.get("mode") == "script" else "eval"
+    juel = JUEL.match(source)
+    if juel and mode == "eval":
+        try:
+            suggestion = juel_to_script(juel.group(1))
+        except JuelRefused as err:
+            return jsonify({"ok": False, "problems": [str(err)]})
+        return jsonify({"ok": False, "problems": [_("A Camunda JUEL expression: write it as %(ours)s", ours=suggestion)],
+                        "suggestion": suggestion})
+    problems = problems_in(source, mode) if source.strip() else [_("The condition is empty")]
+    return jsonify({"ok": not problems, "problems": problems})
 
 
 @blueprint.post("/studio/<scope>/files/<name>/draft")

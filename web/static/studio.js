@@ -67,7 +67,7 @@
       }
       var condition = bo.conditionExpression;
       field("prop-condition-fields").hidden = !condition;
-      if (condition) { field("prop-condition").value = condition.body || ""; }
+      if (condition) { field("prop-condition").value = condition.body || ""; field("prop-condition-check").textContent = ""; }
     }
     field("prop-name").addEventListener("change", function () {
       if (selected) { modeling.updateLabel(selected, field("prop-name").value); }
@@ -92,6 +92,23 @@
     field("prop-timer").addEventListener("change", writeTimer);
     field("prop-timer-kind").addEventListener("change", writeTimer);
     field("prop-timer").addEventListener("input", reading);
+    // Checked by the server's sandbox as the analyst types (a pause of 300 ms between requests).
+    var pending = null;
+    field("prop-condition").addEventListener("input", function () {
+      clearTimeout(pending);
+      pending = setTimeout(checkCondition, 300);
+    });
+    function checkCondition() {
+      var body = new FormData();
+      body.append("expression", field("prop-condition").value);
+      fetch(data.check_url, { method: "POST", body: body, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          var shown = field("prop-condition-check");
+          shown.textContent = answer.ok ? data.runs : answer.problems.join(" · ");
+          shown.setAttribute("data-ok", answer.ok ? "yes" : "no");
+        });
+    }
     field("prop-condition").addEventListener("change", function () {
       var bo = selected && selected.businessObject;
       if (bo && bo.conditionExpression) {
