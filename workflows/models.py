@@ -121,6 +121,35 @@ class StudioDraft(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class PublishPolicy(Base):
+    """How a scope's studio drafts are published: at once, or (four_eyes) only when a second
+    analyst approves the release."""
+    __tablename__ = "publish_policy"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    four_eyes: Mapped[bool] = mapped_column(Boolean, default=False)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReleaseRequest(Base):
+    """A draft set waiting for a second analyst (four-eyes scopes): the files as they were asked
+    for, what they began from, and the decision."""
+    __tablename__ = "release_request"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(String(500))
+    files: Mapped[dict] = mapped_column(JSON)          # name -> content
+    withdraw: Mapped[list] = mapped_column(JSON)       # names withdrawn
+    base_file_ids: Mapped[dict] = mapped_column(JSON)  # name -> the scope's own file id the draft began from
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_comment: Mapped[str] = mapped_column(String(500), default="")
+    deployment_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class Application(Base):
     __tablename__ = "application"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

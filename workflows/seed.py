@@ -41,6 +41,7 @@ USERS = [
     ("api-demo", "渠道系统（演示）", HQ, "integrator"),
     ("hq-approver", "总行审批人", HQ, "hq_approver"),
     ("analyst", "业务分析师", HQ, "analyst"),
+    ("analyst2", "业务分析师（二）", HQ, "analyst"),   # the second pair of eyes on a four-eyes release
     ("hq-risk", "总行风险经理", HQ, "hq_risk"),
 ] + [
     (f"{prefix}-{branch}", title, branch, role)

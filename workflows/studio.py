@@ -246,23 +246,39 @@ def publish_drafts(session: Session, scope: str, analyst: str, comment: str, *, 
     instances keep their version), then the drafts are gone. Refused whole — every reason at once —
     if the set would not deploy, or if one of the scope's files was published again since its draft
     began (publishing would undo that version unseen)."""
-    drafts = drafts_of(session, check_scope(session, scope), analyst)
-    if not drafts:
-        raise InvalidInput(f"You have no drafts for {scope} to publish", field="drafts")
-    if not comment.strip():
-        raise InvalidInput("Say what the new version changes", field="comment")
-    resolved = resolve_files(session, scope)
-    overtaken = [d.name for d in drafts if _own_file_id(resolved.get(d.name), scope) != d.base_file_id]
-    if overtaken:
-        raise Conflict(f"Published again since your draft began: {', '.join(overtaken)}. Open the new version, "
-                       "redo your change on it and publish again", fields={name: ["published again since your draft began"]
-                                                                          for name in overtaken})
+    drafts = ready_drafts(session, scope, analyst, comment)
     files, withdraw = _split(drafts)
     deployment = deploy(session, scope, files, actor=analyst, comment=comment[:500], operations=operations,
                         forms=forms, withdraw=withdraw)
     session.execute(delete(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope))
     session.flush()
     return deployment
+
+
+def ready_drafts(session: Session, scope: str, analyst: str, comment: str) -> list[StudioDraft]:
+    """The analyst's drafts for `scope`, refused unless there are some, the note says what changes,
+    and none of their files was published again since its draft began."""
+    drafts = drafts_of(session, check_scope(session, scope), analyst)
+    if not drafts:
+        raise InvalidInput(f"You have no drafts for {scope} to publish", field="drafts")
+    if not comment.strip():
+        raise InvalidInput("Say what the new version changes", field="comment")
+    check_not_overtaken(session, scope, {d.name: d.base_file_id for d in drafts})
+    return drafts
+
+
+def check_not_overtaken(session: Session, scope: str, bases: dict[str, int | None]) -> None:
+    """Conflict naming each file the scope published again since the edit of it began."""
+    resolved = resolve_files(session, scope)
+    overtaken = [name for name, base in bases.items() if _own_file_id(resolved.get(name), scope) != base]
+    if overtaken:
+        raise Conflict(f"Published again since your draft began: {', '.join(overtaken)}. Open the new version, "
+                       "redo your change on it and publish again", fields={name: ["published again since your draft began"]
+                                                                          for name in overtaken})
+
+
+def split_drafts(drafts: list[StudioDraft]) -> tuple[dict[str, str], tuple[str, ...]]:
+    return _split(drafts)
 
 
 def _own_file_id(resolved: ResolvedFile | None, scope: str) -> int | None:

@@ -10,6 +10,7 @@ from web.requests import multipart_form
 from workflows.deployments import deploy, deployment_problems, describe_deployment, list_deployments, resolved_view
 from workflows.camunda import translate_uploads
 from workflows.errors import DeploymentRejected
+from workflows.releases import refuse_direct_deployment
 from workflows.simulation import MAX_SAMPLE, simulate
 from workflows.studio import check_scope
 
@@ -61,6 +62,7 @@ def create():
     # Camunda 7 diagrams: what has a clear meaning here is translated, the rest refused by element.
     files, translated, untranslatable = translate_uploads(_uploaded_files(uploads), forms=svc.forms)
     with unit_of_work() as session:
+        refuse_direct_deployment(session, scope)
         if untranslatable:  # every reason at once: the translation's and the deployment's own
             problems = deployment_problems(session, scope, files, operations=svc.operations, forms=svc.forms,
                                            withdraw=withdraw)

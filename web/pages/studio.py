@@ -11,8 +11,10 @@ from web.pages import errors
 from web.pages.guard import PageForbidden, page
 from web.pages.i18n import _
 from workflows.camunda import JUEL, JuelRefused, juel_to_script
-from workflows.errors import Conflict, DeploymentRejected, InvalidInput, NotFound
+from workflows.errors import Conflict, DeploymentRejected, Forbidden, InvalidInput, NotFound
 from workflows.models import HQ, Branch
+from workflows.releases import (approve_release, four_eyes, pending_releases, reject_release, request_release,
+                                set_policy)
 from workflows.sandbox.language import problems_in
 from workflows.simulation import MAX_SAMPLE, simulate
 from workflows.studio import (compare, discard_draft, drafts_of, file_for_editing, publish_drafts, rollback_drafts, save_draft,
@@ -46,7 +48,8 @@ def _render_studio(scope: str, *, status: int = 200, problems=None, notice=None,
         html = render_template("studio.html", scope=scope, scopes=_scopes(session),
                                files=scope_files(session, scope, g.user.username),
                                drafts=drafts_of(session, scope, g.user.username), problems=problems or [],
-                               history=scope_history(session, scope),
+                               history=scope_history(session, scope), four_eyes=four_eyes(session, scope),
+                               releases=pending_releases(session, scope),
                                notice=notice, validated=validated, comment=comment, simulation=simulation,
                                sample=request.form.get("sample", DEFAULT_SAMPLE))
     return html, status
@@ -209,6 +212,12 @@ def publish(scope: str):
     try:
         with svc.db.unit_of_work() as session:
             _allowed(session, scope)
+            if four_eyes(session, scope):
+                release = request_release(session, scope, g.user.username, comment, operations=svc.operations,
+                                          forms=svc.forms)
+                flash(_("Release %(id)s asked for: another analyst approves it before it is published",
+                        id=release.id), "ok")
+                return redirect(url_for("pages_studio.studio", scope=scope))
             deployment = publish_drafts(session, scope, g.user.username, comment, operations=svc.operations,
                                         forms=svc.forms)
             version = deployment.version
@@ -219,4 +228,46 @@ def publish(scope: str):
                               comment=comment)
     flash(_("Published %(scope)s version %(version)s: new applications use it; running ones keep their version",
             scope=scope, version=version), "ok")
+    return redirect(url_for("pages_studio.studio", scope=scope))
+
+
+@blueprint.post("/studio/<scope>/policy")
+@page(*ANALYSTS)
+def policy(scope: str):
+    """Whether the scope publishes only with a second analyst's approval (head office's analysts)."""
+    if g.user.branch_code != HQ:
+        raise PageForbidden("policy")
+    wanted = request.form.get("four_eyes") == "on"
+    with services().db.unit_of_work() as session:
+        _allowed(session, scope)
+        set_policy(session, scope, four_eyes=wanted, actor=g.user.username)
+    flash(_("%(scope)s now publishes with a second analyst's approval", scope=scope) if wanted
+          else _("%(scope)s now publishes at once", scope=scope), "ok")
+    return redirect(url_for("pages_studio.studio", scope=scope))
+
+
+@blueprint.post("/studio/<scope>/releases/<int:release_id>/<decision>")
+@page(*ANALYSTS)
+def decide_release(scope: str, release_id: int, decision: str):
+    svc = services()
+    comment = request.form.get("comment", "")
+    if decision not in ("approve", "reject"):
+        return errors.error_page(404)
+    try:
+        with svc.db.unit_of_work() as session:
+            _allowed(session, scope)
+            if decision == "approve":
+                version = approve_release(session, release_id, g.user.username, comment, operations=svc.operations,
+                                          forms=svc.forms).version
+                message = _("Release %(id)s approved: %(scope)s version %(version)s is published",
+                            id=release_id, scope=scope, version=version)
+            else:
+                reject_release(session, release_id, g.user.username, comment)
+                message = _("Release %(id)s set aside: its drafts are back with their author", id=release_id)
+    except (Forbidden, Conflict, NotFound) as err:
+        return _render_studio(scope, status=409 if isinstance(err, Conflict) else 403 if isinstance(err, Forbidden)
+                              else 404, notice=err.message)
+    except DeploymentRejected as err:
+        return _render_studio(scope, status=422, problems=err.problems)
+    flash(message, "ok")
     return redirect(url_for("pages_studio.studio", scope=scope))
