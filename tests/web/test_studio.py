@@ -36,6 +36,7 @@ def test_an_analyst_starts_in_the_studio_and_sees_what_a_branch_inherits_and_ove
     assert found["loan_origination.bpmn"] == "hq_default"
     assert "本行覆盖" in html and "总行默认" in html
     assert set(origins(client.get("/studio?scope=HQ").get_data(as_text=True)).values()) == {"hq_default"}
+    assert re.findall(r'<option value="([^"]+)"', html) == ["HQ", "BR001", "BR002"]   # each scope once
     editor = client.get("/studio/BR002/files/review.bpmn").get_data(as_text=True)
     assert "bpmn-modeler.production.min.js" in editor and "review_level_1" in editor or "userTask" in editor
 

@@ -1,6 +1,8 @@
 """/studio: the analysts' face. A scope's files (each an HQ default or the branch's override), the
-editor (bpmn-js Modeler for BPMN, the text for DMN and data files), drafts per analyst, validate
-(the deployment's own checks, every reason at once) and publish as the scope's next version."""
+editors (bpmn-js and dmn-js Modelers, data files as text), drafts per analyst, comparisons,
+validate (the deployment's own checks, every reason at once), simulate, publish as the scope's
+next version (or, where the scope asks for four eyes, a release a second analyst approves),
+withdraw an override, roll back."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
@@ -32,7 +34,7 @@ def _scopes(session) -> list[str]:
     """The scopes the analyst may work on: head office's analysts every scope, a branch's its own."""
     if g.user.branch_code != HQ:
         return [g.user.branch_code]
-    return [HQ, *session.scalars(select(Branch.code).order_by(Branch.code))]
+    return [HQ, *session.scalars(select(Branch.code).where(Branch.is_hq.is_(False)).order_by(Branch.code))]
 
 
 def _allowed(session, scope: str) -> str:
