@@ -67,8 +67,7 @@ def request_change(layer: ProcessLayer, servicing: LoanServicing, session: Sessi
         "current_terms": {"annual_rate": loan.annual_rate, "method": loan.method,
                           "deposit_account": mask_account(loan.deposit_account),
                           "maturity_date": loan.maturity_date.isoformat(),
-                          **{k: v for k, v in borrower.items() if k != "phone"},
-                          "phone": mask_phone(borrower.get("phone"))},
+                          **borrower, "phone": mask_phone(borrower.get("phone"))},
         "amount": loan.principal_outstanding, "product_code": loan.product_code,
         "customer_name": application.customer_name if application else "",
     }

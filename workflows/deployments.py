@@ -178,6 +178,18 @@ def deploy(session: Session, scope: str, files: dict[str, str], *, actor: str, c
     return deployment
 
 
+def check_scope(session: Session, scope: str) -> str:
+    """`scope` if it is HQ or a branch; NotFound otherwise."""
+    if scope != HQ and session.get(Branch, scope) is None:
+        raise NotFound(f"Unknown scope '{scope}': use HQ or a branch code", field="scope")
+    return scope
+
+
+def is_plain_file_name(name: str) -> bool:
+    """A name a deployment may store: no folder, not hidden."""
+    return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".")
+
+
 def deployment_problems(session: Session, scope: str, files: dict[str, str], *, operations: set[str],
                         forms: set[str], withdraw: tuple[str, ...] = ()) -> list:
     """Every reason `files` (and the withdrawal of `withdraw`) cannot be deployed to `scope`,
@@ -188,7 +200,7 @@ def deployment_problems(session: Session, scope: str, files: dict[str, str], *, 
     if scope != HQ and session.get(Branch, scope) is None:
         raise InvalidInput(f"Unknown scope '{scope}': use HQ or a branch code", field="scope")
     for name in files:
-        if "/" in name or "\\" in name or name.startswith("."):
+        if not is_plain_file_name(name):
             raise InvalidInput(f"File name '{name}' must be a plain file name", field="files")
     resolved = resolve_files(session, scope)
     own = [name for name in withdraw if name in resolved and resolved[name].scope == scope]

@@ -142,7 +142,7 @@ class ReleaseRequest(Base):
     files: Mapped[dict] = mapped_column(JSON)          # name -> content
     withdraw: Mapped[list] = mapped_column(JSON)       # names withdrawn
     base_file_ids: Mapped[dict] = mapped_column(JSON)  # name -> the scope's own file id the draft began from
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected | withdrawn
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

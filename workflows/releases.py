@@ -3,7 +3,7 @@ a release request, and only a second analyst's approval deploys them.
 
     if four_eyes(session, "HQ"):
         request = request_release(session, "HQ", "analyst", "pricing tier B at 4.35 %", ...)
-        approve_release(session, request.id, "analyst2", "checked the simulation", ...)
+        approve_release(session, "HQ", request.id, "analyst2", "checked the simulation", ...)
 
 A request keeps the files as they were asked for and the file ids their drafts began from, so a
 version published meanwhile is noticed at approval, as at publishing. A rejected request gives
@@ -15,10 +15,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workflows.deployments import deploy, deployment_problems
+from workflows.deployments import check_scope, deploy, deployment_problems
 from workflows.errors import Conflict, DeploymentRejected, Forbidden, NotFound
 from workflows.models import Deployment, PublishPolicy, ReleaseRequest, StudioDraft, utcnow
-from workflows.studio import check_not_overtaken, check_scope, ready_drafts, split_drafts
+from workflows.studio import check_not_overtaken, ready_drafts, split_drafts
 
 PENDING, APPROVED, REJECTED, WITHDRAWN = "pending", "approved", "rejected", "withdrawn"
 
@@ -67,9 +67,9 @@ def pending_releases(session: Session, scope: str) -> list[ReleaseRequest]:
                                 .order_by(ReleaseRequest.created_at)))
 
 
-def approve_release(session: Session, request_id: int, approver: str, comment: str, *, operations: set[str],
-                    forms: set[str]) -> Deployment:
-    request = _pending(session, request_id)
+def approve_release(session: Session, scope: str, request_id: int, approver: str, comment: str, *,
+                    operations: set[str], forms: set[str]) -> Deployment:
+    request = _pending(session, scope, request_id)
     if approver == request.author:
         raise Forbidden("Four eyes: another analyst approves this release, not the one who asked for it")
     check_not_overtaken(session, request.scope, request.base_file_ids)
@@ -82,10 +82,10 @@ def approve_release(session: Session, request_id: int, approver: str, comment: s
     return deployment
 
 
-def reject_release(session: Session, request_id: int, approver: str, comment: str) -> ReleaseRequest:
+def reject_release(session: Session, scope: str, request_id: int, approver: str, comment: str) -> ReleaseRequest:
     """Rejected by another analyst, or withdrawn by its author: the drafts go back to the author
     (where they have not begun a new draft of the same file)."""
-    request = _pending(session, request_id)
+    request = _pending(session, scope, request_id)
     _decide(request, WITHDRAWN if approver == request.author else REJECTED, approver, comment)
     mine = {d.name for d in session.scalars(select(StudioDraft).where(StudioDraft.author == request.author,
                                                                      StudioDraft.scope == request.scope))}
@@ -98,10 +98,13 @@ def reject_release(session: Session, request_id: int, approver: str, comment: st
     return request
 
 
-def _pending(session: Session, request_id: int) -> ReleaseRequest:
-    request = session.scalar(select(ReleaseRequest).where(ReleaseRequest.id == request_id).with_for_update())
+def _pending(session: Session, scope: str, request_id: int) -> ReleaseRequest:
+    """The scope's release, locked; a release of another scope is not found (the analyst may not
+    work there)."""
+    request = session.scalar(select(ReleaseRequest).where(ReleaseRequest.id == request_id,
+                                                          ReleaseRequest.scope == scope).with_for_update())
     if request is None:
-        raise NotFound(f"There is no release {request_id}", field="release")
+        raise NotFound(f"{scope} has no release {request_id}", field="release")
     if request.status != PENDING:
         raise Conflict(f"Release {request_id} is {request.status} already ({request.decided_by})", field="release")
     return request

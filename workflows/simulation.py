@@ -1,6 +1,7 @@
 """Simulation (模拟): a draft set run on sample applications beside the published version.
 
-    result = simulate(db, origination, "BR002", {"review_route.dmn": text}, sample=50, actor=analyst)
+    result = simulate(db, origination, "BR002", {"review_route.dmn": text}, sample=50, actor=analyst,
+                      operations=handlers, forms=form_names)
     result.published, result.draft     # ArmSummary: shares auto-approved / in review / declined, ...
     result.changed                     # the applications whose outcome differs
 
@@ -27,8 +28,9 @@ from sqlalchemy.orm import Session
 
 from forms.compiler import load_form
 from workflows.db import Database
-from workflows.deployments import FileContents, ResolvedFile, SpecCache, resolve_files
-from workflows.errors import InvalidInput, WorkflowError
+from workflows.deployments import (FileContents, ResolvedFile, SpecCache, check_scope, deployment_problems,
+                                   resolve_files)
+from workflows.errors import DeploymentRejected, InvalidInput, WorkflowError
 from workflows.instances import InstanceRunner
 from workflows.models import HQ, Application, User
 from workflows.origination import Origination
@@ -102,17 +104,24 @@ class SimulationResult:
 
 
 def simulate(db: Database, origination: Origination, scope: str, drafts: dict[str, str], *, sample: int,
-             actor: User, budget_seconds: float = TIME_BUDGET_SECONDS) -> SimulationResult:
-    if not drafts:
+             actor: User, operations: set[str], forms: set[str], withdraw: tuple[str, ...] = (),
+             budget_seconds: float = TIME_BUDGET_SECONDS) -> SimulationResult:
+    """`drafts` by file name, and the names of the branch overrides the drafts `withdraw`. Drafts
+    that would not deploy are not run: DeploymentRejected with every reason."""
+    if not drafts and not withdraw:
         raise InvalidInput("Give the draft files to simulate", field="files")
     if not 1 <= sample <= MAX_SAMPLE:
         raise InvalidInput(f"sample must be between 1 and {MAX_SAMPLE}", field="sample")
     with db.sessions() as session:
+        problems = deployment_problems(session, check_scope(session, scope), drafts, operations=operations,
+                                       forms=forms, withdraw=withdraw)
+        if problems:
+            raise DeploymentRejected([p.as_dict() for p in problems])
         applications = _recent_applications(session, scope, sample)
     if not applications:
         raise InvalidInput(f"{scope} has no applications to simulate on yet", field="sample")
     published_arm = _arm(origination, _Published())
-    draft_arm = _arm(origination, _Overlaid(scope, drafts))
+    draft_arm = _arm(origination, _Overlaid(scope, drafts, withdraw))
     published, drafted, changed = [], [], []
     deadline = time.monotonic() + budget_seconds
     for application in applications:
@@ -133,22 +142,31 @@ def simulate(db: Database, origination: Origination, scope: str, drafts: dict[st
 
 class _Published:
     """What the branch runs today."""
+    drafts: dict[str, ResolvedFile] = {}
 
     def resolve(self, session: Session, branch_code: str) -> dict[str, ResolvedFile]:
         return resolve_files(session, branch_code)
 
 
 class _Overlaid:
-    """What the branch would run with the drafts published: a branch's drafts replace its files;
-    head office's drafts replace HQ's files, not a branch's own override of them."""
+    """What the branch would run with the drafts published: a branch's drafts replace its files
+    (and a withdrawn override gives way to HQ's file); head office's drafts replace HQ's files, not
+    a branch's own override of them."""
 
-    def __init__(self, scope: str, drafts: dict[str, str]) -> None:
+    def __init__(self, scope: str, drafts: dict[str, str], withdraw: tuple[str, ...]) -> None:
         self.scope = scope
+        self.withdraw = withdraw
         self.drafts = {name: ResolvedFile(-(index + 1), name, scope, 0, content)
                        for index, (name, content) in enumerate(sorted(drafts.items()))}
 
     def resolve(self, session: Session, branch_code: str) -> dict[str, ResolvedFile]:
         files = dict(resolve_files(session, branch_code))
+        if self.withdraw and self.scope != HQ:
+            head_office = resolve_files(session, HQ)
+            for name in self.withdraw:
+                files.pop(name, None)
+                if name in head_office:
+                    files[name] = head_office[name]
         for name, draft in self.drafts.items():
             current = files.get(name)
             if self.scope == HQ and current is not None and current.scope != HQ:
@@ -168,13 +186,14 @@ class _ArmContents(FileContents):
         return self.drafts[file_id] if file_id in self.drafts else super().get(session, file_id)
 
 
-def _arm(origination: Origination, resolution) -> Origination:
+def _arm(origination: Origination, resolution: _Published | _Overlaid) -> Origination:
+    """An Origination like the product's (its handlers, clock and external clients) that resolves
+    files through `resolution`, with fresh caches and its own exposure and SLA services."""
     arm = Origination(InstanceRunner(origination.runner.handlers, SpecCache()), clock=origination.layer.clock,
                       services={k: v for k, v in origination.services.items() if k not in ("exposure", "review_sla")},
                       callback_hosts=origination.callback_hosts)
     arm.layer.resolution = resolution
-    drafts = getattr(resolution, "drafts", {})
-    arm.layer.file_contents = _ArmContents({f.id: f.content for f in drafts.values()})
+    arm.layer.file_contents = _ArmContents({f.id: f.content for f in resolution.drafts.values()})
     return arm
 
 

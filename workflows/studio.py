@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workflows.deployments import ResolvedFile, deploy, deployment_problems, resolve_files
+from workflows.deployments import (ResolvedFile, check_scope, deploy, deployment_problems, is_plain_file_name,
+                                   resolve_files)
 from workflows.diagrams import MAX_FILE_BYTES, Problem, file_kind
 from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.file_diff import Change, diff_files
-from workflows.models import HQ, Branch, Deployment, DeploymentFile, StudioDraft, utcnow
+from workflows.models import HQ, Deployment, DeploymentFile, StudioDraft, utcnow
 
 HQ_DEFAULT, BRANCH_OVERRIDE = "hq_default", "branch_override"
 
@@ -54,12 +55,7 @@ class EditableFile:
     content: str
     origin: str | None        # None: a new file, not deployed anywhere the scope resolves
     is_draft: bool
-
-
-def check_scope(session: Session, scope: str) -> str:
-    if scope != HQ and session.get(Branch, scope) is None:
-        raise NotFound(f"Unknown scope '{scope}': use HQ or a branch code", field="scope")
-    return scope
+    withdraws: bool = False   # the draft removes the branch's override (its content is empty)
 
 
 def scope_files(session: Session, scope: str, analyst: str) -> list[ScopeFile]:
@@ -84,7 +80,7 @@ def file_for_editing(session: Session, scope: str, name: str, analyst: str) -> E
     resolved = resolve_files(session, scope).get(name)
     origin = _origin(scope, resolved) if resolved is not None else None
     if draft is not None:
-        return EditableFile(scope, name, file_kind(name) or "", draft.content, origin, True)
+        return EditableFile(scope, name, file_kind(name) or "", draft.content, origin, True, draft.withdraw)
     if resolved is None:
         raise NotFound(f"{name} is neither deployed for {scope} nor a draft of yours", field="name")
     return EditableFile(scope, name, file_kind(name) or "", resolved.content, origin, False)
@@ -118,10 +114,12 @@ def compare(session: Session, scope: str, name: str, analyst: str, against: str)
     else:
         raise InvalidInput("against must be hq or published", field="against")
     after_label = "draft" if editable.is_draft else scope
-    if editable.is_draft and not editable.content:   # a withdrawal: the branch would run HQ's again
-        return Comparison(scope, name, against, before_label, after_label, before, [])
-    return Comparison(scope, name, against, before_label, after_label, editable.content,
-                      diff_files(name, before, editable.content))
+    after = editable.content
+    if editable.withdraws:   # the branch would run HQ's file again
+        hq = resolve_files(session, HQ).get(name)
+        after = hq.content if hq is not None else ""
+    return Comparison(scope, name, against, before_label, after_label, after,
+                      diff_files(name, before, after) if after else [])
 
 
 def save_draft(session: Session, scope: str, name: str, content: str, analyst: str) -> StudioDraft:
@@ -129,7 +127,7 @@ def save_draft(session: Session, scope: str, name: str, content: str, analyst: s
     start of an override). Only the shape is checked here; validate checks the set."""
     check_scope(session, scope)
     problems = {}
-    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 200:
+    if not is_plain_file_name(name) or len(name) > 200:
         problems["name"] = ["must be a plain file name of at most 200 characters"]
     elif file_kind(name) is None:
         problems["name"] = ["only .bpmn, .dmn and .json files can be deployed"]
@@ -182,8 +180,7 @@ def rollback_drafts(session: Session, scope: str, version: int, analyst: str) ->
         if at <= version:
             then[stored.name] = None if stored.withdrawn else stored
         now[stored.name] = None if stored.withdrawn else stored
-    changes = {name: then.get(name) for name in now
-               if (then.get(name).sha256 if then.get(name) else None) != (now[name].sha256 if now[name] else None)}
+    changes = {name: then.get(name) for name in now if _sha(then.get(name)) != _sha(now[name])}
     if not changes:
         raise InvalidInput(f"{scope}'s files are the same as at version {version} already", field="version")
     session.execute(delete(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope))
@@ -195,6 +192,10 @@ def rollback_drafts(session: Session, scope: str, version: int, analyst: str) ->
     session.add_all(drafts)
     session.flush()
     return drafts
+
+
+def _sha(stored: DeploymentFile | None) -> str | None:
+    return stored.sha256 if stored is not None else None
 
 
 def scope_history(session: Session, scope: str) -> list[dict]:
@@ -231,11 +232,11 @@ def validate_drafts(session: Session, scope: str, analyst: str, *, operations: s
     drafts = drafts_of(session, check_scope(session, scope), analyst)
     if not drafts:
         raise InvalidInput(f"You have no drafts for {scope} to validate", field="drafts")
-    files, withdraw = _split(drafts)
+    files, withdraw = split_drafts(drafts)
     return deployment_problems(session, scope, files, operations=operations, forms=forms, withdraw=withdraw)
 
 
-def _split(drafts: list[StudioDraft]) -> tuple[dict[str, str], tuple[str, ...]]:
+def split_drafts(drafts: list[StudioDraft]) -> tuple[dict[str, str], tuple[str, ...]]:
     """Drafts as a deployment takes them: the files to deploy, the names to withdraw."""
     return ({d.name: d.content for d in drafts if not d.withdraw}, tuple(d.name for d in drafts if d.withdraw))
 
@@ -247,7 +248,7 @@ def publish_drafts(session: Session, scope: str, analyst: str, comment: str, *, 
     if the set would not deploy, or if one of the scope's files was published again since its draft
     began (publishing would undo that version unseen)."""
     drafts = ready_drafts(session, scope, analyst, comment)
-    files, withdraw = _split(drafts)
+    files, withdraw = split_drafts(drafts)
     deployment = deploy(session, scope, files, actor=analyst, comment=comment[:500], operations=operations,
                         forms=forms, withdraw=withdraw)
     session.execute(delete(StudioDraft).where(StudioDraft.author == analyst, StudioDraft.scope == scope))
@@ -275,10 +276,6 @@ def check_not_overtaken(session: Session, scope: str, bases: dict[str, int | Non
         raise Conflict(f"Published again since your draft began: {', '.join(overtaken)}. Open the new version, "
                        "redo your change on it and publish again", fields={name: ["published again since your draft began"]
                                                                           for name in overtaken})
-
-
-def split_drafts(drafts: list[StudioDraft]) -> tuple[dict[str, str], tuple[str, ...]]:
-    return _split(drafts)
 
 
 def _own_file_id(resolved: ResolvedFile | None, scope: str) -> int | None:

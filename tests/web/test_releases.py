@@ -19,6 +19,17 @@ def four_eyes_for(client, scope: str) -> None:
     assert response.status_code == 302
 
 
+def ask_for_release(client, warn_at: str) -> str:
+    """As `analyst` in four-eyes BR001: a limits.json warning at `warn_at`, asked for as a release."""
+    sign_in(client, "analyst")
+    four_eyes_for(client, "BR001")
+    save(client, "BR001", "limits.json", HQ_LIMITS.read_text(encoding="utf-8").replace('"0.90"', f'"{warn_at}"'))
+    asked = post(client, "BR001", "publish", comment=f"BR001 warns at {warn_at}")
+    assert asked.status_code == 302
+    [release] = re.findall(r'data-release="(\d+)"', client.get("/studio?scope=BR001").get_data(as_text=True))
+    return release
+
+
 def test_a_release_waits_for_a_second_analyst_who_publishes_it(client, token_for):
     sign_in(client, "analyst")
     four_eyes_for(client, "BR001")
@@ -44,11 +55,7 @@ def test_a_release_waits_for_a_second_analyst_who_publishes_it(client, token_for
 
 
 def test_a_rejected_release_gives_the_drafts_back_and_the_api_cannot_deploy_around_the_policy(client, token_for):
-    sign_in(client, "analyst")
-    four_eyes_for(client, "BR001")
-    save(client, "BR001", "limits.json", HQ_LIMITS.read_text(encoding="utf-8").replace('"0.90"', '"0.80"'))
-    post(client, "BR001", "publish", comment="BR001 warns at 80 %")
-    [release] = re.findall(r'data-release="(\d+)"', client.get("/studio?scope=BR001").get_data(as_text=True))
+    release = ask_for_release(client, "0.80")
     sign_in(client, "analyst2")
     assert post(client, "BR001", f"releases/{release}/reject", comment="too low").status_code == 302
     sign_in(client, "analyst")
@@ -63,3 +70,10 @@ def test_only_head_office_analysts_set_the_policy_and_a_reviewer_cannot(client):
     sign_in(client, "rev-BR001")
     token = csrf_of(client, "/inbox")
     assert client.post("/studio/BR001/policy", data={"csrf_token": token, "four_eyes": "on"}).status_code == 403
+
+
+def test_a_release_is_decided_only_in_its_own_scope(client, token_for):
+    release = ask_for_release(client, "0.88")
+    sign_in(client, "analyst2")
+    assert post(client, "BR002", f"releases/{release}/approve").status_code == 404   # not BR002's release
+    assert post(client, "BR001", f"releases/{release}/approve").status_code == 302

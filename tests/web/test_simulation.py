@@ -92,5 +92,24 @@ def test_a_simulation_out_of_time_stops_early_and_says_so(client, token_for, ser
         analyst = session.get(User, "analyst")
         session.expunge(analyst)
     result = run_simulation(services.db, services.origination, "BR002", {"review_route.dmn": LOWER_SECOND_LEVEL},
-                            sample=3, actor=analyst, budget_seconds=0.0)
+                            sample=3, actor=analyst, budget_seconds=0.0, operations=services.operations,
+                            forms=services.forms)
     assert result.stopped_early and result.published.applications == 1 == result.draft.applications
+
+
+def test_a_withdrawn_override_is_simulated_on_head_offices_file(client, token_for, services):
+    from workflows.deployments import resolve_files
+    from workflows.file_diff import diff_files
+    from workflows.models import User
+    from workflows.simulation import simulate as run_simulation
+
+    three_br002_applications(client, token_for)
+    with services.db.sessions() as session:
+        analyst = session.get(User, "analyst")
+        session.expunge(analyst)
+        hq, br002 = resolve_files(session, "HQ")["pricing.dmn"], resolve_files(session, "BR002")["pricing.dmn"]
+    assert br002.scope == "BR002" and diff_files("pricing.dmn", hq.content, br002.content)   # BR002 prices its own way
+    result = run_simulation(services.db, services.origination, "BR002", {}, withdraw=("pricing.dmn",), sample=3,
+                            actor=analyst, operations=services.operations, forms=services.forms)
+    assert result.published.applications == 3 == result.draft.applications
+    assert result.draft.average_rate != result.published.average_rate   # HQ's pricing, not BR002's

@@ -188,3 +188,12 @@ def test_a_condition_is_checked_by_the_sandbox_as_the_analyst_types(client):
     assert "JUEL" in juel["problems"][0]
     assert check("   ")["ok"] is False
     assert client.post("/studio/check-expression", data={"expression": "x"}).status_code == 400   # no CSRF token
+
+
+def test_a_draft_that_removes_an_override_compares_head_offices_file_with_the_branchs(client):
+    sign_in(client, "analyst")
+    post(client, "BR002", "files/pricing.dmn/withdraw")
+    html = client.get("/studio/BR002/files/pricing.dmn/diff?against=published").get_data(as_text=True)
+    assert 'id="changes"' in html and "data-kind=" in html   # what BR002 gives up by running HQ's table
+    editor = client.get("/studio/BR002/files/pricing.dmn").get_data(as_text=True)
+    assert 'id="withdraw-draft"' in editor and 'id="save-draft"' not in editor

@@ -12,7 +12,6 @@ from workflows.camunda import translate_uploads
 from workflows.errors import DeploymentRejected
 from workflows.releases import refuse_direct_deployment
 from workflows.simulation import MAX_SAMPLE, simulate
-from workflows.studio import check_scope
 
 blueprint = Blueprint("deployments", __name__)
 
@@ -112,11 +111,6 @@ def simulation():
     if problems:
         raise ApiError(422, "validation_failed", "The simulation cannot run", problems)
     svc = services()
-    files = _uploaded_files(uploads)
-    with read_only() as session:
-        check_scope(session, scope)
-        refused = deployment_problems(session, scope, files, operations=svc.operations, forms=svc.forms)
-    if refused:
-        raise DeploymentRejected([p.as_dict() for p in refused])
-    result = simulate(svc.db, svc.origination, scope, files, sample=int(sample), actor=g.user)
+    result = simulate(svc.db, svc.origination, scope, _uploaded_files(uploads), sample=int(sample), actor=g.user,
+                      operations=svc.operations, forms=svc.forms)
     return jsonify(result.as_dict())

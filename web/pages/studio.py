@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from web.api.context import read_only, services
 from web.pages import errors
+from web.errors import STATUS_BY_KIND
 from web.pages.guard import PageForbidden, page
 from web.pages.i18n import _
 from workflows.camunda import JUEL, JuelRefused, juel_to_script
@@ -20,7 +21,7 @@ from workflows.releases import (approve_release, four_eyes, pending_releases, re
 from workflows.sandbox.language import problems_in
 from workflows.simulation import MAX_SAMPLE, simulate
 from workflows.studio import (compare, discard_draft, drafts_of, file_for_editing, publish_drafts, rollback_drafts, save_draft,
-                              scope_files, scope_history, validate_drafts, withdraw_override)
+                              scope_files, scope_history, split_drafts, validate_drafts, withdraw_override)
 
 blueprint = Blueprint("pages_studio", __name__)
 errors.install_on(blueprint)
@@ -196,11 +197,11 @@ def simulate_drafts(scope: str):
     try:
         with read_only() as session:
             _allowed(session, scope)
-            problems = validate_drafts(session, scope, g.user.username, operations=svc.operations, forms=svc.forms)
-            drafts = {d.name: d.content for d in drafts_of(session, scope, g.user.username) if not d.withdraw}
-        if problems:
-            return _render_studio(scope, status=422, problems=problems)
-        result = simulate(svc.db, svc.origination, scope, drafts, sample=int(sample), actor=g.user)
+            drafts, withdraw = split_drafts(drafts_of(session, scope, g.user.username))
+        result = simulate(svc.db, svc.origination, scope, drafts, withdraw=withdraw, sample=int(sample), actor=g.user,
+                          operations=svc.operations, forms=svc.forms)
+    except DeploymentRejected as err:
+        return _render_studio(scope, status=422, problems=err.problems)
     except InvalidInput as err:
         return _render_studio(scope, status=422, notice=err.message)
     return _render_studio(scope, simulation=result)
@@ -226,8 +227,7 @@ def publish(scope: str):
     except DeploymentRejected as err:
         return _render_studio(scope, status=422, problems=err.problems, comment=comment)
     except (InvalidInput, Conflict) as err:
-        return _render_studio(scope, status=409 if isinstance(err, Conflict) else 422, notice=err.message,
-                              comment=comment)
+        return _render_studio(scope, status=STATUS_BY_KIND[err.kind], notice=err.message, comment=comment)
     flash(_("Published %(scope)s version %(version)s: new applications use it; running ones keep their version",
             scope=scope, version=version), "ok")
     return redirect(url_for("pages_studio.studio", scope=scope))
@@ -259,16 +259,15 @@ def decide_release(scope: str, release_id: int, decision: str):
         with svc.db.unit_of_work() as session:
             _allowed(session, scope)
             if decision == "approve":
-                version = approve_release(session, release_id, g.user.username, comment, operations=svc.operations,
-                                          forms=svc.forms).version
+                version = approve_release(session, scope, release_id, g.user.username, comment,
+                                          operations=svc.operations, forms=svc.forms).version
                 message = _("Release %(id)s approved: %(scope)s version %(version)s is published",
                             id=release_id, scope=scope, version=version)
             else:
-                reject_release(session, release_id, g.user.username, comment)
+                reject_release(session, scope, release_id, g.user.username, comment)
                 message = _("Release %(id)s set aside: its drafts are back with their author", id=release_id)
     except (Forbidden, Conflict, NotFound) as err:
-        return _render_studio(scope, status=409 if isinstance(err, Conflict) else 403 if isinstance(err, Forbidden)
-                              else 404, notice=err.message)
+        return _render_studio(scope, status=STATUS_BY_KIND[err.kind], notice=err.message)
     except DeploymentRejected as err:
         return _render_studio(scope, status=422, problems=err.problems)
     flash(message, "ok")
