@@ -334,3 +334,13 @@ class WarningSignal(Base):
     facts: Mapped[dict] = mapped_column(JSON, default=dict)
     work_order_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BusinessCalendarYear(Base):
+    """One year's working-day calendar as HQ stored it (workflows/business_calendar.py): holidays and
+    the swapped working weekends (调休), the checked document as JSON."""
+    __tablename__ = "business_calendar"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    content: Mapped[dict] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

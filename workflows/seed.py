@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.business_calendar import seed_calendars
 from workflows.deployments import deploy, files_in_folder
 from workflows.directory import hash_password
 from workflows.models import HQ, Branch, Deployment, Product, User
@@ -91,3 +92,5 @@ def seed_deployments(session: Session, bpmn_dir: Path, *, operations: set[str], 
 def seed_demo(session: Session, bpmn_dir: Path, *, operations: set[str], forms: set[str]) -> None:
     seed_reference_data(session)
     seed_deployments(session, bpmn_dir, operations=operations, forms=forms)
+    if (bpmn_dir / "calendar").is_dir():  # the State Council's working days (business_calendar.py)
+        seed_calendars(session, bpmn_dir / "calendar")
