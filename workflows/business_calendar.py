@@ -133,13 +133,14 @@ _in_use: ContextVar[Callable[[], BusinessCalendar]] = ContextVar("business_calen
 
 
 @contextmanager
-def calendar_of(session: Session) -> Iterator[None]:
-    """Working-time timers in this block read the calendar stored in `session`'s database."""
+def calendar_from(load: Callable[[], BusinessCalendar]) -> Iterator[None]:
+    """Working-time timers in this block read the calendar `load` gives (called once, when first
+    needed): `calendar_from(lambda: load_calendar(session))` in a unit of work."""
     loaded: list[BusinessCalendar] = []
 
     def once() -> BusinessCalendar:
         if not loaded:
-            loaded.append(load_calendar(session))
+            loaded.append(load())
         return loaded[0]
 
     token = _in_use.set(once)
@@ -175,10 +176,15 @@ def read_year(session: Session, year: int) -> dict:
     return {**row.content, "updated_by": row.updated_by, "updated_at": row.updated_at.isoformat() + "Z"}
 
 
-def store_year(session: Session, year: int, document: Any, *, actor: str, now: dt.datetime) -> dict:
-    """Replace a year's calendar with `document` (checked first; refused naming every bad field)."""
-    from workflows.models import AuditEvent, BusinessCalendarYear
+def replace_year(session: Session, year: int, document: Any, user, *, now: dt.datetime) -> dict:
+    """Replace a year's calendar with `document` (checked first; refused naming every bad field).
+    Only head office keeps the calendar: it is the whole bank's."""
+    from workflows.errors import Forbidden
+    from workflows.models import HQ, AuditEvent, BusinessCalendarYear
 
+    if user.branch_code != HQ:
+        raise Forbidden("Only head office keeps the business calendar")
+    actor = user.username
     content = check_calendar(document, year=year)
     row = session.get(BusinessCalendarYear, year)
     if row is None:
@@ -191,6 +197,13 @@ def store_year(session: Session, year: int, document: Any, *, actor: str, now: d
                                    "provisional": content["provisional"]}, at=now))
     session.flush()
     return read_year(session, year)
+
+
+def shipped_calendar(folder: Path = SHIPPED) -> BusinessCalendar:
+    """The calendars the project ships (bpmn/calendar/<year>.json), checked."""
+    documents = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+    return BusinessCalendar({int(d["year"]): YearCalendar.from_document(check_calendar(d, year=int(d["year"])))
+                             for d in documents})
 
 
 def seed_calendars(session: Session, folder: Path = SHIPPED) -> None:
