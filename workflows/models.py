@@ -50,6 +50,8 @@ class Product(Base):
     base_rate: Mapped[Decimal] = mapped_column(Rate)
     repayment_method: Mapped[str] = mapped_column(String(32))
     allows_large_amount: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A due date on a holiday: "none" (due that day) or "next_working_day" (business_calendar.py).
+    holiday_rule: Mapped[str] = mapped_column(String(24), default="none", server_default="none")
 
 
 class User(Base):

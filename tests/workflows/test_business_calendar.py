@@ -11,12 +11,15 @@ import datetime as dt
 
 import pytest
 
+from ledger.errors import InvalidInput as LedgerInvalidInput
+from tests.web.journeys import example, signature_for, submit
 from tests.workflows.test_timers import WAIT, start, step
 from workflows.business_calendar import (BusinessCalendar, YearCalendar, calendar_from, check_calendar,
                                          shipped_calendar)
 from workflows.clock import CHINA
 from workflows.errors import InvalidInput
-from workflows.timers import due_timers
+from workflows.loan_servicing import preview_schedule
+from workflows.timers import clock_at, due_timers
 
 CALENDAR = shipped_calendar()
 D = dt.date
@@ -24,6 +27,10 @@ D = dt.date
 
 def china(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=CHINA)
+
+
+def clock_at_china(*args):
+    return clock_at(lambda: china(*args))
 
 
 @pytest.mark.parametrize("day, working", [
@@ -123,3 +130,36 @@ def test_a_calendar_given_by_hand_needs_no_file():
     year = YearCalendar(2026, frozenset({D(2026, 12, 14)}), frozenset())
     calendar = BusinessCalendar({2026: year})
     assert calendar.add_working_days(china(2026, 12, 11, 10, 0), 1) == china(2026, 12, 15, 10, 0)
+
+
+def test_a_repayment_due_on_a_holiday_is_due_on_the_next_working_day_as_the_product_says(client, token_for):
+    # FARM_EASY rolls a due date off a holiday. Disbursed on Tuesday 1 September 2026, a 12-month
+    # loan's contractual due dates are the 1st of each month: 1 October is National Day (due Thursday
+    # 8 October, the first working day after it), 1 November a Sunday (due Monday the 2nd),
+    # 1 December a Tuesday (stays), 1 January 2027 New Year's Day, then a weekend (due Monday the
+    # 4th). The amounts are the contractual schedule's: only the day moves.
+    integrator = token_for("api-demo")
+    with clock_at_china(2026, 9, 1, 11, 0):
+        application = submit(client, integrator, example("application-auto.json")).get_json()
+        signed = client.post(f"/api/v1/applications/{application['id']}/signature",
+                             json=signature_for(application), headers=integrator).get_json()
+    loan = client.get(f"/api/v1/loans/{signed['loan_id']}", headers=integrator).get_json()
+    terms = loan["terms"]
+    assert (loan["product_code"], terms["start_date"]) == ("FARM_EASY", "2026-09-01")
+    assert [row["due_date"] for row in loan["schedule"][:5]] == [
+        "2026-10-08", "2026-11-02", "2026-12-01", "2027-01-04", "2027-02-01"]
+    contractual = preview_schedule({"principal": terms["principal"], "annual_rate": terms["annual_rate"],
+                                    "term_months": "12", "method": terms["method"], "start_date": "2026-09-01"})
+    assert [row["due_date"] for row in contractual["installments"][:2]] == ["2026-10-01", "2026-11-01"]
+    assert [(r["principal"], r["interest"]) for r in loan["schedule"]] == [
+        (r["principal"], r["interest"]) for r in contractual["installments"]]
+
+
+def test_a_product_without_the_holiday_rule_keeps_a_due_date_on_a_holiday():
+    from ledger.schedules import build_schedule, roll_due_dates
+    schedule = build_schedule("120000", "0.0420", 12, "equal_principal", "2026-09-01")
+    assert schedule.installments[0].due_date == D(2026, 10, 1)     # what a LARGE_CORP loan is due on
+    rolled = roll_due_dates(schedule, CALENDAR.roll_forward)
+    assert rolled.installments[0].due_date == D(2026, 10, 8)
+    with pytest.raises(LedgerInvalidInput):
+        roll_due_dates(schedule, lambda day: day - dt.timedelta(days=1))   # a due date never moves back

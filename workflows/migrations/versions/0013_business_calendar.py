@@ -1,4 +1,5 @@
-"""business calendar: a year's holidays and swapped working weekends, maintained by HQ
+"""business calendar: a year's holidays and swapped working weekends, maintained by HQ; a
+product's holiday rule for due dates
 
 Revision ID: 0013
 Revises: 0010
@@ -24,7 +25,11 @@ def upgrade() -> None:
         sa.Column('updated_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('year'),
     )
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('holiday_rule', sa.String(length=24), server_default='none', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.drop_column('holiday_rule')
     op.drop_table('business_calendar')
