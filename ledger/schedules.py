@@ -291,16 +291,19 @@ def schedule_for_terms(terms: Terms) -> Schedule:
 
 def roll_due_dates(schedule: Schedule, roll: Callable[[date], date]) -> Schedule:
     """The schedule with each due date moved by `roll`: a product whose due dates fall on a holiday
-    are due on the next working day (the calendar is the caller's: the ledger knows none). Interest
-    stays that of the contractual period (顺延, no interest for the extra days): only the day the
-    installment is due moves, so penalty interest and ageing count from the rolled day."""
+    are due on the next working day (the calendar is the caller's: the ledger knows none). The
+    amounts stay those of the contractual schedule (顺延: no interest for the extra days); the
+    installment is due, and the next period begins, on the rolled day, so ageing and penalty
+    interest count from it and a change effective on it starts a whole period."""
     installments = []
+    starts = schedule.installments[0].period_start if schedule.installments else None
     for item in schedule.installments:
         moved = roll(item.due_date)
         if not isinstance(moved, date) or not item.due_date <= moved <= item.due_date + MAX_ROLL:
             raise InvalidInput("due_date", f"a due date may only move forward, by at most {MAX_ROLL.days} days: "
                                            f"{item.due_date.isoformat()} became {moved}")
-        installments.append(replace(item, due_date=moved))
+        installments.append(replace(item, period_start=starts, due_date=moved))
+        starts = moved
     return Schedule(schedule.terms, tuple(installments))
 
 

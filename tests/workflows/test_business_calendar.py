@@ -16,6 +16,7 @@ from tests.web.journeys import example, signature_for, submit
 from tests.workflows.test_timers import WAIT, start, step
 from workflows.business_calendar import (BusinessCalendar, YearCalendar, calendar_from, check_calendar,
                                          shipped_calendar)
+from workflows.catch_up import catch_up
 from workflows.clock import CHINA
 from workflows.errors import InvalidInput
 from workflows.loan_servicing import preview_schedule
@@ -163,3 +164,23 @@ def test_a_product_without_the_holiday_rule_keeps_a_due_date_on_a_holiday():
     assert rolled.installments[0].due_date == D(2026, 10, 8)
     with pytest.raises(LedgerInvalidInput):
         roll_due_dates(schedule, lambda day: day - dt.timedelta(days=1))   # a due date never moves back
+
+
+def test_the_eod_ages_a_loan_from_its_rolled_due_date(client, token_for, services):
+    # Disbursed on Tuesday 1 December 2026, FARM_EASY's first installment is contractually due on
+    # 1 January 2027, New Year's Day; the 2nd and 3rd are a weekend, so it is due on Monday the 4th.
+    # Unpaid, it is not past due after the EOD of the 4th, and one day past due after that of the
+    # 5th (on its contractual date it would be four).
+    integrator = token_for("api-demo")
+    with clock_at_china(2026, 12, 1, 11, 0):
+        application = submit(client, integrator, example("application-auto.json")).get_json()
+        signed = client.post(f"/api/v1/applications/{application['id']}/signature",
+                             json=signature_for(application), headers=integrator).get_json()
+    loan_id = signed["loan_id"]
+    assert client.get(f"/api/v1/loans/{loan_id}", headers=integrator).get_json()["schedule"][0]["due_date"] == \
+        "2027-01-04"
+
+    catch_up(services.db, services.origination, at=china(2027, 1, 5, 9, 0))      # closes the 4th
+    assert client.get(f"/api/v1/loans/{loan_id}", headers=integrator).get_json()["days_past_due"] == 0
+    catch_up(services.db, services.origination, at=china(2027, 1, 6, 9, 0))      # closes the 5th
+    assert client.get(f"/api/v1/loans/{loan_id}", headers=integrator).get_json()["days_past_due"] == 1
