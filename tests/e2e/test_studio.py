@@ -191,6 +191,7 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
     page.wait_for_selector("#prop-timer-fields:not([hidden])")
     assert page.input_value("#prop-timer") == "working_days(1)"
     assert page.inner_text("#prop-timer-reading") == "1 个工作日"
+    shot(page, screenshots, "studio-working-days")
     page.fill("#prop-timer", "PT12H")
     page.press("#prop-timer", "Tab")   # the change is written when the field is left
     assert page.inner_text("#prop-timer-reading") == "12 小时"
@@ -233,7 +234,7 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
 
     page.locator("tr[data-version]").nth(1).locator("button.rollback").click()
     page.wait_for_url("**/studio?scope=BR002")
-    validate_and_publish(page, "回滚：恢复 24 小时提醒")
+    validate_and_publish(page, "回滚：恢复一个工作日的提醒")
     with services.db.sessions() as session:
         assert resolve_files(session, "BR002")["review.bpmn"].content == original.content
 
