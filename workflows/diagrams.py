@@ -363,7 +363,7 @@ def _task_problems(spec, operations: set[str], forms: set[str]) -> list[Problem]
     return problems
 
 
-USER_TASK_NUMBERS = (("level", 0, 9), ("due_hours", 1, 24 * 366))
+USER_TASK_NUMBERS = (("level", 0, 9), ("due_hours", 1, 24 * 366), ("due_working_hours", 1, 9 * 366))
 
 # The review SLA's service tasks act on the task whose boundary timer leads to them, named by their
 # `task_key` parameter (handlers/review_sla.py). A slip there would remind or escalate nobody, and

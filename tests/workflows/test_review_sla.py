@@ -77,7 +77,19 @@ def test_a_review_sla_of_two_working_days_set_on_the_friday_before_national_day_
     assert fire_due_timers(services.db, services.origination, at=china(2026, 9, 21, 9, 59)) == []
     fired = fire_due_timers(services.db, services.origination, at=china(2026, 9, 21, 10, 0))
     assert [(t.application_id, t.element_id) for t in fired] == [(application_id, "first_review_escalation")]
-    assert open_task(client, token_for("appr-BR001"), application_id)["title"] == "Credit review (escalated)"
+    escalated = open_task(client, token_for("appr-BR001"), application_id)
+    assert escalated["title"] == "Credit review (escalated)"
+    # The escalated task has no timers: it is due nine working hours (one working day) later.
+    assert escalated["due_at"] == "2026-09-22T02:00:00Z"
+
+
+def test_the_investigation_is_due_after_eighteen_working_hours(client, token_for):
+    # Opened on Friday 18 September 2026 at 10:00: 7½ hours that Friday (to 17:30), 9 on the
+    # swapped working Sunday the 20th, and 1½ on Monday the 21st from 08:30: due at 10:00 that Monday.
+    with clock_at(lambda: china(2026, 9, 18, 10, 0)):
+        application = submit(client, token_for("api-demo"), example("application-review.json")).get_json()
+    task = open_task(client, token_for("cm-BR001"), application["id"])
+    assert (task["title"], task["due_at"]) == ("Customer manager's investigation", "2026-09-21T02:00:00Z")
 
 
 def test_the_reminder_fires_once_and_the_reviewer_keeps_the_task(client, token_for, services):
