@@ -30,8 +30,14 @@ def china(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=CHINA)
 
 
-def clock_at_china(*args):
-    return clock_at(lambda: china(*args))
+def disbursed_on(client, integrator, *day) -> str:
+    """A FARM_EASY loan of 30,000 over 12 months applied for, signed and disbursed on `day` at
+    11:00 China time; its loan number."""
+    with clock_at(lambda: china(*day, 11, 0)):
+        application = submit(client, integrator, example("application-auto.json")).get_json()
+        signed = client.post(f"/api/v1/applications/{application['id']}/signature",
+                             json=signature_for(application), headers=integrator).get_json()
+    return signed["loan_id"]
 
 
 @pytest.mark.parametrize("day, working", [
@@ -140,11 +146,7 @@ def test_a_repayment_due_on_a_holiday_is_due_on_the_next_working_day_as_the_prod
     # 1 December a Tuesday (stays), 1 January 2027 New Year's Day, then a weekend (due Monday the
     # 4th). The amounts are the contractual schedule's: only the day moves.
     integrator = token_for("api-demo")
-    with clock_at_china(2026, 9, 1, 11, 0):
-        application = submit(client, integrator, example("application-auto.json")).get_json()
-        signed = client.post(f"/api/v1/applications/{application['id']}/signature",
-                             json=signature_for(application), headers=integrator).get_json()
-    loan = client.get(f"/api/v1/loans/{signed['loan_id']}", headers=integrator).get_json()
+    loan = client.get(f"/api/v1/loans/{disbursed_on(client, integrator, 2026, 9, 1)}", headers=integrator).get_json()
     terms = loan["terms"]
     assert (loan["product_code"], terms["start_date"]) == ("FARM_EASY", "2026-09-01")
     assert [row["due_date"] for row in loan["schedule"][:5]] == [
@@ -172,11 +174,7 @@ def test_the_eod_ages_a_loan_from_its_rolled_due_date(client, token_for, service
     # Unpaid, it is not past due after the EOD of the 4th, and one day past due after that of the
     # 5th (on its contractual date it would be four).
     integrator = token_for("api-demo")
-    with clock_at_china(2026, 12, 1, 11, 0):
-        application = submit(client, integrator, example("application-auto.json")).get_json()
-        signed = client.post(f"/api/v1/applications/{application['id']}/signature",
-                             json=signature_for(application), headers=integrator).get_json()
-    loan_id = signed["loan_id"]
+    loan_id = disbursed_on(client, integrator, 2026, 12, 1)
     assert client.get(f"/api/v1/loans/{loan_id}", headers=integrator).get_json()["schedule"][0]["due_date"] == \
         "2027-01-04"
 
