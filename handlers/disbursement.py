@@ -19,6 +19,14 @@ class Disbursed:
     disbursed_on: str
 
 
+def _holiday_roll(ctx: HandlerContext):
+    """How a due date on a holiday moves, as the product says: to the next working day of the
+    bank's calendar (`ctx.services["business_calendar"]` loads it), or not at all."""
+    if ctx.product.get("holiday_rule") != "next_working_day":
+        return None
+    return ctx.services["business_calendar"](ctx.session).roll_forward
+
+
 def disburse(ctx: HandlerContext, data: dict) -> Disbursed:
     contract = data["contract"]
     terms = contract["terms"]
@@ -34,6 +42,7 @@ def disburse(ctx: HandlerContext, data: dict) -> Disbursed:
         method=terms["repayment_method"],
         start_date=ctx.business_date,
         deposit_account=terms["deposit_account"],
+        roll_due_date=_holiday_roll(ctx),
     )
     entry = pay_out(ctx.session, loan.id, posting_key=f"disbursement:{ctx.application_id}",
                     business_date=ctx.business_date)

@@ -4,8 +4,9 @@ Public entry points are re-exported from `ledger.service`; see docs/ledger.md.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from privacy import mask_account
 from sqlalchemy import insert, select
@@ -26,6 +27,7 @@ from ledger.schedules import (
     Installment,
     Terms,
     parse_date,
+    roll_due_dates,
     schedule_for_terms,
     validate_terms,
 )
@@ -53,8 +55,11 @@ def open_loan(
     frequency: str = "monthly",
     penalty_markup: Decimal = PENALTY_MARKUP,
     rate_cap: Decimal = MAX_ANNUAL_RATE,
+    roll_due_date: Callable[[date], date] | None = None,
 ) -> LoanAccount:
     """Open a loan account from signed contract terms and store its schedule (not yet disbursed).
+    `roll_due_date` moves a due date that falls on a holiday (schedules.roll_due_dates), when the
+    product says so.
 
     Idempotent on `loan_number`: opening the same contract again returns the existing account;
     the same number with different terms is a DuplicateLoan error.
@@ -101,7 +106,10 @@ def open_loan(
     )
     session.add(loan)
     session.flush()
-    store_installments(session, loan, schedule_for_terms(terms).installments, version=1)
+    schedule = schedule_for_terms(terms)
+    if roll_due_date is not None:
+        schedule = roll_due_dates(schedule, roll_due_date)
+    store_installments(session, loan, schedule.installments, version=1)
     return loan
 
 

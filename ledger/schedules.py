@@ -25,10 +25,10 @@ from __future__ import annotations
 import re
 
 import calendar
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ledger.errors import InvalidInput
 from ledger.money import ZERO, high_precision, parse_decimal, parse_money, to_fen
@@ -287,6 +287,29 @@ def schedule_for_terms(terms: Terms) -> Schedule:
         periods = [Period(s, e, step) for s, e in zip(starts, ends)]
     rows = amortize(terms.principal, terms.annual_rate, terms.method, periods, terms.day_count, step)
     return Schedule(terms, tuple(rows))
+
+
+def roll_due_dates(schedule: Schedule, roll: Callable[[date], date]) -> Schedule:
+    """The schedule with each due date moved by `roll`: a product whose due dates fall on a holiday
+    are due on the next working day (the calendar is the caller's: the ledger knows none). The
+    amounts stay those of the contractual schedule (顺延: no interest for the extra days); the
+    installment is due, and the next period begins, on the rolled day, so ageing and penalty
+    interest count from it and a change effective on it starts a whole period."""
+    installments = []
+    starts = schedule.installments[0].period_start if schedule.installments else None
+    for item in schedule.installments:
+        moved = roll(item.due_date)
+        if not isinstance(moved, date) or not item.due_date <= moved <= item.due_date + MAX_ROLL:
+            raise InvalidInput("due_date", f"a due date may only move forward, by at most {MAX_ROLL.days} days: "
+                                           f"{item.due_date.isoformat()} became {moved}")
+        installments.append(replace(item, period_start=starts, due_date=moved))
+        starts = moved
+    return Schedule(schedule.terms, tuple(installments))
+
+
+# The longest run of days off a State Council calendar has (Spring Festival with its weekends) is
+# nine days; a month would be a broken roll function.
+MAX_ROLL = timedelta(days=31)
 
 
 def amortize(

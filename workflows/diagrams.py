@@ -29,6 +29,7 @@ from handlers.data_files import data_file_problem, is_data_file
 from workflows.engine import LoanServiceTask, cardinality_problem, timer_problem
 from workflows.sandbox import problems_in
 from workflows.sandbox.limits import MAX_CELL_PLACEHOLDERS, MAX_DEPLOYMENT_CODE, MAX_INSTANCES
+from workflows import timers
 from workflows.timers import clocked
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -232,7 +233,7 @@ def _constant(source: str):
 def _script_problems(source: str, mode: str) -> list[str]:
     if mode in TIMER_ELEMENTS:
         # SpiffWorkflow evaluates timer text as an expression: P1D is a name, 'P1D' is the text.
-        if _BARE_TIMER.match(source):
+        if _BARE_TIMER.match(source) or timers.WORKING_TIME.fullmatch(source.strip()):
             return [f"timer expressions are evaluated, so a fixed duration or date must be quoted: "
                     f"'{source}'"]
         problems = problems_in(source, "eval")
@@ -362,7 +363,7 @@ def _task_problems(spec, operations: set[str], forms: set[str]) -> list[Problem]
     return problems
 
 
-USER_TASK_NUMBERS = (("level", 0, 9), ("due_hours", 1, 24 * 366))
+USER_TASK_NUMBERS = (("level", 0, 9), ("due_hours", 1, 24 * 366), ("due_working_hours", 1, 9 * 366))
 
 # The review SLA's service tasks act on the task whose boundary timer leads to them, named by their
 # `task_key` parameter (handlers/review_sla.py). A slip there would remind or escalate nobody, and

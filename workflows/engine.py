@@ -219,7 +219,8 @@ def cardinality_problem(value) -> str | None:
 _DURATION = re.compile(r"P(?=\d|T\d)(\d{1,3}Y)?(\d{1,4}M)?(\d{1,5}W)?(\d{1,5}D)?"
                        r"(T(?=\d)(\d{1,6}H)?(\d{1,6}M)?(\d{1,6}([.,]\d{1,6})?S)?)?", re.IGNORECASE)
 _CYCLE = re.compile(r"R(\d{0,6})/([^/]+)(/[^/]+)?", re.IGNORECASE)
-TIMER_HINTS = {"timeDuration": "a duration such as 'P1D' or 'PT4H', of at most 999 years",
+TIMER_HINTS = {"timeDuration": "a duration such as 'P1D' or 'PT4H', of at most 999 years, or working time "
+                               "such as 'working_days(2)' or 'working_hours(4)'",
                "timeDate": "a date such as '2026-12-31T09:00:00'",
                "timeCycle": "a cycle such as 'R3/PT1H'"}
 
@@ -255,6 +256,8 @@ def timer_problem(timer: str, value) -> str | None:
         ok = not text.upper().startswith("P")
         parse = timers.moment
     else:
+        if timers.WORKING_TIME.fullmatch(text):  # the bank's working time (workflows/timers.py)
+            return timers.working_time_problem(text)
         ok = _DURATION.fullmatch(text) is not None
         parse = _duration_end
     try:

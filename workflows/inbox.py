@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from privacy import redact
+from workflows.business_calendar import load_calendar
 from workflows.diagrams import task_property, user_task_form
 from workflows.models import HQ, HumanTask, User, utcnow
 from workflows.timers import first_boundary_timer_due
@@ -62,7 +63,7 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
             task_key=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
             level=int(task_property(spec, "level", 0)), amount=subject.amount,
             customer_name=subject.customer_name, product_code=subject.product_code,
-            created_at=now, due_at=_due_at(task, now),
+            created_at=now, due_at=_due_at(session, task, now),
             context={k: task.data[k] for k in _context_keys(spec) if k in task.data},
         )
         session.add(row)
@@ -95,13 +96,17 @@ def _context_keys(spec) -> tuple[str, ...]:
     return CONTEXT_KEYS + extra
 
 
-def _due_at(task, now: dt.datetime) -> dt.datetime | None:
+def _due_at(session: Session, task, now: dt.datetime) -> dt.datetime | None:
     """When the task is due (naive UTC): its first SLA timer (a boundary timer, e.g. the review's
     reminder), so the inbox's due date and `overdue` move when an analyst changes the diagram's
-    timers; else its `due_hours` property; else never."""
+    timers; else its `due_working_hours` property (the bank's working time, business_calendar.py)
+    or its `due_hours` property (hours on the clock); else never."""
     sla = first_boundary_timer_due(task)
     if sla is not None:
         return sla.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    working_hours = task_property(task.task_spec, "due_working_hours")
+    if working_hours:
+        return load_calendar(session).add_working_hours(now, int(working_hours)).replace(tzinfo=None)
     due_hours = task_property(task.task_spec, "due_hours")
     return now + dt.timedelta(hours=int(due_hours)) if due_hours else None
 

@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from handlers.context import HandlerContext
 from handlers.registry import WRITING_OPERATIONS
+from workflows.business_calendar import calendar_from, load_calendar
 from workflows.deployments import ResolvedFile, SpecCache, load_files
 from workflows.engine import LoanScriptEngine, deserialize, element_label, make_serializer
 from workflows.errors import Conflict, HandlerFailed, ProcessBoundExceeded, ScriptFailed
@@ -69,7 +70,7 @@ class InstanceRunner:
         workflow.script_engine = engine
         try:
             # Timers read the step's own moment, so a step is one instant and tests move the clock.
-            with clock_at(lambda: ctx.now):
+            with clock_at(lambda: ctx.now), calendar_from(lambda: load_calendar(session)):
                 workflow.refresh_waiting_tasks()
                 engine.run_engine_steps(workflow)
         except Exception as err:  # noqa: BLE001 - any failure of a diagram or handler is an incident

@@ -50,6 +50,8 @@ class Product(Base):
     base_rate: Mapped[Decimal] = mapped_column(Rate)
     repayment_method: Mapped[str] = mapped_column(String(32))
     allows_large_amount: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A due date on a holiday: "none" (due that day) or "next_working_day" (business_calendar.py).
+    holiday_rule: Mapped[str] = mapped_column(String(24), default="none", server_default="none")
 
 
 class User(Base):
@@ -334,3 +336,13 @@ class WarningSignal(Base):
     facts: Mapped[dict] = mapped_column(JSON, default=dict)
     work_order_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BusinessCalendarYear(Base):
+    """One year's working-day calendar as HQ stored it (workflows/business_calendar.py): holidays and
+    the swapped working weekends (调休), the checked document as JSON."""
+    __tablename__ = "business_calendar"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    content: Mapped[dict] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

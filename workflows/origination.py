@@ -19,6 +19,7 @@ from forms.compiler import load_form
 from privacy import keyring_for, mask_account, mask_applicant, redact
 from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS
+from workflows.business_calendar import load_calendar
 from workflows.review_sla import ReviewSla
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import TaskSubject, task_view
@@ -48,7 +49,8 @@ class Origination(UseCase):
 
     def __init__(self, runner: InstanceRunner, *, clock: Callable[[], dt.datetime] = utcnow,
                  services: dict | None = None, callback_hosts: CallbackHosts | None = None) -> None:
-        self.layer = ProcessLayer(runner, clock=clock, services={"review_sla": ReviewSla(), **(services or {})})
+        self.layer = ProcessLayer(runner, clock=clock, services={
+            "review_sla": ReviewSla(), "business_calendar": load_calendar, **(services or {})})
         self.layer.register(MAIN_PROCESS, self)
         self.runner = runner
         # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).

@@ -242,7 +242,7 @@ class ProcessLayer:
                 "code": product.code, "name": product.name, "base_rate": product.base_rate,
                 "min_amount": product.min_amount, "max_amount": product.max_amount,
                 "max_term_months": product.max_term_months, "repayment_method": product.repayment_method,
-                "allows_large_amount": product.allows_large_amount},
+                "allows_large_amount": product.allows_large_amount, "holiday_rule": product.holiday_rule},
             resource=resource, services=self.services, instance_id=instance.id)
 
     # -- people ---------------------------------------------------------------------------------

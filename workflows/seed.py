@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.business_calendar import seed_calendars
 from workflows.deployments import deploy, files_in_folder
 from workflows.directory import hash_password
 from workflows.models import HQ, Branch, Deployment, Product, User
@@ -22,15 +23,18 @@ BRANCHES = [
     Branch(code="BR002", name="Linqu branch", region="Weifang", tier1_capital_net=Decimal("300000000")),
 ]
 
+# holiday_rule: a due date on a holiday is due on the next working day (the retail products), or on
+# the day itself (the large corporate loan, whose contract fixes its dates).
 PRODUCTS = [
     dict(code="FARM_EASY", name="Farm household credit loan (惠农易贷)", min_amount="1000",
          max_amount="300000", min_term_months=3, max_term_months=36, base_rate="0.0435",
-         repayment_method="equal_installment"),
+         repayment_method="equal_installment", holiday_rule="next_working_day"),
     dict(code="CONSUMER_SMALL", name="Small consumer loan", min_amount="1000", max_amount="200000",
-         min_term_months=6, max_term_months=36, base_rate="0.0550", repayment_method="equal_installment"),
+         min_term_months=6, max_term_months=36, base_rate="0.0550", repayment_method="equal_installment",
+         holiday_rule="next_working_day"),
     dict(code="AGRI_BUSINESS", name="Agricultural business loan (农业经营贷)", min_amount="10000",
          max_amount="5000000", min_term_months=12, max_term_months=60, base_rate="0.0465",
-         repayment_method="interest_only"),
+         repayment_method="interest_only", holiday_rule="next_working_day"),
     dict(code="LARGE_CORP", name="Large-amount business loan (大额经营贷)", min_amount="1000000",
          max_amount="100000000", min_term_months=12, max_term_months=120, base_rate="0.0420",
          repayment_method="equal_principal", allows_large_amount=True),
@@ -91,3 +95,5 @@ def seed_deployments(session: Session, bpmn_dir: Path, *, operations: set[str], 
 def seed_demo(session: Session, bpmn_dir: Path, *, operations: set[str], forms: set[str]) -> None:
     seed_reference_data(session)
     seed_deployments(session, bpmn_dir, operations=operations, forms=forms)
+    if (bpmn_dir / "calendar").is_dir():  # the State Council's working days (business_calendar.py)
+        seed_calendars(session, bpmn_dir / "calendar")

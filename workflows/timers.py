@@ -9,10 +9,17 @@ the unit of work that is advancing the instance (`clock_at`).
 `due_timers(workflow)` lists the waiting timers and their due times, which the worker stores as
 rows and fires. What a timer's text may be is checked in `workflows.engine.timer_problem`, at
 deployment for a constant and when it is reached for a computed one.
+
+A duration timer may also count the bank's working time (workflows/business_calendar.py): its text
+is `working_days(N)` (the same time of day N working days later) or `working_hours(N)` (N hours of
+08:30–17:30 on working days), e.g. `'working_days(2)'` or `f'working_hours({hours})'`. It is plain
+text, like `'PT48H'`, so the script language needs no new function and the studio edits it as any
+timer.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +34,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from workflows.business_calendar import MAX_WORKING_DAYS, MAX_WORKING_HOURS, calendar_in_use
 from workflows.clock import CHINA
 
 _clock: ContextVar[Callable[[], dt.datetime]] = ContextVar("engine_clock")
@@ -89,17 +97,48 @@ class ClockedTimeDate(TimeDateEventDefinition):
 
 
 class ClockedDuration(DurationTimerEventDefinition):
-    """A timer a duration after the task started waiting: `'P15D'`, `'PT4H'`."""
+    """A timer a duration after the task started waiting: `'P15D'`, `'PT4H'`, `'working_days(2)'`."""
 
     def has_fired(self, my_task):
         value = my_task._get_internal_data("event_value")
         if value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(str(expression))
+            expression = str(my_task.workflow.script_engine.evaluate(my_task, self.expression))
             start = engine_now()
-            value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+            working = working_time_due(expression, start)
+            if working is not None:
+                value = working.isoformat()
+            else:
+                parsed = TimerEventDefinition.parse_iso_duration(expression)
+                value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
             my_task._set_internal_data(event_value=value)
         return _fired(my_task, value)
+
+
+WORKING_TIME = re.compile(r"working_(days|hours)\(\s*(\d{1,6})\s*\)")
+
+
+def working_time_problem(text: str) -> str | None:
+    """Why a `working_days(N)`/`working_hours(N)` text is out of bounds; None if it is fine or is
+    not such a text (then it is read as ISO-8601)."""
+    found = WORKING_TIME.fullmatch(text.strip())
+    if found is None:
+        return None
+    unit, amount = found.group(1), int(found.group(2))
+    bound = MAX_WORKING_DAYS if unit == "days" else MAX_WORKING_HOURS
+    return None if amount <= bound else f"working_{unit}() counts at most {bound:,} {unit}"
+
+
+def working_time_due(text: str, start: dt.datetime) -> dt.datetime | None:
+    """When a working-time timer started at `start` is due, on the calendar of the step (aware UTC);
+    None if `text` is no working-time text."""
+    found = WORKING_TIME.fullmatch(text.strip())
+    if found is None:
+        return None
+    calendar = calendar_in_use()
+    amount = int(found.group(2))
+    if found.group(1) == "days":
+        return calendar.add_working_days(start, amount)
+    return calendar.add_working_hours(start, amount)
 
 
 class ClockedCycle(CycleTimerEventDefinition):

@@ -189,7 +189,9 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
     page.wait_for_selector("#modeler[data-rendered=yes]")
     page.click("#modeler g[data-element-id=first_review_reminder]", force=True)
     page.wait_for_selector("#prop-timer-fields:not([hidden])")
-    assert page.input_value("#prop-timer") == "PT24H" and page.inner_text("#prop-timer-reading") == "24 小时"
+    assert page.input_value("#prop-timer") == "working_days(1)"
+    assert page.inner_text("#prop-timer-reading") == "1 个工作日"
+    shot(page, screenshots, "studio-working-days")
     page.fill("#prop-timer", "PT12H")
     page.press("#prop-timer", "Tab")   # the change is written when the field is left
     assert page.inner_text("#prop-timer-reading") == "12 小时"
@@ -217,7 +219,7 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
         published = resolve_files(session, "BR002")["review.bpmn"]
     assert re.search(r'id="first_review_reminder".*?<bpmn:timeDuration[^>]*>\'PT12H\'</bpmn:timeDuration>',
                      published.content, re.S)
-    assert published.content.count("'PT24H'") == original.content.count("'PT24H'") - 1   # only that timer
+    assert published.content.count("'working_days(1)'") == original.content.count("'working_days(1)'") - 1  # only that
 
     # A new BR002 application runs the new file.
     body = journeys.example("application-review.json", branch="BR002")
@@ -232,7 +234,7 @@ def test_an_analyst_shortens_br002s_review_reminder_in_the_properties_panel_and_
 
     page.locator("tr[data-version]").nth(1).locator("button.rollback").click()
     page.wait_for_url("**/studio?scope=BR002")
-    validate_and_publish(page, "回滚：恢复 24 小时提醒")
+    validate_and_publish(page, "回滚：恢复一个工作日的提醒")
     with services.db.sessions() as session:
         assert resolve_files(session, "BR002")["review.bpmn"].content == original.content
 

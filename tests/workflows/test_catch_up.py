@@ -96,7 +96,7 @@ def test_review_timers_fire_at_their_own_moments_between_the_nightly_batches(cli
 
     result = catch_up(services.db, services.origination, at=until)
 
-    batches = [china(yesterday + dt.timedelta(days=n), 0, 30) for n in range(2, 6)]
+    batches = [china(yesterday + dt.timedelta(days=n), 0, 30) for n in range(2, 30)]  # those before `until`
     steps = ("end_of_day", "collections", "classification", "reminders", "early_warning")
     nightly = [(b, kind) for b in batches if b <= until for kind in steps]
     expected = sorted([(reminder, "timer"), (escalation, "timer")] + nightly, key=lambda h: h[0])

@@ -32,11 +32,12 @@ def test_a_dmn_rule_added_or_removed_is_listed_with_its_cells():
 
 def test_a_bpmn_timer_and_a_name_change_are_named_by_element():
     review = (BR002 / "review.bpmn").read_text(encoding="utf-8")
-    changed = review.replace("<bpmn:timeDuration>'PT24H'</bpmn:timeDuration>",
+    changed = review.replace("<bpmn:timeDuration>'working_days(1)'</bpmn:timeDuration>",
                              "<bpmn:timeDuration>'PT12H'</bpmn:timeDuration>", 1)
     changed = changed.replace('name="Escalation"', 'name="升级"', 1)
     found = diff_files("review.bpmn", review, changed)
-    assert Change("first_review_reminder", CHANGED, "timer", "timeDuration: 'PT24H'", "timeDuration: 'PT12H'") in found
+    assert Change("first_review_reminder", CHANGED, "timer", "timeDuration: 'working_days(1)'",
+                  "timeDuration: 'PT12H'") in found
     assert Change("first_review_escalation", CHANGED, "name", "Escalation", "升级") in found
     assert len(found) == 2
 

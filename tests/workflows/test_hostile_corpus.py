@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from forms.compiler import form_names
 from handlers.registry import build_registry
+from workflows.deployments import files_in_folder
 from workflows.diagrams import check_files, parse_set
 from workflows.engine import LoanScriptEngine, make_serializer
 from workflows.errors import ScriptRefused
@@ -716,15 +717,18 @@ def test_an_xml_trick_is_refused_at_deployment(xml, reason):
 
 
 # -- user-task properties the inbox reads as numbers ------------------------------------------------
-PROPERTIES = [("level", "99999999999999999999"), ("level", "one"), ("due_hours", "1e308"), ("due_hours", "999999999999")]
+PROPERTIES = [("level", "99999999999999999999"), ("level", "one"), ("due_hours", "1e308"), ("due_hours", "999999999999"),
+              ("due_working_hours", "1e308"), ("due_working_hours", "3295")]
 
 
 @pytest.mark.parametrize("prop, value", PROPERTIES, ids=[f"{p}-{v}" for p, v in PROPERTIES])
 def test_a_user_task_property_that_is_not_a_small_number_is_refused(prop, value):
-    review = (ROOT / "bpmn" / "default" / "review.bpmn").read_text()
-    hostile = re.sub(rf'(<spiffworkflow:property name="{prop}" value=")[^"]*"', rf'\g<1>{value}"', review, count=1)
-    assert hostile != review
-    problems = refusals({"review.bpmn": hostile})
+    # The first shipped diagram that has the property (review.bpmn's tasks count working hours).
+    path = next(p for p in sorted((ROOT / "bpmn" / "default").glob("*.bpmn")) if f'name="{prop}"' in p.read_text())
+    original = path.read_text()
+    hostile = re.sub(rf'(<spiffworkflow:property name="{prop}" value=")[^"]*"', rf'\g<1>{value}"', original, count=1)
+    assert hostile != original
+    problems = refusals({**files_in_folder(ROOT / "bpmn" / "default"), path.name: hostile})
     assert any(f"property '{prop}' must be a whole number" in p for p in problems), problems
 
 

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 
 from tests.web.journeys import decide, example, open_task, submit
 from workflows.models import AuditEvent, DueTimer, HumanTask, OutboxMessage, ProcessInstance
+from workflows.clock import CHINA
 from workflows.timer_jobs import fire_due_timers
+from workflows.timers import clock_at
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 HOUR = dt.timedelta(hours=1)
@@ -41,18 +43,53 @@ def rows(services, model, **where):
         return session.scalars(sa.select(model).filter_by(**where).order_by(model.id)).all()
 
 
-def test_each_review_task_waits_for_a_reminder_after_a_day_and_an_escalation_after_two(client, token_for, services):
-    started = dt.datetime.now(dt.timezone.utc)
-    application_id = in_first_review(client, token_for)
+def china(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=CHINA).astimezone(dt.timezone.utc)
+
+
+def test_a_review_sla_of_two_working_days_set_on_the_friday_before_national_day_falls_due_on_the_right_working_day(
+        client, token_for, services):
+    # The State Council's 2026 calendar (bpmn/calendar/2026.json): 中秋节 Fri 25 – Sun 27 September,
+    # 国庆节 Thu 1 – Wed 7 October; Sunday 20 September and Saturday 10 October are worked (调休).
+    # Friday 25 September is already the Mid-Autumn holiday, so the last working Friday before the
+    # holidays is 18 September. A review handed over then at 10:00: one working day later is the
+    # swapped working Sunday the 20th, two working days later Monday the 21st, both at 10:00.
+    friday = china(2026, 9, 18, 10, 0)
+    with clock_at(lambda: friday):
+        application_id = in_first_review(client, token_for)
     timers = unfired(services, application_id)
-    assert set(timers) == {"first_review_reminder", "first_review_escalation"}
-    assert dt.timedelta(0) <= timers["first_review_reminder"] - (started + 24 * HOUR) < dt.timedelta(minutes=5)
-    assert timers["first_review_escalation"] - timers["first_review_reminder"] == 24 * HOUR
+    assert timers == {"first_review_reminder": china(2026, 9, 20, 10, 0),
+                      "first_review_escalation": china(2026, 9, 21, 10, 0)}
     # The inbox's due date is the SLA's first step, the reminder.
     task = open_task(client, token_for("rev-BR001"), application_id)
-    assert task["due_at"] == timers["first_review_reminder"].replace(tzinfo=None).isoformat() + "Z"
-    overdue = f"/api/v1/tasks?overdue=true&application_id={application_id}"
-    assert client.get(overdue, headers=token_for("rev-BR001")).get_json()["total"] == 0
+    assert task["due_at"] == "2026-09-20T02:00:00Z"
+
+    # Handed over on Wednesday 30 September at 15:00, the last working day before National Day:
+    # the seven days off are skipped; Thursday 8 and Friday 9 October at 15:00.
+    with clock_at(lambda: china(2026, 9, 30, 15, 0)):
+        before_holiday = in_first_review(client, token_for)
+    assert unfired(services, before_holiday) == {"first_review_reminder": china(2026, 10, 8, 15, 0),
+                                                 "first_review_escalation": china(2026, 10, 9, 15, 0)}
+
+    # The escalation fires on Monday the 21st, not before.
+    assert [t.element_id for t in fire_due_timers(services.db, services.origination,
+                                                  at=china(2026, 9, 20, 10, 0))] == ["first_review_reminder"]
+    assert fire_due_timers(services.db, services.origination, at=china(2026, 9, 21, 9, 59)) == []
+    fired = fire_due_timers(services.db, services.origination, at=china(2026, 9, 21, 10, 0))
+    assert [(t.application_id, t.element_id) for t in fired] == [(application_id, "first_review_escalation")]
+    escalated = open_task(client, token_for("appr-BR001"), application_id)
+    assert escalated["title"] == "Credit review (escalated)"
+    # The escalated task has no timers: it is due nine working hours (one working day) later.
+    assert escalated["due_at"] == "2026-09-22T02:00:00Z"
+
+
+def test_the_investigation_is_due_after_eighteen_working_hours(client, token_for):
+    # Opened on Friday 18 September 2026 at 10:00: 7½ hours that Friday (to 17:30), 9 on the
+    # swapped working Sunday the 20th, and 1½ on Monday the 21st from 08:30: due at 10:00 that Monday.
+    with clock_at(lambda: china(2026, 9, 18, 10, 0)):
+        application = submit(client, token_for("api-demo"), example("application-review.json")).get_json()
+    task = open_task(client, token_for("cm-BR001"), application["id"])
+    assert (task["title"], task["due_at"]) == ("Customer manager's investigation", "2026-09-21T02:00:00Z")
 
 
 def test_the_reminder_fires_once_and_the_reviewer_keeps_the_task(client, token_for, services):
@@ -146,12 +183,17 @@ def deploy(client, token_for, scope: str, text: str):
 
 def test_an_analyst_changes_the_sla_by_deploying_review_bpmn_and_only_new_applications_follow(
         client, token_for, services):
-    running = in_first_review(client, token_for)
+    # Tuesday 8 December 2026, 10:00: the shipped SLA is one working day to the reminder, two to
+    # the escalation (Wednesday and Thursday at 10:00).
+    tuesday = china(2026, 12, 8, 10, 0)
+    with clock_at(lambda: tuesday):
+        running = in_first_review(client, token_for)
     text = (BPMN / "default" / "review.bpmn").read_text()
-    faster = text.replace("'PT24H'", "'PT2H'").replace("'PT48H'", "'PT4H'")
+    faster = text.replace("'working_days(1)'", "'PT2H'").replace("'working_days(2)'", "'PT4H'")
     assert faster != text
     assert deploy(client, token_for, "BR001", faster).status_code == 201
-    new = in_first_review(client, token_for)
+    with clock_at(lambda: tuesday):
+        new = in_first_review(client, token_for)
 
     old_timers, new_timers = unfired(services, running), unfired(services, new)
     assert old_timers["first_review_escalation"] - old_timers["first_review_reminder"] == 24 * HOUR
@@ -161,13 +203,14 @@ def test_an_analyst_changes_the_sla_by_deploying_review_bpmn_and_only_new_applic
     assert due == {a: t["first_review_reminder"].replace(tzinfo=None).isoformat() + "Z"
                    for a, t in ((running, old_timers), (new, new_timers))}
     # BR002 resolves its own review.bpmn, untouched by BR001's deployment.
-    other = in_first_review(client, token_for, branch="BR002")
+    with clock_at(lambda: tuesday):
+        other = in_first_review(client, token_for, branch="BR002")
     other_timers = unfired(services, other)
     assert other_timers["first_review_escalation"] - other_timers["first_review_reminder"] == 24 * HOUR
 
 
 def test_an_invalid_sla_timer_is_refused_at_deployment_naming_the_boundary_event(client, token_for):
-    text = (BPMN / "default" / "review.bpmn").read_text().replace("'PT48H'", "'PT48X'", 1)
+    text = (BPMN / "default" / "review.bpmn").read_text().replace("'working_days(2)'", "'PT48X'", 1)
     response = deploy(client, token_for, "BR001", text)
     assert response.status_code == 422
     reasons = [r for rs in response.get_json()["fields"].values() for r in rs]

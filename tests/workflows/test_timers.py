@@ -143,7 +143,10 @@ def test_a_saved_and_restored_instance_keeps_its_due_time():
     ("timeDuration", "P15D", "a fixed duration or date must be quoted: 'P15D'"),
     ("timeDate", "'next tuesday'", "'next tuesday' is not a valid ISO-8601 timer (a date such as"),
     ("timeCycle", "'every hour'", "'every hour' is not a valid ISO-8601 timer (a cycle such as 'R3/PT1H')"),
-    ("timeDuration", "15", "a timer expression must give text (a duration such as 'P1D' or 'PT4H', of at most 999 years), not a number"),
+    ("timeDuration", "15", "a timer expression must give text (a duration such as 'P1D' or 'PT4H', of at most 999 years, "
+                           "or working time such as 'working_days(2)' or 'working_hours(4)'), not a number"),
+    ("timeDuration", "working_days(2)", "a fixed duration or date must be quoted: 'working_days(2)'"),
+    ("timeDuration", "'working_days(4000)'", "working_days() counts at most 3,650 days"),
     ("timeDuration", "__import__('os').getcwd()", "the name '__import__' is not allowed"),
 ])
 def test_an_invalid_timer_is_refused_at_deployment_naming_the_element(kind, timer, reason):

@@ -120,9 +120,12 @@
 
   function unquote(text) { return (text || "").trim().replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1"); }
 
-  // "PT48H" → "48 小时", "P1DT12H" → "1 天 12 小时", "R3/PT1H" → "重复 3 × 1 小时"; a date stays as written.
+  // "PT48H" → "48 小时", "working_days(2)" → "2 个工作日", "P1DT12H" → "1 天 12 小时", "R3/PT1H" → "重复 3 × 1 小时"; a date stays as written.
   function humanReading(value) {
     if (/^\d{4}-\d{2}-\d{2}/.test(value)) { return value; }
+    // The bank's working time (workflows/timers.py): "working_days(2)" → "2 个工作日".
+    var working = /^working_(days|hours)\(\s*(\d+)\s*\)$/.exec(value);
+    if (working) { return working[2] + " " + data.units["working_" + working[1]]; }
     var cycle = /^R(\d*)\/(.+)$/.exec(value);
     if (cycle) { return data.repeats + " " + (cycle[1] || "∞") + " × " + humanReading(cycle[2]); }
     var match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(value);
