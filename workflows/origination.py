@@ -22,6 +22,7 @@ from workflows.deployments import MAIN_PROCESS
 from workflows.review_sla import ReviewSla
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import TaskSubject, task_view
+from workflows.customers import CustomerRegister
 from workflows.instances import InstanceRunner
 from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
@@ -53,6 +54,8 @@ class Origination(UseCase):
         self.runner = runner
         # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
         self.callback_hosts = callback_hosts or CallbackHosts()
+        # Each application finds or registers its customer, and brings the register up to date.
+        self.customers = CustomerRegister(clock=self.now)
 
     @property
     def services(self) -> dict:
@@ -88,6 +91,7 @@ class Origination(UseCase):
             created_at=now, updated_at=now)
         session.add(application)
         session.flush()
+        self.customers.record_from_application(session, application, form["applicant"], actor)
         session.add(AuditEvent(application_id=application.id, actor=actor.username, event="application_submitted",
                                detail=redact({"amount": form["amount"], "product": product.code,
                                               "branch": branch.code}), at=now))
@@ -322,7 +326,8 @@ def application_view(session: Session, application: Application, viewer: User | 
     task_views = [shown(task_view(t)) for t in tasks]
     return {
         "id": application.id, "branch": application.branch_code, "product": application.product_code,
-        "customer_name": application.customer_name, "applicant": applicant_view(application, viewer),
+        "customer_name": application.customer_name, "customer_id": application.customer_id,
+        "applicant": applicant_view(application, viewer),
         "amount": str(application.amount),
         "term_months": application.term_months, "status": application.status, "stage": application.stage,
         "decision": application.decision, "reasons": application.reasons, "loan_id": application.loan_id,
