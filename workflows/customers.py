@@ -89,9 +89,8 @@ class CustomerRegister:
                                fields={k: ["cannot be removed"] for k in removed})
         if values.get("manager"):
             self._check_manager(session, customer.branch_code, values["manager"])
-        changed = self._apply(session, customer, values, actor.username, "api", reason=form.get("reason"))
-        if not changed:
-            raise Conflict("Nothing changed: the customer already has these values", code="no_change")
+        # The same values again change nothing and write no history: a repeated PATCH is harmless.
+        self._apply(session, customer, values, actor.username, "api", reason=form.get("reason"))
         return customer
 
     def record_from_application(self, session: Session, application: Application, applicant: dict,
