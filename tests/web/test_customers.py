@@ -3,6 +3,7 @@ registered by applications, changed with history, isolated per branch, personal 
 those who do not work the branch, and the ID number never in a URL."""
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import select
@@ -196,3 +197,43 @@ def test_a_customer_managers_application_makes_them_the_responsible_manager(clie
     assert customer["manager"] == "cm-BR001"
     mine = client.get("/api/v1/customers?manager=cm-BR001", headers=token_for("cm-BR001")).get_json()["customers"]
     assert [c["id"] for c in mine] == [customer["id"]]
+
+
+# -- the pages ------------------------------------------------------------------------------------
+def page_sign_in(client, username):
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert client.post("/login", data={"username": username, "password": "demo", "csrf_token": token}).status_code == 302
+    # signing in starts a new session with its own token: the one the customer list's form carries
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/customers").get_data(as_text=True)).group(1)
+
+
+def test_the_customer_page_shows_the_household_family_applications_and_history_in_chinese(client, token_for):
+    answer = submit(client, token_for("cm-BR001"), example("application-auto.json")).get_json()
+    client.patch(f"/api/v1/customers/{answer['customer_id']}", headers=token_for("cm-BR001"), json={
+        "address": {"county": "安丘市", "village": "东村", "village_group": "三组"}, "assets": "250000.00",
+        "family_members": [{"name": "王大山", "relation": "spouse", "birth_year": 1988, "is_labourer": True}],
+        "reason": "上门走访"})
+    page_sign_in(client, "cm-BR001")
+    html = client.get(f"/customers/{answer['customer_id']}").get_data(as_text=True)
+    assert "Wang Jianguo" in html and "370784198605210015" in html
+    assert "安丘市 东村 三组" in html and "¥250,000.00" in html and "配偶" in html
+    assert f"/applications/{answer['id']}" in html
+    assert "上门走访" in html and "修改了客户信息" in html and "根据贷款申请更新" in html
+    case = client.get(f"/applications/{answer['id']}").get_data(as_text=True)
+    assert f'href="/customers/{answer["customer_id"]}"' in case
+
+
+def test_the_customer_list_finds_by_id_number_with_a_post_and_names_a_bad_one(client, token_for):
+    answer = submit(client, token_for("cm-BR001"), example("application-auto.json")).get_json()
+    csrf = page_sign_in(client, "cm-BR001")
+    listed = client.get("/customers?mine=1").get_data(as_text=True)
+    assert "Wang Jianguo" in listed and "370784********0015" in listed
+    found = client.post("/customers/search", data={"id_number": WANG, "csrf_token": csrf})
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/customers/{answer['customer_id']}")
+    bad = client.post("/customers/search", data={"id_number": BAD_CHECK, "csrf_token": csrf})
+    assert bad.status_code == 422 and "身份证号校验位不符" in bad.get_data(as_text=True)
+    unknown = client.post("/customers/search", data={"id_number": LI, "csrf_token": csrf})
+    assert unknown.status_code == 404 and "客户档案中没有这个身份证号" in unknown.get_data(as_text=True)
+    page_sign_in(client, "cm-BR002")
+    assert client.get(f"/customers/{answer['customer_id']}").status_code == 404
