@@ -491,10 +491,12 @@ CONTAINED = [
     ("generator-enumerate-chain", "script",
      "g = (c for c in codes)\nfor i in range(99990):\n    g = (x for x in enumerate(g))\nx = list(g)",
      "enumerate\\(\\) takes a list, text, tuple, dict, set or range, not a generator", {}),
+    # Which limit stops these first depends on the machine's speed (on a loaded one the time budget
+    # ends the loop before the value is stored or compared); either way it is a contained incident.
     ("nesting-by-enumerate", "script", "x = [1]\nfor i in range(99000):\n    x = list(enumerate(x))",
-     "nested more than 20 levels deep", {}),
+     "nested more than 20 levels deep|longer than its time budget", {}),
     ("deep-comparison", "script", "x = [1]\nz = [1]\nfor i in range(49000):\n    x = list(enumerate(x))\n"
-     "    z = list(enumerate(z))\ny = x == z", "values nested too deeply", {}),
+     "    z = list(enumerate(z))\ny = x == z", "values nested too deeply|longer than its time budget", {}),
     # huge exponents and shifts
     ("power-by-task-data", "script", "x = 7 ** n", "more than 4096 bits", {}),
     ("decimal-power", "script", "x = Decimal(10) ** 999999", "invalid decimal operation", {}),
