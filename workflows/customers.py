@@ -69,14 +69,13 @@ class CustomerRegister:
     def register(self, session: Session, form: dict, actor: User) -> Customer:
         branch = self._branch(session, form["branch"], actor)
         id_hash = keyring_for(session).lookup_hash(form["id_number"])
-        existing = self._by_hash(session, branch.code, id_hash)
-        if existing is not None:
-            raise Conflict(f"A customer with this ID number is already registered in branch {branch.code}: "
-                           f"{existing.id}", code="customer_exists", field="id_number")
         values = {k: _plain(v) for k, v in form.items() if k not in ("branch", "id_number") and v is not None}
         self._check_manager(session, branch.code, values.get("manager"))
-        customer = self._new(branch.code, form["id_number"], id_hash, actor.username)
-        session.add(customer)
+        customer, inserted = self._insert_once(session, self._new(branch.code, form["id_number"], id_hash,
+                                                                  actor.username))
+        if not inserted:
+            raise Conflict(f"A customer with this ID number is already registered in branch {branch.code}: "
+                           f"{customer.id}", code="customer_exists", field="id_number")
         self._apply(session, customer, values, actor.username, "register")
         return customer
 
@@ -105,7 +104,8 @@ class CustomerRegister:
         customer = self._by_hash(session, application.branch_code, application.id_number_hash, for_update=True)
         source = f"application:{application.id}"
         if customer is None:
-            customer = self._registered_once(session, application, actor.username)
+            customer, _ = self._insert_once(session, self._new(application.branch_code, application.id_number,
+                                                               application.id_number_hash, actor.username))
         if customer.manager:
             values.pop("manager", None)  # the responsible manager changes only by a deliberate change
         self._apply(session, customer, values, actor.username, source)
@@ -138,16 +138,19 @@ class CustomerRegister:
                         name="", customer_type="", manager="", details={}, version=0,
                         created_by=actor, created_at=now, updated_by=actor, updated_at=now)
 
-    def _registered_once(self, session: Session, application: Application, actor: str) -> Customer:
-        """A new customer row; when a concurrent application of the same person registered them
-        first, theirs (the unique key decides, the savepoint keeps our transaction)."""
-        customer = self._new(application.branch_code, application.id_number, application.id_number_hash, actor)
+    def _insert_once(self, session: Session, customer: Customer) -> tuple[Customer, bool]:
+        """The new row, or the one already there for its branch and ID number (registered before,
+        or by a concurrent request that committed first: the unique key decides, and the savepoint
+        keeps our transaction usable). The flag says whether ours was inserted."""
+        existing = self._by_hash(session, customer.branch_code, customer.id_number_hash, for_update=True)
+        if existing is not None:
+            return existing, False
         try:
             with session.begin_nested():
                 session.add(customer)
         except IntegrityError:
-            customer = self._by_hash(session, application.branch_code, application.id_number_hash, for_update=True)
-        return customer
+            return self._by_hash(session, customer.branch_code, customer.id_number_hash, for_update=True), False
+        return customer, True
 
     def _apply(self, session: Session, customer: Customer, values: dict, actor: str, source: str,
                reason: str | None = None) -> dict:

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import select
 
 from tests.web.journeys import example, submit
-from workflows.models import Customer, CustomerChange
+from workflows.models import Application, Customer, CustomerChange
 
 WANG = "370784198605210015"          # examples/application-auto.json's applicant
 LI = "330102199001011234"
@@ -237,3 +237,33 @@ def test_the_customer_list_finds_by_id_number_with_a_post_and_names_a_bad_one(cl
     assert unknown.status_code == 404 and "客户档案中没有这个身份证号" in unknown.get_data(as_text=True)
     page_sign_in(client, "cm-BR002")
     assert client.get(f"/customers/{answer['customer_id']}").status_code == 404
+
+
+def test_racing_registrations_of_one_person_make_one_customer_and_no_error(app, token_for, services):
+    import threading
+    headers = token_for("cm-BR001")
+    start = threading.Barrier(6)
+    answers = []
+
+    def register_in_parallel(index):
+        client = app.test_client()
+        start.wait()
+        if index % 2:
+            answers.append(register(client, headers, household(name=f"李秀英{index}")).status_code)
+        else:
+            body = example("application-auto.json")
+            body["applicant"] = {**body["applicant"], "id_number": LI}
+            answers.append(submit(client, headers, body).status_code)
+
+    threads = [threading.Thread(target=register_in_parallel, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # every application is a 201; of the three registrations at most one (the others find the person there)
+    assert 3 <= answers.count(201) <= 4 and set(answers) <= {201, 409}, answers
+    with services.db.unit_of_work() as session:
+        customers = session.scalars(select(Customer)).all()
+        assert len(customers) == 1
+        linked = {a for (a,) in session.execute(select(Application.customer_id)).all()}
+    assert linked == {customers[0].id}
