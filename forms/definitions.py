@@ -29,6 +29,8 @@ CHOICES = {
     "fund_use": ["as_agreed", "partly_diverted", "diverted", "not_verified"],
     "risk_opinion": ["normal", "attention", "adverse"],
     "risk_measure": ["monitor", "raise_warning", "reduce_line", "freeze_line", "recall_early"],
+    "consent_scope": ["credit_bureau"],
+    "consent_method": ["e_sign", "paper", "app", "recorded_call"],
     "relation": ["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"],
     "warning_measure": ["contacted_borrower", "site_visit", "post_loan_check", "monitor", "reduce_line",
                         "freeze_line", "recall_early", "no_action"],
@@ -113,7 +115,24 @@ CUSTOMER_DETAILS = [
      "label": "Responsible customer manager (username)"},
 ]
 
+# The customer's authorisation for queries about them (数据查询授权). Given without a date it is
+# given now; without an end, it holds for CONSENT_DEFAULT_DAYS (workflows.consents).
+CONSENT = [
+    {"name": "method", "type": "choice", "choices": "consent_method", "required": True,
+     "label": "How the customer authorised (e-signature, paper, in the app, recorded call)"},
+    {"name": "channel", "type": "string", "required": True, "max_length": 32, "pattern": r"^[a-z][a-z0-9_]*$",
+     "pattern_message": "must be a channel code such as mobile, counter or partner"},
+    {"name": "reference", "type": "string", "required": True, "max_length": 128, "pattern": r"\S",
+     "pattern_message": "must name the signed authorisation (its document or record number)"},
+    {"name": "granted_at", "type": "datetime", "required": False, "label": "When the customer authorised"},
+    {"name": "valid_until", "type": "date", "required": False, "label": "Last day the authorisation holds"},
+]
+
 FORMS: dict[str, dict] = {
+    "consent": {
+        "title": "Record a customer's authorisation for queries",
+        "fields": [{"name": "scope", "type": "choice", "choices": "consent_scope", "required": True}, *CONSENT],
+    },
     "customer": {
         "title": "Register a customer",
         "fields": [
@@ -146,6 +165,8 @@ FORMS: dict[str, dict] = {
             {"name": "applicant", "type": "object", "required": True, "fields": APPLICANT},
             {"name": "callback_url", "type": "url", "required": False, "max_length": 500,
              "label": "Webhook for status changes (http or https)"},
+            {"name": "consent", "type": "object", "required": False, "fields": CONSENT,
+             "label": "The applicant's authorisation for the credit bureau query"},
         ],
     },
     "investigation": {

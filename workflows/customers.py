@@ -22,7 +22,8 @@ from forms.resident_id import id_number_problem
 from privacy import mask_applicant, mask_id_number
 from privacy.columns import keyring_for
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows.models import HQ, Application, Branch, Customer, CustomerChange, User, utcnow
+from workflows.consents import consent_view
+from workflows.models import HQ, Application, Branch, Customer, CustomerChange, CustomerConsent, User, utcnow
 from workflows.process_views import iso, works_in
 
 # Columns of their own (shown in lists and looked up); everything else of the form is `details`.
@@ -226,6 +227,8 @@ def customer_view(session: Session, customer: Customer, viewer: User | None) -> 
         "applications": [{"id": a.id, "status": a.status, "product": a.product_code, "amount": str(a.amount),
                           "loan_id": a.loan_id, "created_at": iso(a.created_at)} for a in applications],
         "loans": [a.loan_id for a in applications if a.loan_id],
+        "consents": [consent_view(c) for c in session.scalars(
+            select(CustomerConsent).where(CustomerConsent.customer_id == customer.id).order_by(CustomerConsent.id))],
         "created_at": iso(customer.created_at), "created_by": customer.created_by,
         "updated_at": iso(customer.updated_at), "updated_by": customer.updated_by,
     }

@@ -184,6 +184,26 @@ class CustomerChange(Base):
     changes: Mapped[dict] = mapped_column(SealedJSON)
 
 
+class CustomerConsent(Base):
+    """The customer's authorisation for queries about them (数据查询授权): when it was given, how
+    (e-signature, paper, in the app, a recorded call), through which channel, for what scope, until
+    when. No bureau query runs without a valid one (workflows.consents)."""
+    __tablename__ = "customer_consent"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(128))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(80))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class Application(Base):
     __tablename__ = "application"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -22,6 +22,7 @@ from workflows.deployments import MAIN_PROCESS
 from workflows.review_sla import ReviewSla
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import TaskSubject, task_view
+from workflows.consents import ConsentBook
 from workflows.customers import CustomerRegister
 from workflows.instances import InstanceRunner
 from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
@@ -56,6 +57,9 @@ class Origination(UseCase):
         self.callback_hosts = callback_hosts or CallbackHosts()
         # Each application finds or registers its customer, and brings the register up to date.
         self.customers = CustomerRegister(clock=self.now)
+        # The customers' authorisations: the risk check asks it before any bureau query.
+        self.consents = ConsentBook(clock=self.now)
+        self.layer.services.setdefault("consents", self.consents)
 
     @property
     def services(self) -> dict:
@@ -78,6 +82,10 @@ class Origination(UseCase):
         if product is None:
             raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
         _check_product_terms(product, form)
+        consent = self.consents.terms(form["consent"], under="consent") if form.get("consent") else None
+        if consent is not None:  # the payload is stored as JSON: its times and dates as ISO text
+            form = {**form, "consent": {k: v.isoformat() if hasattr(v, "isoformat") else v
+                                        for k, v in form["consent"].items()}}
         now = self.now()
         application = Application(
             id=str(uuid.uuid4()), branch_code=branch.code, product_code=product.code,
@@ -91,7 +99,9 @@ class Origination(UseCase):
             created_at=now, updated_at=now)
         session.add(application)
         session.flush()
-        self.customers.record_from_application(session, application, form["applicant"], actor)
+        customer = self.customers.record_from_application(session, application, form["applicant"], actor)
+        if consent is not None and customer is not None:
+            self.consents.record(session, customer, consent, actor.username, f"application:{application.id}")
         session.add(AuditEvent(application_id=application.id, actor=actor.username, event="application_submitted",
                                detail=redact({"amount": form["amount"], "product": product.code,
                                               "branch": branch.code}), at=now))

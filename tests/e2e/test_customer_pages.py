@@ -41,6 +41,8 @@ def test_a_customer_manager_finds_a_household_by_id_number_and_reads_its_page(si
     assert "¥268,000.00" in page.locator("#household").inner_text()
     assert "配偶" in page.locator("#family").inner_text()
     assert "上门走访：新建大棚两座" in page.locator("#customer-history").inner_text()
+    consents = page.locator("#customer-consents").inner_text()
+    assert "征信查询" in consents and "电子签名" in consents and "ESIGN-AUTH-0001" in consents
     page.screenshot(path=str(screenshots / "customer-page.png"), full_page=True)
 
     page.goto("/customers")

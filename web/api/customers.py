@@ -14,6 +14,7 @@ from web.api_docs import Query, documented
 from web.auth import require
 from web.pipeline import command
 from web.requests import int_arg, json_body, refuse_id_number_in_url
+from workflows.consents import consent_view
 from workflows.customers import KEEPERS, customer_view, history_view, list_customers
 
 blueprint = Blueprint("customers", __name__)
@@ -82,3 +83,38 @@ def customer_history(customer_id: str):
     with read_only() as session:
         customer = register().customer_for(session, customer_id, g.user)
         return jsonify(history_view(session, register(), customer, g.user))
+
+
+def consents():
+    return services().origination.consents
+
+
+@blueprint.post("/customers/<customer_id>/consents")
+@documented("Record the customer's authorisation for queries (数据查询授权): how, channel, reference, when, until "
+            "when (a year if not said); no bureau query runs without a valid one", ok=201, body="consent",
+            idempotency="optional")
+@require(*KEEPERS)
+def record_consent(customer_id: str):
+    def act(session, form, key):
+        customer = register().customer_for(session, customer_id, g.user, for_update=True)
+        return consent_view(consents().record(session, customer, consents().terms(form), g.user.username, "api"))
+    return command(act, status=201, form="consent", idempotency="optional", scope=f"consent:{customer_id}")
+
+
+@blueprint.get("/customers/<customer_id>/consents")
+@documented("The customer's authorisations, withdrawn and expired ones included")
+@require()
+def list_consents(customer_id: str):
+    with read_only() as session:
+        customer = register().customer_for(session, customer_id, g.user)
+        return jsonify({"customer_id": customer.id, "consents": [consent_view(c) for c in consents().of(session, customer)]})
+
+
+@blueprint.post("/customers/<customer_id>/consents/<int:consent_id>/withdraw")
+@documented("The customer withdraws an authorisation: from now on no query runs on it")
+@require(*KEEPERS)
+def withdraw_consent(customer_id: str, consent_id: int):
+    def act(session, _, key):
+        customer = register().customer_for(session, customer_id, g.user, for_update=True)
+        return consent_view(consents().withdraw(session, customer, consent_id, g.user.username))
+    return command(act, body=False)

@@ -1,5 +1,5 @@
 """the customer register: customers keyed per branch by the ID number's hash, their change history,
-and each application's customer
+their authorisations for queries (consents), and each application's customer
 
 Existing applications are linked: one customer per branch and valid ID number, registered from the
 newest application's applicant data (an application whose ID number fails the check digit was
@@ -62,6 +62,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer_change', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_change_customer_id'), ['customer_id'], unique=False)
+    op.create_table(
+        'customer_consent',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('customer_id', sa.String(length=36), nullable=False),
+        sa.Column('scope', sa.String(length=32), nullable=False),
+        sa.Column('method', sa.String(length=16), nullable=False),
+        sa.Column('channel', sa.String(length=32), nullable=False),
+        sa.Column('reference', sa.String(length=128), nullable=False),
+        sa.Column('granted_at', sa.DateTime(), nullable=False),
+        sa.Column('valid_until', sa.Date(), nullable=False),
+        sa.Column('source', sa.String(length=80), nullable=False),
+        sa.Column('recorded_by', sa.String(length=64), nullable=False),
+        sa.Column('recorded_at', sa.DateTime(), nullable=False),
+        sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+        sa.Column('withdrawn_by', sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('customer_consent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_consent_customer_id'), ['customer_id'], unique=False)
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.add_column(sa.Column('customer_id', sa.String(length=36), nullable=True))
         batch_op.create_index(batch_op.f('ix_application_customer_id'), ['customer_id'], unique=False)
@@ -116,6 +136,9 @@ def downgrade() -> None:
         batch_op.drop_constraint('fk_application_customer_id_customer', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_application_customer_id'))
         batch_op.drop_column('customer_id')
+    with op.batch_alter_table('customer_consent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_consent_customer_id'))
+    op.drop_table('customer_consent')
     with op.batch_alter_table('customer_change', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_change_customer_id'))
     op.drop_table('customer_change')
