@@ -8,6 +8,7 @@ from functools import lru_cache
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from forms.definitions import CHOICES, FORMS
+from forms.resident_id import id_number_problem
 
 
 class UnknownForm(LookupError):
@@ -62,7 +63,7 @@ class _FormSchema(Schema):
             raise ValidationError(problems)
 
 
-def _field(spec: dict) -> fields.Field:
+def _field(spec: dict, form: str) -> fields.Field:
     required = bool(spec.get("required"))
     kind = spec["type"]
     checks = []
@@ -71,6 +72,8 @@ def _field(spec: dict) -> fields.Field:
             checks.append(validate.Length(min=1 if required else 0, max=spec["max_length"]))
         if spec.get("pattern"):
             checks.append(validate.Regexp(spec["pattern"], error=spec.get("pattern_message", "has the wrong format")))
+        if spec.get("check") == "resident_id":
+            checks.append(_valid_resident_id)
         return fields.String(required=required, validate=checks, allow_none=not required)
     if kind == "url":
         return fields.String(required=required, allow_none=not required, validate=[
@@ -98,7 +101,11 @@ def _field(spec: dict) -> fields.Field:
                            required=required, allow_none=not required,
                            validate=validate.Length(min=1) if required else None)
     if kind == "object":
-        return fields.Nested(_schema(spec["fields"], spec["name"]), required=required)
+        # named after its form too: two forms' "address" are two schemas in the OpenAPI document
+        return fields.Nested(_schema(spec["fields"], f"{form}_{spec['name']}"), required=required)
+    if kind == "object_list":  # e.g. a household's members: a bounded list of small objects
+        return fields.List(fields.Nested(_schema(spec["fields"], f"{form}_{spec['name']}")), required=required,
+                           allow_none=not required, validate=validate.Length(max=spec.get("max_items", 50)))
     if kind == "key_values":  # e.g. correlation keys: short names to text
         return fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
                                                                        error="must be a key such as loan_id")),
@@ -110,8 +117,15 @@ def _field(spec: dict) -> fields.Field:
     raise UnknownForm(f"unknown field type {kind!r}")
 
 
+def _valid_resident_id(value: str) -> None:
+    """The check digit and birth date; the shape is the field's pattern, reported once."""
+    problem = id_number_problem(value) if value else None
+    if problem and not problem.startswith("ID number must be"):
+        raise ValidationError(problem)
+
+
 def _schema(field_specs: list[dict], name: str) -> Schema:
-    attrs = {spec["name"]: _field(spec) for spec in field_specs}
+    attrs = {spec["name"]: _field(spec, name) for spec in field_specs}
     attrs["cross_checks"] = tuple((spec["name"], spec["not_more_than"]) for spec in field_specs
                                   if spec.get("not_more_than"))
     attrs["conditions"] = tuple((spec["name"], tuple(spec["required_when"])) for spec in field_specs

@@ -2,8 +2,9 @@
 
 Field types: string, url, money (a decimal with at most two places, as a string or a
 JSON number), decimal, integer, boolean, datetime, date, choice, choice_list, object, key_values
-(short names to text, e.g. correlation keys), json_object (free data for a process). A field may say
-"not_more_than": <other field> for a cross-field check.
+(short names to text, e.g. correlation keys), json_object (free data for a process), object_list (a
+bounded list of objects with their own fields). A field may say "not_more_than": <other field> for a
+cross-field check; a string may say "check": "resident_id" (the GB 11643 check digit and birth date).
 
 One definition serves the JSON API (compiled to a marshmallow schema by forms.compiler) and,
 later, the HTML pages (the same field list renders the inputs). A user task in BPMN names its
@@ -28,6 +29,9 @@ CHOICES = {
     "fund_use": ["as_agreed", "partly_diverted", "diverted", "not_verified"],
     "risk_opinion": ["normal", "attention", "adverse"],
     "risk_measure": ["monitor", "raise_warning", "reduce_line", "freeze_line", "recall_early"],
+    "consent_scope": ["credit_bureau"],
+    "consent_method": ["e_sign", "paper", "app", "recorded_call"],
+    "relation": ["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"],
     "warning_measure": ["contacted_borrower", "site_visit", "post_loan_check", "monitor", "reduce_line",
                         "freeze_line", "recall_early", "no_action"],
 }
@@ -64,7 +68,90 @@ APPLICANT = [
     {"name": "credit_household", "type": "boolean", "required": False, "label": "Credit household"},
 ]
 
+RESIDENT_ID = {"type": "string", "pattern": r"^[0-9]{17}[0-9Xx]$", "check": "resident_id",
+               "label": "Resident ID number", "pattern_message": "must be 17 digits followed by a digit or X"}
+
+# The customer register (客户档案): a farm household or an individual, keyed by the resident ID number
+# within a branch. Everything but the key can be changed later, with history.
+FAMILY_MEMBER = [
+    {"name": "name", "type": "string", "required": True, "max_length": 60, "pattern": r"\S",
+     "pattern_message": "must be a name"},
+    {"name": "relation", "type": "choice", "choices": "relation", "required": True},
+    {**RESIDENT_ID, "name": "id_number", "required": False},
+    {"name": "birth_year", "type": "integer", "required": False, "min": 1900, "max": 2100},
+    {"name": "is_labourer", "type": "boolean", "required": False, "label": "Works (labour force)"},
+    {"name": "occupation", "type": "string", "required": False, "max_length": 60},
+]
+ADDRESS = [  # region down to the village group (村民小组)
+    {"name": name, "type": "string", "required": False, "max_length": 60}
+    for name in ("province", "city", "county", "township", "village", "village_group")
+]
+CUSTOMER_DETAILS = [
+    {"name": "name", "type": "string", "required": True, "max_length": 60, "label": "Full name",
+     "pattern": r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$", "pattern_message": "must be a name, not blank or control characters"},
+    {"name": "phone", "type": "string", "required": False, "pattern": r"^1[0-9]{10}$",
+     "label": "Mobile phone", "pattern_message": "must be an 11-digit mobile number"},
+    {"name": "customer_type", "type": "choice", "choices": "customer_type", "required": True},
+    {"name": "industry", "type": "choice", "choices": "industry", "required": False},
+    {"name": "region", "type": "string", "required": False, "max_length": 60,
+     "label": "Region (the limit dimension)"},
+    {"name": "address", "type": "object", "required": False, "fields": ADDRESS},
+    {"name": "family_members", "type": "object_list", "required": False, "fields": FAMILY_MEMBER, "max_items": 30},
+    {"name": "household_size", "type": "integer", "required": False, "min": 1, "max": 50},
+    {"name": "labourers", "type": "integer", "required": False, "min": 0, "max": 50,
+     "not_more_than": "household_size"},
+    {"name": "land_mu", "type": "decimal", "required": False, "min": "0", "max": "100000", "label": "Farmland (mu)"},
+    {"name": "livestock_head", "type": "integer", "required": False, "min": 0, "max": 1000000},
+    {"name": "assets", "type": "money", "required": False, "min": "0", "max": "1000000000",
+     "label": "Household assets (yuan)"},
+    {"name": "debts", "type": "money", "required": False, "min": "0", "max": "1000000000",
+     "label": "Household debts (yuan)"},
+    {"name": "monthly_income", "type": "money", "required": False, "min": "0", "max": "10000000",
+     "label": "Monthly income (yuan)"},
+    {"name": "income_sources", "type": "choice_list", "choices": "income_source", "required": False},
+    {"name": "credit_village", "type": "boolean", "required": False, "label": "From a credit village"},
+    {"name": "credit_household", "type": "boolean", "required": False, "label": "Credit household"},
+    {"name": "manager", "type": "string", "required": False, "max_length": 64,
+     "label": "Responsible customer manager (username)"},
+]
+
+# The customer's authorisation for queries about them (数据查询授权). Given without a date it is
+# given now; without an end, it holds for CONSENT_DEFAULT_DAYS (workflows.consents).
+CONSENT = [
+    {"name": "method", "type": "choice", "choices": "consent_method", "required": True,
+     "label": "How the customer authorised (e-signature, paper, in the app, recorded call)"},
+    {"name": "channel", "type": "string", "required": True, "max_length": 32, "pattern": r"^[a-z][a-z0-9_]*$",
+     "pattern_message": "must be a channel code such as mobile, counter or partner"},
+    {"name": "reference", "type": "string", "required": True, "max_length": 128, "pattern": r"\S",
+     "pattern_message": "must name the signed authorisation (its document or record number)"},
+    {"name": "granted_at", "type": "datetime", "required": False, "label": "When the customer authorised"},
+    {"name": "valid_until", "type": "date", "required": False, "label": "Last day the authorisation holds"},
+]
+
 FORMS: dict[str, dict] = {
+    "consent": {
+        "title": "Record a customer's authorisation for queries",
+        "fields": [{"name": "scope", "type": "choice", "choices": "consent_scope", "required": True}, *CONSENT],
+    },
+    "customer": {
+        "title": "Register a customer",
+        "fields": [
+            {"name": "branch", "type": "string", "required": True, "max_length": 16, "label": "Branch code"},
+            {**RESIDENT_ID, "name": "id_number", "required": True},
+            *CUSTOMER_DETAILS,
+        ],
+    },
+    "customer_change": {
+        "title": "Change a customer's data",
+        "fields": [
+            {**spec, "required": False} for spec in CUSTOMER_DETAILS
+        ] + [{"name": "reason", "type": "string", "required": False, "max_length": 500,
+              "label": "Why the data changed (kept in the history)"}],
+    },
+    "customer_search": {
+        "title": "Find a customer by resident ID number",
+        "fields": [{**RESIDENT_ID, "name": "id_number", "required": True}],
+    },
     "application": {
         "title": "Loan application",
         "fields": [
@@ -78,6 +165,8 @@ FORMS: dict[str, dict] = {
             {"name": "applicant", "type": "object", "required": True, "fields": APPLICANT},
             {"name": "callback_url", "type": "url", "required": False, "max_length": 500,
              "label": "Webhook for status changes (http or https)"},
+            {"name": "consent", "type": "object", "required": False, "fields": CONSENT,
+             "label": "The applicant's authorisation for the credit bureau query"},
         ],
     },
     "investigation": {

@@ -8,36 +8,13 @@ from dataclasses import dataclass
 
 import datetime as dt
 
+from forms.resident_id import birth_date_from_id, id_number_problem
 from handlers.context import HandlerContext
 
 MIN_AGE = 18
 MAX_AGE = 65
 MAX_AGE_AT_MATURITY = 70
 REQUIRED_APPLICANT_FIELDS = ("name", "id_number", "phone", "monthly_income", "deposit_account")
-
-# GB 11643-1999: the 18th character is an ISO 7064 MOD 11-2 check over the first 17 digits.
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK_CHARS = "10X98765432"
-
-
-def id_number_problem(id_number: str) -> str | None:
-    """Why an 18-character resident ID number is not valid, or None."""
-    if len(id_number) != 18 or not id_number[:17].isdigit():
-        return "ID number must be 17 digits followed by a digit or X"
-    expected = _ID_CHECK_CHARS[sum(int(c) * w for c, w in zip(id_number[:17], _ID_WEIGHTS)) % 11]
-    if id_number[17].upper() != expected:
-        return "ID number check digit does not match"
-    if birth_date_from_id(id_number) is None:
-        return "ID number holds no valid birth date"
-    return None
-
-
-def birth_date_from_id(id_number: str) -> dt.date | None:
-    try:
-        return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return None
-
 
 def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers.context import HandlerContext
+from handlers.errors import HandlerError
 from scoring.risk import check_risk
 from scoring.risk_lists import lists_for
 
@@ -71,4 +72,16 @@ def bureau_facts(ctx: HandlerContext, id_number: str | None) -> dict:
     client = ctx.services.get("bureau")
     if client is None or not id_number:
         return {}
+    # No query about a person without their recorded authorisation (数据查询授权); without the
+    # book that holds them, no query at all.
+    consents = ctx.services.get("consents")
+    problem = (consents.bureau_problem(ctx.session, ctx.application_id, ctx.now) if consents is not None
+               else "no register of customers' authorisations is configured")
+    if problem:
+        raise ConsentMissing(f"credit bureau not queried: {problem}")
     return {"bureau": client.report(id_number).as_facts()}
+
+
+class ConsentMissing(HandlerError):
+    """The step stops (an incident) until the authorisation is recorded; then a retry continues."""
+    code = "consent_missing"

@@ -149,3 +149,36 @@ def test_the_servicing_walkthrough_moves_time_with_tick_through_the_collection_l
     with sqlite3.connect(database) as conn:
         ladders = conn.execute("SELECT count(*) FROM process_instance WHERE process_id = 'collections'").fetchone()[0]
     assert ladders == 3   # the walkthrough disbursed three loans and nobody paid any of them
+
+
+CUSTOMERS_SCRIPT = ROOT / "examples" / "customers.sh"
+CUSTOMERS_HEADING = "## Customer register walkthrough"
+# What each printing line of the customer register walkthrough prints (the README's comments).
+CUSTOMERS_OUTPUT = [
+    # 13. found by ID number: whole to the customer manager, masked to the integrator; step 2's loan is theirs
+    "Wang Jianguo", "4", "370784********0015", "1",
+    # 14. the customer manager's change, and the history's first entry (the application's)
+    "55", "api-demo",
+]
+
+
+def test_the_customers_script_is_the_readme_block_word_for_word_and_says_what_it_prints():
+    block = readme_walkthrough_block(CUSTOMERS_HEADING)
+    assert script_body(CUSTOMERS_SCRIPT, after="source examples/walkthrough.sh > /dev/null\n") == block
+    assert printed_comments(block) == CUSTOMERS_OUTPUT
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
+def test_the_customer_register_walkthrough_runs_twice_on_one_database(demo_server):
+    port, database = demo_server
+    for run in (1, 2):
+        result = subprocess.run(["bash", str(CUSTOMERS_SCRIPT)], cwd=ROOT, capture_output=True, text=True,
+                                timeout=240, env=dict(os.environ, LOANFLOW_PORT=str(port)))
+        assert result.returncode == 0, f"run {run}: {result.stderr}{result.stdout}"
+        assert result.stdout.splitlines() == CUSTOMERS_OUTPUT, f"run {run}"
+        assert result.stderr == "", f"run {run}"
+    with sqlite3.connect(database) as conn:
+        # two runs of four applicants (Wang twice per run: steps 1 and 2 are one application)
+        customers = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
+        linked = conn.execute("SELECT count(DISTINCT customer_id) FROM application").fetchone()[0]
+    assert customers == linked > 0

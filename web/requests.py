@@ -183,3 +183,11 @@ def choice_arg(name: str, choices) -> str | None:
         raise ApiError(422, "validation_failed", f"{name} must be one of {', '.join(sorted(choices))}",
                        {name: [f"must be one of {', '.join(sorted(choices))}"]})
     return raw
+
+
+def refuse_id_number_in_url(search_path: str) -> None:
+    """ID numbers never travel in a URL (URLs land in access logs and browser histories): a look-up
+    by ID number is a POST with it in the body. 400 naming the search to use instead."""
+    if "id_number" in request.args:
+        raise ApiError(400, "id_number_in_url", f"ID numbers do not go in URLs; POST {search_path} "
+                       "with {\"id_number\": ...} in the body", {"id_number": ["send it in the body of a search"]})

@@ -152,12 +152,68 @@ class ReleaseRequest(Base):
     deployment_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class Customer(Base):
+    """A farm household or an individual in the register (客户档案), keyed within its branch (a separate
+    legal entity) by the resident ID number's keyed hash. Everything but the key lives in `details`,
+    sealed, and changes only through workflows.customers, which writes a customer_change row."""
+    __tablename__ = "customer"
+    __table_args__ = (UniqueConstraint("branch_code", "id_number_hash", name="uq_customer_branch_id_number"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    branch_code: Mapped[str] = mapped_column(ForeignKey("branch.code"), index=True)
+    id_number: Mapped[str] = mapped_column(SealedText)
+    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    customer_type: Mapped[str] = mapped_column(String(32))
+    manager: Mapped[str] = mapped_column(String(64), default="", index=True)
+    details: Mapped[dict] = mapped_column(SealedJSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CustomerChange(Base):
+    """Who changed what in a customer's data, when, from where (the API, an application), and why.
+    The before and after values are personal data: sealed."""
+    __tablename__ = "customer_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(80))
+    changes: Mapped[dict] = mapped_column(SealedJSON)
+
+
+class CustomerConsent(Base):
+    """The customer's authorisation for queries about them (数据查询授权): when it was given, how
+    (e-signature, paper, in the app, a recorded call), through which channel, for what scope, until
+    when. No bureau query runs without a valid one (workflows.consents)."""
+    __tablename__ = "customer_consent"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(128))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    valid_until: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(80))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class Application(Base):
     __tablename__ = "application"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     branch_code: Mapped[str] = mapped_column(ForeignKey("branch.code"), index=True)
     product_code: Mapped[str] = mapped_column(ForeignKey("product.code"))
     customer_name: Mapped[str] = mapped_column(String(120))
+    # The register's customer, when the ID number is a valid one (an invalid one is declined at intake).
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customer.id"), nullable=True, index=True)
     # Personal data is sealed (privacy.columns); the ID number's keyed hash is what look-ups use.
     id_number: Mapped[str] = mapped_column(SealedText)
     id_number_hash: Mapped[str] = mapped_column(String(64), index=True)

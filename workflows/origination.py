@@ -23,6 +23,8 @@ from workflows.business_calendar import load_calendar
 from workflows.review_sla import ReviewSla
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import TaskSubject, task_view
+from workflows.consents import ConsentBook
+from workflows.customers import CustomerRegister
 from workflows.instances import InstanceRunner
 from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
@@ -55,6 +57,11 @@ class Origination(UseCase):
         self.runner = runner
         # Nobody may set a callback URL unless the settings allow their hosts (see workflows/callbacks.py).
         self.callback_hosts = callback_hosts or CallbackHosts()
+        # Each application finds or registers its customer, and brings the register up to date.
+        self.customers = CustomerRegister(clock=self.now)
+        # The customers' authorisations: the risk check asks it before any bureau query.
+        self.consents = ConsentBook(clock=self.now)
+        self.layer.services.setdefault("consents", self.consents)
 
     @property
     def services(self) -> dict:
@@ -77,6 +84,10 @@ class Origination(UseCase):
         if product is None:
             raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
         _check_product_terms(product, form)
+        consent = self.consents.terms(form["consent"], under="consent") if form.get("consent") else None
+        if consent is not None:  # the payload is stored as JSON: its times and dates as ISO text
+            form = {**form, "consent": {k: v.isoformat() if hasattr(v, "isoformat") else v
+                                        for k, v in form["consent"].items()}}
         now = self.now()
         application = Application(
             id=str(uuid.uuid4()), branch_code=branch.code, product_code=product.code,
@@ -90,6 +101,9 @@ class Origination(UseCase):
             created_at=now, updated_at=now)
         session.add(application)
         session.flush()
+        customer = self.customers.record_from_application(session, application, form["applicant"], actor)
+        if consent is not None and customer is not None:
+            self.consents.record(session, customer, consent, actor.username, f"application:{application.id}")
         session.add(AuditEvent(application_id=application.id, actor=actor.username, event="application_submitted",
                                detail=redact({"amount": form["amount"], "product": product.code,
                                               "branch": branch.code}), at=now))
@@ -324,7 +338,8 @@ def application_view(session: Session, application: Application, viewer: User | 
     task_views = [shown(task_view(t)) for t in tasks]
     return {
         "id": application.id, "branch": application.branch_code, "product": application.product_code,
-        "customer_name": application.customer_name, "applicant": applicant_view(application, viewer),
+        "customer_name": application.customer_name, "customer_id": application.customer_id,
+        "applicant": applicant_view(application, viewer),
         "amount": str(application.amount),
         "term_months": application.term_months, "status": application.status, "stage": application.stage,
         "decision": application.decision, "reasons": application.reasons, "loan_id": application.loan_id,

@@ -197,9 +197,12 @@ def test_a_database_made_before_migrations_is_recorded_as_the_baseline_with_its_
     assert f"recorded the tables made before migrations as {schema.BASELINE} (baseline), rows untouched" in out
     after = rows.counts(engine_on)
     assert {table: after[table] for table in loaded} == loaded
-    # 0004 files each existing instance under its application's correlation key; every other new table is empty
+    # 0004 files each existing instance under its application's correlation key; 0014 registers each
+    # application's customer with its first change; every other new table is empty
     assert after["correlation_key"] == loaded["process_instance"] > 0
-    assert all(after[table] == 0 for table in set(after) - set(loaded) - {"correlation_key"}), \
+    assert 0 < after["customer"] <= loaded["application"] and after["customer_change"] == after["customer"]
+    linked = {"correlation_key", "customer", "customer_change"}
+    assert all(after[table] == 0 for table in set(after) - set(loaded) - linked), \
         "tables added by later revisions start empty"
     assert schema.inspect_schema(engine_on).state == schema.CURRENT
     assert_the_app_works_on(empty_url, bureau)

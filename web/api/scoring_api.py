@@ -16,9 +16,8 @@ from flask import Blueprint, g, jsonify, request
 from web.api.context import read_only
 from web.api_docs import Query, documented
 from web.auth import require
-from web.errors import ApiError
 from web.pipeline import command
-from web.requests import int_arg, json_body
+from web.requests import int_arg, json_body, refuse_id_number_in_url
 from workflows import risk_administration as risk
 
 blueprint = Blueprint("scoring", __name__)
@@ -29,9 +28,7 @@ MAX_PAGE = 500
 
 
 def _no_id_number_in_the_url(name: str) -> None:
-    if "id_number" in request.args:
-        raise ApiError(400, "id_number_in_url", f"ID numbers do not go in URLs; POST /api/v1/risk-lists/{name}/search "
-                       "with {\"id_number\": ...} in the body", {"id_number": ["send it in the body of a search"]})
+    refuse_id_number_in_url(f"/api/v1/risk-lists/{name}/search")
 
 
 @blueprint.get("/risk-lists/<name>/entries")

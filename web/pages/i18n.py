@@ -106,6 +106,10 @@ MESSAGE_SHAPES = [(re.compile(pattern), message) for pattern, message in (
      "borrowing from %(count)s lenders (more than %(limit)s)"),
     (r"^credit bureau unavailable after (?P<attempts>\d+) attempts \((?P<problem>[^)]*)\)$",
      "credit bureau unavailable after %(attempts)s attempts (%(problem)s)"),
+    (r"^credit bureau not queried: the customer's authorisation for credit bureau queries expired on "
+     r"(?P<date>[0-9-]+)$", "credit bureau not queried: the customer's authorisation expired on %(date)s"),
+    (r"^credit bureau not queried: the customer withdrew the authorisation for credit bureau queries on "
+     r"(?P<date>[0-9-]+)$", "credit bureau not queried: the customer withdrew the authorisation on %(date)s"),
 )]
 
 

@@ -1,0 +1,55 @@
+"""The customer register in the browser: a customer manager finds a household by ID number (a
+POST, so the number stays out of the address bar) and reads its page; the application's page
+links to it."""
+from __future__ import annotations
+
+import uuid
+
+from tests.e2e.conftest import valid_id_number
+from tests.web import journeys
+
+
+def test_a_customer_manager_finds_a_household_by_id_number_and_reads_its_page(sign_in, api, screenshots):
+    client, token = api
+    id_number = valid_id_number("37078419860521" + f"{uuid.uuid4().int % 1000:03d}")
+    name = f"王建国{uuid.uuid4().hex[:4]}"
+    body = journeys.example("application-auto.json")
+    body["applicant"] = dict(body["applicant"], id_number=id_number, name=name)
+    application = journeys.submit(client, token("cm-BR001"), body).get_json()
+    changed = client.patch(f"/api/v1/customers/{application['customer_id']}", headers=token("cm-BR001"), json={
+        "address": {"province": "山东省", "city": "潍坊市", "county": "安丘市", "township": "景芝镇",
+                    "village": "东村", "village_group": "三组"},
+        "assets": "268000.00", "debts": "15000.00",
+        "family_members": [{"name": "李秀兰", "relation": "spouse", "birth_year": 1988, "is_labourer": True},
+                           {"name": "王小军", "relation": "child", "birth_year": 2012}],
+        "reason": "上门走访：新建大棚两座"})
+    assert changed.status_code == 200, changed.get_json()
+
+    page = sign_in("cm-BR001")
+    page.click("#nav-customers")
+    page.wait_for_url("**/customers")
+    page.click("#tab-my-customers")
+    assert page.locator("#customer-list tr[data-customer-id]", has_text=name).count() == 1
+    page.screenshot(path=str(screenshots / "customers-list.png"), full_page=True)
+
+    page.fill("input[name=id_number]", id_number)
+    page.click("#search-customer")
+    page.wait_for_url(f"**/customers/{application['customer_id']}")
+    assert id_number not in page.url
+    assert name in page.locator("h1").inner_text()
+    assert page.locator("#address").inner_text() == "山东省 潍坊市 安丘市 景芝镇 东村 三组"
+    assert "¥268,000.00" in page.locator("#household").inner_text()
+    assert "配偶" in page.locator("#family").inner_text()
+    assert "上门走访：新建大棚两座" in page.locator("#customer-history").inner_text()
+    consents = page.locator("#customer-consents").inner_text()
+    assert "征信查询" in consents and "电子签名" in consents and "ESIGN-AUTH-0001" in consents
+    page.screenshot(path=str(screenshots / "customer-page.png"), full_page=True)
+
+    page.goto("/customers")
+    page.fill("input[name=id_number]", id_number[:17] + ("0" if id_number[17] != "0" else "1"))
+    page.click("#search-customer")
+    assert "身份证号校验位不符" in page.locator("#search-problem").inner_text()
+
+    page.goto(f"/applications/{application['id']}")
+    page.click("#customer-link")
+    page.wait_for_url(f"**/customers/{application['customer_id']}")
