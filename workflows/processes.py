@@ -25,6 +25,7 @@ from forms.compiler import load_form, schema_for
 from handlers.context import HandlerContext
 from privacy import redact, redact_text
 from workflows.catalogue import StartableProcess, declared_keys, startable_processes
+from workflows.delegation import acting_for
 from workflows.deployments import FileContents, ResolutionCache
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.exposure import Exposure
@@ -289,7 +290,9 @@ class ProcessLayer:
 
     def complete(self, session: Session, task_id: str, actor: User, payload) -> HumanTask:
         row = self._task_for_update(session, task_id, actor)
-        if row.assignee and row.assignee != actor.username:
+        # A delegate works the task of the colleague who delegates it to them, in their own name.
+        on_behalf_of = acting_for(session, row, actor, self.now())
+        if row.assignee and row.assignee != actor.username and on_behalf_of is None:
             raise Conflict(f"Task is claimed by {row.assignee}")
         form_data = load_form(row.form, payload)
         if form_data.get("decision") == "approve":
@@ -303,16 +306,18 @@ class ProcessLayer:
         trail = list(task.data.get("decision_trail", []))
         trail.append({"level": row.level, "task": row.title, "role": row.role, "by": actor.username,
                       "decision": form_data.get("decision"), "comment": form_data.get("comment"),
-                      "at": now.isoformat() + "Z"})
+                      "at": now.isoformat() + "Z", **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})})
         task.data.update(_engine_values(form_data))
         task.data["decision_trail"] = trail
         task.data["completed_by"] = actor.username
         task.run()
         row.status, row.assignee = "completed", actor.username
         row.completed_at, row.completed_by, row.decision = now, actor.username, form_data.get("decision")
+        row.on_behalf_of = on_behalf_of
         self.audit(session, instance, actor.username, "task_completed",
                    {"task_id": row.id, "task": row.title, "level": row.level,
-                    "decision": form_data.get("decision"), "comment": form_data.get("comment")})
+                    "decision": form_data.get("decision"), "comment": form_data.get("comment"),
+                    **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})})
         self.step(session, instance, workflow, actor.username)
         return row
 
