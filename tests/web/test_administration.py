@@ -166,3 +166,34 @@ def test_a_branch_head_office_adds_takes_applications_on_hqs_processes(client, t
     app_id = submit(client, token_for("api-demo"), body).get_json()["id"]
     task = open_task(client, bearer(sign_in(client, "cm-BR003")), app_id)
     assert (task["branch"], task["role"]) == ("BR003", "customer_manager")
+
+
+def test_the_admin_page_lists_creates_and_edits_users_within_the_administrators_branch(client):
+    from tests.web.test_pages import csrf_of, sign_in as sign_in_page
+
+    sign_in_page(client, "admin-BR001")
+    assert client.get("/").headers["Location"].endswith("/admin")
+    listing = client.get("/admin").get_data(as_text=True)
+    assert "rev-BR001" in listing and "rev-BR002" not in listing and "用户" in listing and "景芝分理处" in listing
+    token = csrf_of(client, "/admin")
+    bad = client.post("/admin/users", data={"username": "rev3-BR001", "full_name": "王五", "branch": "BR001",
+                                            "roles": ["reviewer", "admin"], "password": "short", "csrf_token": token})
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "角色：" in text and "密码：" in text and 'value="rev3-BR001"' in text
+    made = client.post("/admin/users", data={"username": "rev3-BR001", "full_name": "王五", "branch": "BR001",
+                                             "outlet": "BR001-01", "roles": ["reviewer"], "password": NEW_PASSWORD,
+                                             "csrf_token": token})
+    assert made.headers["Location"].endswith("/admin/users/rev3-BR001")
+    disabled = client.post("/admin/users/rev3-BR001", data={"full_name": "王五", "outlet": "BR001-02",
+                                                            "roles_shown": "1", "roles": ["reviewer", "approver"],
+                                                            "csrf_token": token})
+    assert disabled.status_code == 302
+    page = client.get("/admin/users/rev3-BR001").get_data(as_text=True)
+    assert 'id="status-disabled"' in page and "user_changed" not in page and "用户变更" in page
+    assert client.get("/admin/users/rev-BR002").status_code == 404
+    assert client.post("/admin/users", data={"username": "x1", "full_name": "x", "branch": "BR002",
+                                             "roles": ["reviewer"], "password": NEW_PASSWORD,
+                                             "csrf_token": token}).status_code == 403
+    sign_in_page(client, "rev-BR001")
+    assert client.get("/admin").status_code == 403

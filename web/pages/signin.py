@@ -24,6 +24,8 @@ def _start_page(user) -> str:
         return url_for("pages_signin.login")
     if "analyst" in user.role_set and not user.role_set & set(WORKERS):
         return url_for("pages_studio.studio")
+    if "admin" in user.role_set and not user.role_set & set(WORKERS):
+        return url_for("pages_admin.index")
     return url_for("pages_inbox.inbox")
 
 
