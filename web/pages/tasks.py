@@ -14,6 +14,7 @@ from web.pages.inbox import WORKERS
 from workflows.delegation import acting_for
 from workflows.errors import Conflict, Forbidden, InvalidInput
 from workflows.inbox import may_work
+from workflows.models import User
 from workflows.origination import application_view
 from workflows.processes import REASSIGNERS
 from workflows.worklist import colleagues_for, task_for_viewer
@@ -81,7 +82,7 @@ def _render(task_id: str, *, status: int = 200, field_errors=None, notice=None, 
             fields=form_fields(row.form), form_title=FORMS.get(row.form, {}).get("title", row.form),
             can_work=row.status == "open" and may_work(g.user, row) and (
                 row.assignee in (None, g.user.username) or on_behalf_of is not None),
-            on_behalf_of=on_behalf_of,
+            on_behalf_of=on_behalf_of and (session.get(User, on_behalf_of).full_name or on_behalf_of),
             field_errors=field_errors or {}, notice=notice, values=values or {},
             colleagues=colleagues_for(session, row) if row.status == "open" and g.user.role_set & REASSIGNERS else [])
     return html, status
