@@ -316,8 +316,8 @@ class ProcessLayer:
         row.on_behalf_of = on_behalf_of
         self.audit(session, instance, actor.username, "task_completed",
                    {"task_id": row.id, "task": row.title, "level": row.level,
-                    "decision": form_data.get("decision"), "comment": form_data.get("comment"),
-                    **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})})
+                    "decision": form_data.get("decision"), "comment": form_data.get("comment")},
+                   on_behalf_of=on_behalf_of)
         self.step(session, instance, workflow, actor.username)
         return row
 
@@ -422,11 +422,16 @@ class ProcessLayer:
             raise NotFound("Process instance not found")
         return instance
 
-    def audit(self, session: Session, instance: ProcessInstance | None, actor: str, event: str, detail: dict) -> None:
-        # The trail refers to the instance (and its application); free text in it is masked.
+    def audit(self, session: Session, instance: ProcessInstance | None, actor: str, event: str, detail: dict,
+              *, on_behalf_of: str | None = None) -> None:
+        # The trail refers to the instance (and its application); free text in it is masked. A
+        # delegator's username is not personal data: kept whole, so the history can name them.
+        detail = redact(detail)
+        if on_behalf_of:
+            detail["on_behalf_of"] = on_behalf_of
         session.add(AuditEvent(application_id=instance.application_id if instance else None,
                                instance_id=instance.id if instance else None, actor=actor,
-                               event=event, detail=redact(detail), at=self.now()))
+                               event=event, detail=detail, at=self.now()))
 
     def _task_for_update(self, session: Session, task_id: str, actor: User) -> HumanTask:
         row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
