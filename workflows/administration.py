@@ -40,6 +40,12 @@ CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,15}$")
 SEED_ADMIN = User(username="seed", full_name="loanflow", branch_code=HQ, roles=ADMIN, password_hash="")
 
 
+def refused(what: str, problems: dict[str, list[str]]) -> InvalidInput:
+    """One error naming every bad field: '<what>: field: reason; field: reason'."""
+    summary = "; ".join(f"{field}: {', '.join(reasons)}" for field, reasons in problems.items())
+    return InvalidInput(f"{what}: {summary}", fields=problems)
+
+
 def is_admin(user: User) -> bool:
     return ADMIN in user.role_set and user.enabled is not False
 
@@ -156,8 +162,7 @@ def create_user(session: Session, actor: User, data: dict, now: dt.datetime, *,
         elif problem := _password_problem(data["password"]):
             problems["password"] = [problem]
     if problems:
-        raise InvalidInput("The user cannot be created: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in problems.items()),
-                           fields=problems)
+        raise refused("The user cannot be created", problems)
     if session.get(User, username) is not None:
         raise Conflict(f"A user {username} already exists", field="username")
     user = User(username=username, full_name=data["full_name"].strip(), branch_code=branch_code,
@@ -206,8 +211,7 @@ def change_user(session: Session, actor: User, username: str, changes: dict, now
     if problem := _password_problem(changes.get("password")):
         problems["password"] = [problem]
     if problems:
-        raise InvalidInput("The user cannot be changed: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in problems.items()),
-                           fields=problems)
+        raise refused("The user cannot be changed", problems)
     user.branch_code, user.roles, user.outlet_code = branch_code, ",".join(roles), outlet or None
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
@@ -288,8 +292,7 @@ def create_org_unit(session: Session, actor: User, data: dict, now: dt.datetime)
     else:
         problems["kind"] = ["branch or outlet"]
     if problems:
-        raise InvalidInput("The unit cannot be added: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in problems.items()),
-                           fields=problems)
+        raise refused("The unit cannot be added", problems)
     if session.get(Branch, code) is not None or session.get(Outlet, code) is not None:
         raise Conflict(f"A branch or outlet {code} already exists", field="code")
     if kind == "branch":

@@ -18,7 +18,7 @@ import datetime as dt
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from workflows.administration import audit, manages
+from workflows.administration import audit, manages, refused
 from workflows.clock import CHINA
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.models import Delegation, HumanTask, User
@@ -94,8 +94,7 @@ def create_delegation(session: Session, actor: User, data: dict, now: dt.datetim
     elif ends <= now:
         problems["ends_at"] = ["must be in the future"]
     if problems:
-        raise InvalidInput("The delegation cannot be made: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in problems.items()),
-                           fields=problems)
+        raise refused("The delegation cannot be made", problems)
     overlapping = session.scalars(select(Delegation).where(
         Delegation.delegator == delegator.username, Delegation.starts_at < ends, Delegation.ends_at > starts,
         or_(Delegation.ended_at.is_(None), Delegation.ended_at > starts))).all()
