@@ -32,6 +32,10 @@ CHOICES = {
     "consent_scope": ["credit_bureau"],
     "consent_method": ["e_sign", "paper", "app", "recorded_call"],
     "relation": ["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"],
+
+    "role": ["customer_manager", "reviewer", "approver", "risk_officer", "integrator", "hq_approver", "hq_risk",
+             "analyst", "admin"],
+    "org_unit_kind": ["branch", "outlet"],
     "warning_measure": ["contacted_borrower", "site_visit", "post_loan_check", "monitor", "reduce_line",
                         "freeze_line", "recall_early", "no_action"],
 }
@@ -343,6 +347,72 @@ FORMS: dict[str, dict] = {
         "fields": [
             {"name": "decision", "type": "choice", "choices": "approval_decision", "required": True},
             {"name": "comment", "type": "string", "required": True, "max_length": 2000},
+        ],
+    },
+    # -- administration (workflows/administration.py) and delegation (workflows/delegation.py) ----
+    "admin_user": {
+        "title": "New user",
+        "fields": [
+            {"name": "username", "type": "string", "required": True, "max_length": 64, "label": "Username",
+             "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$",
+             "pattern_message": "2 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"},
+            {"name": "full_name", "type": "string", "required": True, "max_length": 120, "label": "Full name"},
+            {"name": "branch", "type": "string", "required": True, "max_length": 16, "label": "Branch"},
+            {"name": "outlet", "type": "string", "required": False, "max_length": 16, "label": "Outlet"},
+            {"name": "roles", "type": "choice_list", "choices": "role", "required": True, "label": "Roles"},
+            {"name": "password", "type": "string", "required": True, "max_length": 200, "label": "First password"},
+            {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
+        ],
+    },
+    "admin_user_change": {
+        "title": "Change a user",
+        "fields": [
+            {"name": "full_name", "type": "string", "required": False, "max_length": 120, "label": "Full name"},
+            {"name": "branch", "type": "string", "required": False, "max_length": 16, "label": "Branch"},
+            {"name": "outlet", "type": "string", "required": False, "max_length": 16, "label": "Outlet"},
+            {"name": "roles", "type": "choice_list", "choices": "role", "required": False, "label": "Roles"},
+            {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
+            {"name": "password", "type": "string", "required": False, "max_length": 200, "label": "New password"},
+            {"name": "unlock", "type": "boolean", "required": False, "label": "Unlock"},
+        ],
+    },
+    "org_unit": {
+        "title": "New branch or outlet",
+        "fields": [
+            {"name": "kind", "type": "choice", "choices": "org_unit_kind", "required": True, "label": "Kind"},
+            {"name": "code", "type": "string", "required": True, "max_length": 16, "label": "Code"},
+            {"name": "name", "type": "string", "required": True, "max_length": 120, "label": "Name"},
+            {"name": "parent", "type": "string", "required": False, "max_length": 16, "label": "Branch"},
+            {"name": "region", "type": "string", "required": False, "max_length": 60, "label": "Region"},
+            {"name": "tier1_capital_net", "type": "money", "required": False, "min": "0",
+             "max": "10000000000000", "label": "Net tier-1 capital (yuan)"},
+        ],
+    },
+    "org_unit_change": {
+        "title": "Change a branch or outlet",
+        "fields": [
+            {"name": "name", "type": "string", "required": False, "max_length": 120, "label": "Name"},
+            {"name": "region", "type": "string", "required": False, "max_length": 60, "label": "Region"},
+            {"name": "tier1_capital_net", "type": "money", "required": False, "min": "0",
+             "max": "10000000000000", "label": "Net tier-1 capital (yuan)"},
+            {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
+        ],
+    },
+    "delegation": {
+        "title": "Delegation",
+        "fields": [
+            {"name": "delegate", "type": "string", "required": True, "max_length": 64, "label": "Delegate"},
+            {"name": "starts_at", "type": "datetime", "required": True, "label": "From (China time)"},
+            {"name": "ends_at", "type": "datetime", "required": True, "label": "To (China time)"},
+            {"name": "roles", "type": "choice_list", "choices": "role", "required": False, "label": "Roles"},
+            {"name": "reason", "type": "string", "required": False, "max_length": 200, "label": "Reason"},
+            {"name": "delegator", "type": "string", "required": False, "max_length": 64, "label": "Delegator"},
+        ],
+    },
+    "reassignment": {
+        "title": "Reassign a task",
+        "fields": [
+            {"name": "assignee", "type": "string", "required": True, "max_length": 64, "label": "Reassign to"},
         ],
     },
     "warning_handling": {

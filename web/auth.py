@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import time
 from functools import wraps
-from threading import Lock
 from typing import Callable
 
 from flask import current_app, g, request
@@ -24,10 +23,6 @@ from web.errors import ApiError
 from workflows.models import User
 
 SALT = "loanflow-api-token"
-# A user's roles and branch are read at most this often per process: a request should not cost a
-# second transaction just to re-read who the caller is. Role changes apply within this many seconds.
-USER_CACHE_SECONDS = 30.0
-_user_cache_lock = Lock()
 
 
 def key_id(key: str) -> str:
@@ -94,19 +89,14 @@ def user_from_token(token: str) -> str:
 
 
 def _load_user(username: str) -> User | None:
-    now = time.monotonic()
-    cache = current_app.extensions.setdefault("loanflow_user_cache", {})  # per app, not per process
-    with _user_cache_lock:
-        cached = cache.get(username)
-    if cached and cached[0] > now:
-        return cached[1]
+    """The user as the database has them now, or None if unknown or disabled. Read on every
+    request (one primary-key read, no cache): an administrator's change — disabled, a role taken
+    away, moved to another branch — holds for the very next request on every web process."""
     with current_app.extensions["loanflow"].db.read_sessions() as session:
         user = session.get(User, username)
-        if user is None:
+        if user is None or not user.enabled:
             return None
         session.expunge(user)
-    with _user_cache_lock:
-        cache[username] = (now + USER_CACHE_SECONDS, user)
     return user
 
 
@@ -121,7 +111,7 @@ def require(*roles: str):
                                                        "(POST /api/v1/auth/token gives one)")
             user = _load_user(user_from_token(header[len("Bearer "):].strip()))
             if user is None:
-                raise ApiError(401, "invalid_token", "The token's user no longer exists")
+                raise ApiError(401, "invalid_token", "The token's user no longer exists or is disabled")
             if roles and not (user.role_set & set(roles)):
                 raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}")
             g.user = user

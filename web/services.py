@@ -13,6 +13,7 @@ from privacy import Keyring
 from web.config import Settings, SettingsError
 from workflows.db import Database
 from workflows.deployments import SpecCache
+from workflows.directory import Directory, LocalDirectory
 from workflows.instances import InstanceRunner
 from workflows.bank_clock import BankClock
 from workflows.loan_servicing import LoanServicing
@@ -31,6 +32,8 @@ class Services:
     operations: set[str]
     forms: set[str]
     servicing: LoanServicing = field(default_factory=LoanServicing)
+    # Who someone is (sign-in): the passwords in app_user; an LDAP or OIDC directory goes here.
+    directory: Directory = field(default_factory=LocalDirectory)
 
     @property
     def processes(self) -> ProcessLayer:

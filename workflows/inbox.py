@@ -128,13 +128,18 @@ def may_work(user: User, row: HumanTask) -> bool:
 def inbox_query(user: User, *, status: str = "open", role: str | None = None, mine: bool = False,
                 application_id: str | None = None, min_amount: Decimal | None = None,
                 max_amount: Decimal | None = None, overdue: bool = False, now: dt.datetime | None = None,
-                process: str | None = None, loan_id: str | None = None):
+                process: str | None = None, loan_id: str | None = None, delegated=None):
+    """`delegated`: the clause for the tasks colleagues delegate to the user now
+    (workflows.delegation.delegated_tasks), which are theirs as if claimed by them."""
     query = select(HumanTask).where(visible_to(user), HumanTask.status == status)
+    own = HumanTask.assignee == user.username
+    if delegated is not None:
+        own = or_(own, delegated)
     if status == "open":
         # Own claims and unclaimed tasks; another reviewer's claimed task is not in my inbox.
-        query = query.where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == user.username))
+        query = query.where(or_(HumanTask.assignee.is_(None), own))
     if mine:
-        query = query.where(HumanTask.assignee == user.username)
+        query = query.where(own)
     if role:
         query = query.where(HumanTask.role == role)
     if application_id:
@@ -152,16 +157,26 @@ def inbox_query(user: User, *, status: str = "open", role: str | None = None, mi
     return query
 
 
-def list_inbox(session: Session, user: User, *, page: int = 1, per_page: int = 20, **filters) -> dict:
-    query = inbox_query(user, **filters)
+def list_inbox(session: Session, user: User, *, page: int = 1, per_page: int = 20, at: dt.datetime | None = None,
+               **filters) -> dict:
+    """`at`: the moment whose delegations count (the process layer's now)."""
+    from workflows.delegation import delegated_tasks, running_for
+
+    delegations = running_for(session, user, at or utcnow())
+    query = inbox_query(user, delegated=delegated_tasks(delegations), **filters)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
                            .offset((page - 1) * per_page).limit(per_page)).all()
     # A list shows personal data masked, also in the reviewers' comments (privacy.masking).
-    return {"items": [redact(task_view(r)) for r in rows], "total": total, "page": page, "per_page": per_page}
+    return {"items": [redact(task_view(r, delegations)) for r in rows], "total": total, "page": page,
+            "per_page": per_page}
 
 
-def task_view(row: HumanTask) -> dict:
+def task_view(row: HumanTask, delegations=()) -> dict:
+    """The row as the API shows it; a task one of `delegations` (the viewer's, running now)
+    hands to the viewer says whose it is (`delegated_by`)."""
+    delegated_by = next((d.delegator for d in delegations if row.status == "open" and row.assignee == d.delegator
+                         and row.role in d.role_set and row.branch_code == d.branch_code), None)
     return {
         "id": row.id, "instance_id": row.instance_id, "process": row.process_id,
         "application_id": row.application_id, "loan_id": row.loan_id, "branch": row.branch_code,
@@ -171,6 +186,7 @@ def task_view(row: HumanTask) -> dict:
         "created_at": _iso(row.created_at), "due_at": _iso(row.due_at),
         "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
         "decision": row.decision, "context": row.context,
+        "on_behalf_of": row.on_behalf_of, **({"delegated_by": delegated_by} if delegated_by else {}),
     }
 
 

@@ -61,6 +61,12 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     branch_code: Mapped[str] = mapped_column(String(16))
     roles: Mapped[str] = mapped_column(String(256))  # comma-separated role codes
+    # Administration (workflows/administration.py, migration 0012): the outlet within the branch,
+    # whether the account may be used at all, and the sign-in lockout's count and moment.
+    outlet_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -334,6 +340,8 @@ class HumanTask(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A delegate completed it for the user it was assigned to (workflows/delegation.py).
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
     context: Mapped[dict] = mapped_column(SealedJSON, default=dict)  # what the reviewer needs to decide
 
@@ -402,3 +410,51 @@ class BusinessCalendarYear(Base):
     content: Mapped[dict] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+# -- administration: the org tree's outlets, the administrators' audit trail, delegations ----------
+class Outlet(Base):
+    """An outlet (网点) of a branch: the org tree's third level (HQ -> branch -> outlet)."""
+    __tablename__ = "outlet"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    branch_code: Mapped[str] = mapped_column(ForeignKey("branch.code"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AdminAudit(Base):
+    """Every change an administrator (or a delegating reviewer) makes to users, the org tree or
+    delegations: who, when, what, and the values before and after (never a password or its hash)."""
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index("ix_admin_audit_target", "target_kind", "target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    branch_code: Mapped[str] = mapped_column(String(16), index=True)  # whose branch it concerns
+    action: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str] = mapped_column(String(16))  # user | branch | outlet | delegation
+    target: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict] = mapped_column(JSON, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Delegation(Base):
+    """A reviewer on leave hands their tasks of `roles` to a colleague of the same branch and role
+    from `starts_at` to `ends_at` (naive UTC); ending it early sets `ended_at`."""
+    __tablename__ = "delegation"
+    __table_args__ = (Index("ix_delegation_delegate", "delegate", "starts_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delegator: Mapped[str] = mapped_column(String(64), index=True)
+    delegate: Mapped[str] = mapped_column(String(64))
+    branch_code: Mapped[str] = mapped_column(String(16))
+    roles: Mapped[str] = mapped_column(String(256))  # comma-separated, as app_user.roles
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)

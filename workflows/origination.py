@@ -29,7 +29,7 @@ from workflows.instances import InstanceRunner
 from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
                               OutboxMessage, ProcessInstance, Product, User, utcnow)
 from workflows.process_state import COMPLETED, INCIDENT, InstanceState
-from workflows.process_views import file_versions
+from workflows.process_views import file_versions, history_entries
 from workflows.post_loan_checks import start_first_check
 from workflows.processes import Message, ProcessLayer, Step, UseCase
 
@@ -352,8 +352,7 @@ def application_view(session: Session, application: Application, viewer: User | 
         "contract": contract_view(data.get("contract"), whole),
         "open_tasks": [view for view, t in zip(task_views, tasks) if t.status == "open"],
         "tasks": task_views,
-        "history": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "event": e.event, "detail": e.detail}
-                    for e in history],
+        "history": history_entries(session, history, whole=True),  # stored masked (ProcessLayer.audit)
         "process_files": versions,
         "created_at": application.created_at.isoformat() + "Z",
         "updated_at": application.updated_at.isoformat() + "Z",

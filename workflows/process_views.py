@@ -56,8 +56,24 @@ def instance_view(session: Session, instance: ProcessInstance, business_status: 
         "open_tasks": [shown(task_view(t)) for t in tasks if t.status == "open"],
         "tasks": [shown(task_view(t)) for t in tasks],
         "due_timers": [{"element": t.element_id, "due_at": iso(t.due_at)} for t in timers],
-        "history": [{"at": iso(e.at), "actor": e.actor, "event": e.event,
-                     "detail": e.detail if whole else redact(e.detail)} for e in history],
+        "history": history_entries(session, history, whole),
         "process_files": file_versions(session, instance.pinned_files),
         "created_at": iso(instance.created_at), "updated_at": iso(instance.updated_at),
     }
+
+
+def history_entries(session: Session, events, whole: bool) -> list[dict]:
+    """The audit trail as the API and the case page show it; a delegate's act names both people
+    (`actor`, `on_behalf_of`, and their full names)."""
+    people = {e.actor for e in events} | {e.detail.get("on_behalf_of") for e in events if e.detail.get("on_behalf_of")}
+    names = dict(session.execute(select(User.username, User.full_name).where(User.username.in_(people))).all()) \
+        if people else {}
+    entries = []
+    for e in events:
+        entry = {"at": iso(e.at), "actor": e.actor, "actor_name": names.get(e.actor, e.actor), "event": e.event,
+                 "detail": e.detail if whole else redact(e.detail)}
+        if e.detail.get("on_behalf_of"):
+            entry["on_behalf_of"] = e.detail["on_behalf_of"]
+            entry["on_behalf_of_name"] = names.get(entry["on_behalf_of"], entry["on_behalf_of"])
+        entries.append(entry)
+    return entries

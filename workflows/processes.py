@@ -25,6 +25,7 @@ from forms.compiler import load_form, schema_for
 from handlers.context import HandlerContext
 from privacy import redact, redact_text
 from workflows.catalogue import StartableProcess, declared_keys, startable_processes
+from workflows.delegation import acting_for
 from workflows.deployments import FileContents, ResolutionCache
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.exposure import Exposure
@@ -289,7 +290,9 @@ class ProcessLayer:
 
     def complete(self, session: Session, task_id: str, actor: User, payload) -> HumanTask:
         row = self._task_for_update(session, task_id, actor)
-        if row.assignee and row.assignee != actor.username:
+        # A delegate works the task of the colleague who delegates it to them, in their own name.
+        on_behalf_of = acting_for(session, row, actor, self.now())
+        if row.assignee and row.assignee != actor.username and on_behalf_of is None:
             raise Conflict(f"Task is claimed by {row.assignee}")
         form_data = load_form(row.form, payload)
         if form_data.get("decision") == "approve":
@@ -303,16 +306,18 @@ class ProcessLayer:
         trail = list(task.data.get("decision_trail", []))
         trail.append({"level": row.level, "task": row.title, "role": row.role, "by": actor.username,
                       "decision": form_data.get("decision"), "comment": form_data.get("comment"),
-                      "at": now.isoformat() + "Z"})
+                      "at": now.isoformat() + "Z", **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})})
         task.data.update(_engine_values(form_data))
         task.data["decision_trail"] = trail
         task.data["completed_by"] = actor.username
         task.run()
         row.status, row.assignee = "completed", actor.username
         row.completed_at, row.completed_by, row.decision = now, actor.username, form_data.get("decision")
+        row.on_behalf_of = on_behalf_of
         self.audit(session, instance, actor.username, "task_completed",
                    {"task_id": row.id, "task": row.title, "level": row.level,
-                    "decision": form_data.get("decision"), "comment": form_data.get("comment")})
+                    "decision": form_data.get("decision"), "comment": form_data.get("comment")},
+                   on_behalf_of=on_behalf_of)
         self.step(session, instance, workflow, actor.username)
         return row
 
@@ -417,11 +422,16 @@ class ProcessLayer:
             raise NotFound("Process instance not found")
         return instance
 
-    def audit(self, session: Session, instance: ProcessInstance | None, actor: str, event: str, detail: dict) -> None:
-        # The trail refers to the instance (and its application); free text in it is masked.
+    def audit(self, session: Session, instance: ProcessInstance | None, actor: str, event: str, detail: dict,
+              *, on_behalf_of: str | None = None) -> None:
+        # The trail refers to the instance (and its application); free text in it is masked. A
+        # delegator's username is not personal data: kept whole, so the history can name them.
+        detail = redact(detail)
+        if on_behalf_of:
+            detail["on_behalf_of"] = on_behalf_of
         session.add(AuditEvent(application_id=instance.application_id if instance else None,
                                instance_id=instance.id if instance else None, actor=actor,
-                               event=event, detail=redact(detail), at=self.now()))
+                               event=event, detail=detail, at=self.now()))
 
     def _task_for_update(self, session: Session, task_id: str, actor: User) -> HumanTask:
         row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.business_calendar import seed_calendars
+
+from workflows.administration import SEED_ADMIN, create_org_unit, create_user
 from workflows.deployments import deploy, files_in_folder
 from workflows.directory import hash_password
-from workflows.models import HQ, Branch, Deployment, Product, User
+from workflows.models import HQ, Branch, Deployment, Outlet, Product, User, utcnow
 
 DEMO_PASSWORD = "demo"
 
@@ -40,8 +42,14 @@ PRODUCTS = [
          repayment_method="equal_principal", allows_large_amount=True),
 ]
 
+# Each branch's outlets (网点): the org tree's third level.
+OUTLETS = [("BR001-01", "BR001", "安丘城区营业部"), ("BR001-02", "BR001", "景芝分理处"),
+           ("BR002-01", "BR002", "临朐城关营业部")]
+
 # (username, full name as the pages show it: the bank's staff are named in Chinese, branch, roles)
 USERS = [
+    ("admin", "总行系统管理员", HQ, "admin"),
+    ("admin-BR001", "安丘支行系统管理员", "BR001", "admin"),
     ("api-demo", "渠道系统（演示）", HQ, "integrator"),
     ("hq-approver", "总行审批人", HQ, "hq_approver"),
     ("analyst", "业务分析师", HQ, "analyst"),
@@ -68,11 +76,17 @@ def seed_reference_data(session: Session) -> None:
             for money in ("min_amount", "max_amount", "base_rate"):
                 values[money] = Decimal(values[money])
             session.add(Product(**values))
-    password = hash_password(DEMO_PASSWORD)
+    session.flush()
+    now = utcnow()
+    for code, branch, name in OUTLETS:
+        if session.get(Outlet, code) is None:
+            create_org_unit(session, SEED_ADMIN, {"kind": "outlet", "code": code, "parent": branch, "name": name}, now)
+    password = None  # one hash of the public demo password for every demo user, made only if needed
     for username, full_name, branch, roles in USERS:
         if session.get(User, username) is None:
-            session.add(User(username=username, full_name=full_name, branch_code=branch, roles=roles,
-                             password_hash=password))
+            password = password or hash_password(DEMO_PASSWORD)
+            create_user(session, SEED_ADMIN, {"username": username, "full_name": full_name, "branch": branch,
+                                              "roles": roles.split(",")}, now, password_hash=password)
     session.flush()
 
 

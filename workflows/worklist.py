@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from privacy import keyring_for, redact
 from workflows.clock import CHINA
+from workflows.delegation import delegated_tasks, running_for
 from workflows.inbox import task_view, visible_to
 from workflows.models import Application, HumanTask, User, utcnow
 
@@ -42,10 +43,12 @@ def tabs_for(user: User) -> tuple[str, ...]:
     return (MINE, UNCLAIMED, BRANCH) if user.role_set & OVERSEERS else (MINE, UNCLAIMED)
 
 
-def _tab_query(user: User, tab: str):
+def _tab_query(user: User, tab: str, delegated=None):
+    """`delegated`: the tasks colleagues delegate to the user now, which are in their own tab."""
     query = select(HumanTask).where(visible_to(user), HumanTask.status == "open")
     if tab == MINE:
-        return query.where(HumanTask.assignee == user.username)
+        own = HumanTask.assignee == user.username
+        return query.where(own if delegated is None else or_(own, delegated))
     if tab == UNCLAIMED:
         return query.where(HumanTask.assignee.is_(None))
     return query  # BRANCH: everyone's, claimed or not
@@ -96,27 +99,41 @@ def _count(session: Session, query) -> int:
 
 
 def worklist(session: Session, user: User, *, tab: str = UNCLAIMED, filters: WorklistFilters = WorklistFilters(),
-             sort: str = "due", page: int = 1, per_page: int = 20, now: dt.datetime | None = None) -> dict:
-    """One page of a tab, its total under the filters, and every tab's count (without filters)."""
+             sort: str = "due", page: int = 1, per_page: int = 20, now: dt.datetime | None = None,
+             at: dt.datetime | None = None) -> dict:
+    """One page of a tab, its total under the filters, and every tab's count (without filters).
+    `at`: the moment whose delegations count (the process layer's now; default `now`)."""
     now = now or utcnow()
     tabs = tabs_for(user)
     tab = tab if tab in tabs else UNCLAIMED
-    query = _filtered(session, _tab_query(user, tab), filters, now)
+    delegations = running_for(session, user, at or now)
+    delegated = delegated_tasks(delegations)
+    query = _filtered(session, _tab_query(user, tab, delegated), filters, now)
     total = _count(session, query)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = session.scalars(_ordered(query, sort if sort in SORTS else "due")
                            .offset((page - 1) * per_page).limit(per_page)).all()
+    delegators = {d.delegator for d in delegations}
+    names = dict(session.execute(select(User.username, User.full_name).where(User.username.in_(delegators))).all()) \
+        if delegators else {}
     visible = _tab_query(user, BRANCH)
     return {
-        "tab": tab, "tabs": {name: _count(session, _tab_query(user, name)) for name in tabs},
+        "tab": tab, "tabs": {name: _count(session, _tab_query(user, name, delegated)) for name in tabs},
         # A list shows personal data masked, as the API's inbox does (privacy.masking).
-        "items": [dict(redact(task_view(r)), overdue=bool(r.due_at and r.due_at < now)) for r in rows],
+        "items": [_item(r, delegations, names, now) for r in rows],
         "total": total, "page": page, "pages": pages, "per_page": per_page,
         "processes": sorted(session.scalars(select(HumanTask.process_id).where(visible.whereclause).distinct())),
         "products": sorted(p for p in session.scalars(select(HumanTask.product_code).where(visible.whereclause)
                                                       .distinct()) if p),
     }
+
+
+def _item(row: HumanTask, delegations, names: dict, now: dt.datetime) -> dict:
+    item = dict(redact(task_view(row, delegations)), overdue=bool(row.due_at and row.due_at < now))
+    if item.get("delegated_by"):
+        item["delegated_by_name"] = names.get(item["delegated_by"], item["delegated_by"])
+    return item
 
 
 def task_for_viewer(session: Session, task_id: str, user: User) -> HumanTask:

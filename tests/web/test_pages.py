@@ -249,9 +249,9 @@ def test_the_inbox_sorts_by_amount_or_due_time_filters_due_today_and_overdue_and
     assert 'class="overdue"' in page and "已超时" in page
 
     from workflows.worklist import worklist
-    from workflows.directory import authenticate
+    from workflows.models import User
     with services.db.unit_of_work() as session:
-        user = authenticate(session, "cm-BR001", "demo")
+        user = session.get(User, "cm-BR001")
         first = worklist(session, user, sort="amount_desc", per_page=2, page=1)
         second = worklist(session, user, sort="amount_desc", per_page=2, page=2)
     assert (first["total"], first["pages"]) == (3, 2)

@@ -32,7 +32,7 @@ def inbox():
             role=choice_arg("role", REVIEWERS), mine=bool_arg("mine"),
             application_id=request.args.get("application_id"), process=request.args.get("process"),
             loan_id=request.args.get("loan_id"), min_amount=decimal_arg("min_amount"),
-            max_amount=decimal_arg("max_amount"), overdue=bool_arg("overdue")))
+            max_amount=decimal_arg("max_amount"), overdue=bool_arg("overdue"), at=services().processes.now()))
 
 
 @blueprint.post("/tasks/<task_id>/claim")
@@ -58,3 +58,12 @@ def unclaim(task_id: str):
 def complete(task_id: str):
     return command(lambda session, body, key: task_view(services().origination.complete(session, task_id, g.user, body)),
                    idempotency="optional", scope=f"task:{task_id}")
+
+
+@blueprint.post("/tasks/<task_id>/reassign")
+@documented("Hand an open task of the caller's branch to a named colleague who may work it (approvers)",
+            body="reassignment")
+@require("approver", "hq_approver")
+def reassign(task_id: str):
+    return command(lambda session, body, key: task_view(
+        services().processes.reassign(session, task_id, g.user, body["assignee"])), form="reassignment")

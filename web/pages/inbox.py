@@ -62,7 +62,7 @@ def _worklist_context() -> dict:
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
     with read_only() as session:
         listing = worklist(session, g.user, tab=request.args.get("tab", "unclaimed"), filters=filters, sort=sort,
-                           page=_page_number(), per_page=PER_PAGE)
+                           page=_page_number(), per_page=PER_PAGE, at=services().processes.now())
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return {"listing": listing, "filters": filters, "problems": problems, "sort": sort, "query": query}
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 
-from web.api.context import read_only
+from web.api.context import services
 from web.pages import errors
 from web.pages.guard import local_target, sign_in, sign_out, signed_in_user
 from web.pages.i18n import LANGUAGE_COOKIE, LANGUAGES, _
 from web.pages.inbox import WORKERS
-from workflows.directory import authenticate
 
 blueprint = Blueprint("pages_signin", __name__)
 errors.install_on(blueprint)
@@ -25,6 +24,8 @@ def _start_page(user) -> str:
         return url_for("pages_signin.login")
     if "analyst" in user.role_set and not user.role_set & set(WORKERS):
         return url_for("pages_studio.studio")
+    if "admin" in user.role_set and not user.role_set & set(WORKERS):
+        return url_for("pages_admin.index")
     return url_for("pages_inbox.inbox")
 
 
@@ -41,12 +42,13 @@ def login():
     elif not password:
         problem = _("Password: enter your password")
     else:
-        with read_only() as session:
-            user = authenticate(session, username[:64], password[:200])
+        with services().db.unit_of_work() as session:  # a failed attempt is counted
+            outcome = services().directory.sign_in(session, username[:64], password[:200], services().processes.now())
+            user = outcome.user
             username = user.username if user is not None else username
             start = _start_page(user) if user is not None else ""
         if user is None:
-            problem = _("Unknown user or wrong password")
+            problem = _(outcome.message)
     if problem:
         return render_template("login.html", next=target, username=username, error=problem), 401
     sign_in(username)

@@ -11,8 +11,10 @@ from web.pages import errors
 from web.pages.guard import page
 from web.pages.i18n import _
 from web.pages.inbox import WORKERS
+from workflows.delegation import acting_for
 from workflows.errors import Conflict, Forbidden, InvalidInput
 from workflows.inbox import may_work
+from workflows.models import User
 from workflows.origination import application_view
 from workflows.processes import REASSIGNERS
 from workflows.worklist import colleagues_for, task_for_viewer
@@ -74,10 +76,13 @@ def _render(task_id: str, *, status: int = 200, field_errors=None, notice=None, 
             application["guarantee_method"] = application_row.guarantee_method
         context = dict(row.context or {})
         others = {k: v for k, v in context.items() if k not in PANELLED}
+        on_behalf_of = acting_for(session, row, g.user, services().processes.now()) if row.status == "open" else None
         html = render_template(
             "task.html", task=row, application=application, context=context, others=others,
             fields=form_fields(row.form), form_title=FORMS.get(row.form, {}).get("title", row.form),
-            can_work=row.status == "open" and may_work(g.user, row) and row.assignee in (None, g.user.username),
+            can_work=row.status == "open" and may_work(g.user, row) and (
+                row.assignee in (None, g.user.username) or on_behalf_of is not None),
+            on_behalf_of=on_behalf_of and (session.get(User, on_behalf_of).full_name or on_behalf_of),
             field_errors=field_errors or {}, notice=notice, values=values or {},
             colleagues=colleagues_for(session, row) if row.status == "open" and g.user.role_set & REASSIGNERS else [])
     return html, status

@@ -2,7 +2,7 @@
 product's holiday rule for due dates
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Created: 2026-12-03
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
