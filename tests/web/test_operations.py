@@ -359,3 +359,30 @@ def test_the_workers_heartbeats_say_which_are_fresh(client, token_for, services,
         ("app2:20", 20, True), ("app1:10", 120, False)]
     overview = client.get("/api/v1/operations/overview", headers=token_for("ops")).get_json()
     assert (overview["workers"], overview["stale_workers"]) == (2, 1)
+
+
+# -- the console's page -------------------------------------------------------------------------
+
+def test_operations_staff_start_in_the_console_which_shows_the_eod_runs_in_chinese(client, services):
+    from tests.web.test_pages import csrf_of, sign_in
+
+    end_of_day(services.db, "2026-12-01")
+    sign_in(client, "ops-BR001")
+    assert client.get("/").headers["Location"].endswith("/ops")
+    page = client.get("/ops").get_data(as_text=True)
+    assert "运维控制台" in page and 'id="nav-ops"' in page
+    assert "日终批处理记录" in page and "2026-12-01" in page
+    assert "没有故障。" in page and "没有后台任务进程发送过心跳" in page
+    stale_form = client.post("/ops/incidents/retry", data={"ids": ["x"]})
+    assert stale_form.status_code == 400  # no CSRF token
+    nothing_ticked = client.post("/ops/incidents/retry", data={"csrf_token": csrf_of(client)})
+    assert nothing_ticked.status_code == 302
+    assert "请勾选要重试的故障" in client.get("/ops").get_data(as_text=True)
+
+
+def test_the_console_page_is_closed_to_other_roles(client):
+    from tests.web.test_pages import sign_in
+
+    sign_in(client, "rev-BR001")
+    assert client.get("/ops").status_code == 403
+    assert 'id="nav-ops"' not in client.get("/inbox").get_data(as_text=True)
