@@ -149,3 +149,42 @@ def test_the_servicing_walkthrough_moves_time_with_tick_through_the_collection_l
     with sqlite3.connect(database) as conn:
         ladders = conn.execute("SELECT count(*) FROM process_instance WHERE process_id = 'collections'").fetchone()[0]
     assert ladders == 3   # the walkthrough disbursed three loans and nobody paid any of them
+
+
+OPERATIONS_SCRIPT = ROOT / "examples" / "operations.sh"
+OPERATIONS_HEADING = "## Operations: the console, health and metrics"
+# What each printing line of the operations walkthrough prints (the README's comments).
+OPERATIONS_OUTPUT = [
+    # 11. up, not ready without a worker, ready after one round of it
+    "up", "503", "ready",
+    # 12. the three loans disbursed by the walkthrough completed their origination
+    "3.0",
+    # 13. the console's API
+    "0", "True", "not_found",
+    # 14. the caller's request id in the error answer
+    "readme-0000001",
+]
+
+
+def test_the_operations_script_is_the_readme_block_word_for_word_and_says_what_it_prints():
+    block = readme_walkthrough_block(OPERATIONS_HEADING)
+    assert script_body(OPERATIONS_SCRIPT, after="source examples/walkthrough.sh > /dev/null\n") == block
+    printed = [line.split("# ", 1)[1].split(" (")[0].strip() for line in block.splitlines()
+               if re.match(r"^(curl|\s+\|\s+cut|\s+-d) .*\s# ", line)]
+    assert printed == OPERATIONS_OUTPUT
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
+def test_the_operations_walkthrough_checks_health_metrics_and_the_console(demo_server):
+    port, database = demo_server
+    loanflow = Path(sys.executable).with_name("loanflow")   # the README says .venv/bin/loanflow
+    env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{database}")
+    script = OPERATIONS_SCRIPT.read_text(encoding="utf-8").replace(".venv/bin/loanflow", str(loanflow))
+    result = subprocess.run(["bash", "-c", script, str(OPERATIONS_SCRIPT)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    assert result.stdout.splitlines() == OPERATIONS_OUTPUT
+    assert result.stderr == ""
+    with sqlite3.connect(database) as conn:
+        beats = conn.execute("SELECT count(*) FROM worker_heartbeat").fetchone()[0]
+    assert beats == 1   # the one round of `loanflow worker --once`
