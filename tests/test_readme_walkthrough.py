@@ -134,15 +134,21 @@ def test_the_readme_walkthrough_runs_twice_in_a_row_on_one_database(demo_server)
         assert count_applications(database) == APPLICATIONS_PER_RUN * run
 
 
+def run_with_the_venvs_loanflow(script_path: Path, port: int, database: Path) -> subprocess.CompletedProcess:
+    """Run a walkthrough script against the demo server, its `.venv/bin/loanflow` being this venv's."""
+    loanflow = Path(sys.executable).with_name("loanflow")   # the README says .venv/bin/loanflow
+    env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{database}")
+    script = script_path.read_text(encoding="utf-8").replace(".venv/bin/loanflow", str(loanflow))
+    result = subprocess.run(["bash", "-c", script, str(script_path)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    return result
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
 def test_the_servicing_walkthrough_moves_time_with_tick_through_the_collection_ladder(demo_server):
     port, database = demo_server
-    loanflow = Path(sys.executable).with_name("loanflow")   # the README says .venv/bin/loanflow
-    env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{database}")
-    script = SERVICING_SCRIPT.read_text(encoding="utf-8").replace(".venv/bin/loanflow", str(loanflow))
-    result = subprocess.run(["bash", "-c", script, str(SERVICING_SCRIPT)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, env=env)
-    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    result = run_with_the_venvs_loanflow(SERVICING_SCRIPT, port, database)
     # A stage prints as "id (name)"; the README's comment shows both, the list the id.
     assert [line.split(" (")[0] for line in result.stdout.splitlines()] == SERVICING_OUTPUT
     assert result.stderr == ""
@@ -177,12 +183,7 @@ def test_the_operations_script_is_the_readme_block_word_for_word_and_says_what_i
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
 def test_the_operations_walkthrough_checks_health_metrics_and_the_console(demo_server):
     port, database = demo_server
-    loanflow = Path(sys.executable).with_name("loanflow")   # the README says .venv/bin/loanflow
-    env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{database}")
-    script = OPERATIONS_SCRIPT.read_text(encoding="utf-8").replace(".venv/bin/loanflow", str(loanflow))
-    result = subprocess.run(["bash", "-c", script, str(OPERATIONS_SCRIPT)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, env=env)
-    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    result = run_with_the_venvs_loanflow(OPERATIONS_SCRIPT, port, database)
     assert result.stdout.splitlines() == OPERATIONS_OUTPUT
     assert result.stderr == ""
     with sqlite3.connect(database) as conn:

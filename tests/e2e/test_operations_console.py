@@ -3,17 +3,14 @@ branch's stuck incident and the webhook a receiver refused with 500, retries the
 redelivers the other once the receiver is back; head office's officer sees every branch."""
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 import requests
-from flask import Flask, request
 
 from scoring.bureau import BureauClient, CircuitBreaker
 from tests.e2e.conftest import valid_id_number
 from tests.web import journeys
-from web.simulators import start_in_thread
 from workflows.callbacks import CallbackHosts
 from workflows.operations import beat
 from workflows.outbox import deliver_due
@@ -24,23 +21,13 @@ def shot(page, screenshots, name):
 
 
 @pytest.fixture
-def flaky_receiver(live, monkeypatch):
-    """A webhook endpoint on 127.0.0.1 answering 500 while state["down"], allowed for api-demo."""
-    app = Flask("flaky_receiver")
-    received: list[dict] = []
-    state = {"down": True}
-
-    @app.post("/hooks")
-    def hook():
-        if state["down"]:
-            return "database locked", 500
-        received.append(json.loads(request.data))
-        return "", 204
-
-    server = start_in_thread(app)
+def flaky_receiver(receiver, live, monkeypatch):
+    """The integrator's webhook endpoint on 127.0.0.1 (allowed for api-demo), answering 500 until
+    the test brings it back."""
+    url, received, state = receiver
+    state.update(fail=True, status=500)
     monkeypatch.setattr(live[2].origination, "callback_hosts", CallbackHosts.parse("api-demo=127.0.0.1"))
-    yield server.url + "/hooks", received, state
-    server.stop()
+    return url, received, state
 
 
 def an_application(api, branch="BR001", **changes):
@@ -90,13 +77,13 @@ def test_an_operations_officer_retries_an_incident_and_redelivers_a_failed_webho
     after = client.get(f"/api/v1/applications/{stuck['id']}", headers=token("api-demo")).get_json()
     assert after["status"] != "incident" and after["incident"] is None, after
 
-    state["down"] = False
+    state["fail"] = False
     mine = [row for row in officer.locator("#ops-webhooks tbody tr").all() if "HTTP 500" in row.inner_text()]
     for row in mine:
         row.locator("input[name=ids]").check()
     officer.click("#redeliver-selected")
     assert f"已重新推送 {len(mine)} 条：{len(mine)} 条送达" in officer.locator(".flash.ok").inner_text()
-    assert announced["id"] in [r["application_id"] for r in received]
+    assert announced["id"] in [r["body"]["application_id"] for r in received]
     assert "没有推送失败的回调。" in officer.locator("#ops-webhooks").inner_text()
     shot(officer, screenshots, "ops-console-after")
 

@@ -10,13 +10,11 @@ import logging
 
 import pytest
 import requests
-from flask import Flask, request
 from prometheus_client.parser import text_string_to_metric_families
 
 from scoring.bureau import BureauClient, CircuitBreaker
 from tests.web.journeys import decide, example, signature_for, submit
 from web.request_log import json_lines_handler
-from web.simulators import start_in_thread
 from workflows.callbacks import CallbackHosts
 from workflows.db import Database
 from workflows.models import OutboxMessage, utcnow
@@ -42,22 +40,11 @@ def clock(services):
 
 
 @pytest.fixture
-def flaky_receiver():
-    """An integrator's webhook endpoint on 127.0.0.1 that answers 500 while state["down"]."""
-    app = Flask("flaky_receiver")
-    received: list[dict] = []
-    state = {"down": True}
-
-    @app.post("/hooks")
-    def hook():
-        if state["down"]:
-            return "database locked", 500
-        received.append(json.loads(request.data))
-        return "", 204
-
-    server = start_in_thread(app)
-    yield server.url + "/hooks", received, state
-    server.stop()
+def flaky_receiver(receiver):
+    """The integrator's webhook endpoint, answering 500 until the test brings it back."""
+    url, received, state = receiver
+    state.update(fail=True, status=500)
+    return url, received, state
 
 
 @pytest.fixture
@@ -281,14 +268,15 @@ def test_a_failing_webhook_shows_in_the_console_and_is_redelivered_from_it_once_
                             headers=ops_branch).get_json()
     assert first_try["results"] == [{"id": failed[0]["id"], "outcome": "failed", "error": "HTTP 500"}]
 
-    state["down"] = False
+    state["fail"] = False
     their_id = next(w["id"] for w in everyone if w["application_id"] == theirs["id"])
     redelivered = client.post("/api/v1/operations/webhooks/redeliver", json={"ids": [failed[0]["id"], their_id]},
                               headers=ops_branch)
     assert redelivered.status_code == 200
     assert redelivered.get_json()["results"] == [{"id": failed[0]["id"], "outcome": "delivered"},
                                                  {"id": their_id, "outcome": "not_found"}]
-    assert [(r["application_id"], r["status"]) for r in received] == [(mine["id"], "awaiting_signature")]
+    assert [(r["body"]["application_id"], r["body"]["status"]) for r in received] == [
+        (mine["id"], "awaiting_signature")]
     assert client.get("/api/v1/operations/webhooks", headers=ops_branch).get_json()["items"] == []
     history = client.get(f"/api/v1/applications/{mine['id']}", headers=api).get_json()["history"]
     assert [(e["actor"], e["detail"]["outcome"]) for e in history if e["event"] == "webhook_redelivered"] == [
@@ -314,7 +302,7 @@ def test_a_webhook_the_worker_gave_up_on_is_a_dead_letter_until_it_is_redelivere
     assert metric(client, "loanflow_webhook_dead_letters") == 1
     assert deliver_due(services.db, now=moment) == 0  # the worker no longer tries
 
-    state["down"] = False
+    state["fail"] = False
     answer = client.post("/api/v1/operations/webhooks/redeliver", json={"ids": [dead["id"]]}, headers=ops).get_json()
     assert answer["delivered"] == 1 and len(received) == 1
     with services.db.sessions() as session:
