@@ -374,3 +374,50 @@ def test_the_console_page_is_closed_to_other_roles(client):
     sign_in(client, "rev-BR001")
     assert client.get("/ops").status_code == 403
     assert 'id="nav-ops"' not in client.get("/inbox").get_data(as_text=True)
+
+
+MULTIPROCESS_SCRIPT = """
+import os, sys
+from web.app import create_app
+from web.config import Settings
+from web.services import build_services
+from workflows.schema import upgrade
+
+settings = Settings(database_url=sys.argv[1], secret_key="x" * 40, data_key="00" * 32)
+services = build_services(settings)
+upgrade(services.db.engine)
+app = create_app(settings, services=services)
+children = []
+for requests_made in (2, 3):        # two forked web workers, as gunicorn's
+    pid = os.fork()
+    if pid == 0:
+        services.db.engine.dispose(close=False)
+        client = app.test_client()
+        for _ in range(requests_made):
+            assert client.get("/healthz").status_code == 200
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    assert os.waitpid(pid, 0)[1] == 0
+print(app.test_client().get("/metrics").get_data(as_text=True))
+"""
+
+
+def test_with_a_multiprocess_folder_a_scrape_adds_up_every_web_workers_requests(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    result = subprocess.run([sys.executable, "-c", MULTIPROCESS_SCRIPT, f"sqlite:///{tmp_path / 'mp.sqlite3'}"],
+                            capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(folder)))
+    assert result.returncode == 0, result.stderr
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(result.stdout) for s in family.samples}
+    assert samples[("loanflow_http_requests_total",
+                    (("method", "GET"), ("route", "/healthz"), ("status", "200")))] == 5
+    # The database's figures come once, not once per worker.
+    assert [line for line in result.stdout.splitlines() if line.startswith("loanflow_webhook_backlog ")] == [
+        "loanflow_webhook_backlog 0.0"]
