@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from privacy import redact_text
 from workflows.db import Database
-from workflows.errors import InvalidInput, WorkflowError
+from workflows.errors import InvalidInput, NotFound, WorkflowError
 from workflows.models import (HQ, Application, AuditEvent, DueTimer, EodBatchRun, OutboxMessage, ProcessInstance,
                               User, WorkerHeartbeat, utcnow)
 from workflows.outbox import MAX_ATTEMPTS, send
@@ -215,13 +215,16 @@ def retry_incidents(session: Session, layer, viewer: User, instance_ids: list[st
     is refused leaves the others' recoveries standing. Every id gets its outcome."""
     results = []
     for instance_id in instance_ids:
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None or not (_sees_all(viewer) or instance.branch_code == viewer.branch_code):
-            results.append({"instance_id": instance_id, "outcome": "not_found"})
-            continue
         try:
             with session.begin_nested():
-                step = layer.retry(session, layer.lock(session, instance_id), viewer.username)
+                # Locked before it is read: a worker retrying it meanwhile is waited for, not overwritten.
+                instance = layer.lock(session, instance_id)
+                if not (_sees_all(viewer) or instance.branch_code == viewer.branch_code):
+                    raise NotFound("Process instance not found")
+                step = layer.retry(session, instance, viewer.username)
+        except NotFound:
+            results.append({"instance_id": instance_id, "outcome": "not_found"})
+            continue
         except WorkflowError as err:  # not (or no longer) an incident: someone retried it first
             results.append({"instance_id": instance_id, "outcome": "refused", "message": err.message})
             continue

@@ -200,6 +200,10 @@ def test_incidents_are_retried_in_bulk_with_each_result_and_a_branch_sees_only_i
     stuck = [submit(client, api, example("application-auto.json")).get_json() for _ in range(2)]
     elsewhere = submit(client, api, example("application-auto.json", branch="BR002")).get_json()
     assert {a["status"] for a in stuck + [elsewhere]} == {"incident"}
+    too_soon = client.post("/api/v1/operations/incidents/retry", json={"ids": [stuck[0]["instance_id"]]},
+                           headers=ops_hq).get_json()
+    assert too_soon["resumed"] == 0 and too_soon["results"][0]["outcome"] == "failed_again"
+    assert "bureau" in too_soon["results"][0]["incident"]
     bureau_switch(False)
 
     listed = client.get("/api/v1/operations/incidents", headers=ops_branch).get_json()["items"]
@@ -215,10 +219,10 @@ def test_incidents_are_retried_in_bulk_with_each_result_and_a_branch_sees_only_i
         (stuck[0]["instance_id"], "resumed"), (stuck[1]["instance_id"], "resumed"),
         (elsewhere["instance_id"], "not_found"), ("no-such-instance", "not_found")]
     assert retried.get_json()["resumed"] == 2
-    for application in stuck:
+    for application, retried_by in zip(stuck, (["ops", "ops-BR001"], ["ops-BR001"])):
         after = client.get(f"/api/v1/applications/{application['id']}", headers=api).get_json()
         assert after["status"] == "awaiting_signature"
-        assert [e["actor"] for e in after["history"] if e["event"] == "incident_retried"] == ["ops-BR001"]
+        assert [e["actor"] for e in after["history"] if e["event"] == "incident_retried"] == retried_by
 
     again = client.post("/api/v1/operations/incidents/retry", json={"ids": [stuck[0]["instance_id"]]},
                         headers=ops_hq).get_json()["results"]
