@@ -79,19 +79,31 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record is written, not when the handler was made
+    (a test capturing stderr replaces and closes it; logging must not write to the closed one)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def json_lines_handler(stream=None) -> logging.Handler:
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
     handler.setFormatter(JsonLines())
     handler.addFilter(RequestIdFilter())
     return handler
 
 
 def log_json_lines(level: int = logging.INFO) -> None:
-    """The process's logs as JSON lines on stderr (replacing any handler set before)."""
+    """The process's logs as JSON lines on stderr (once per process, whoever calls it again)."""
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(json_lines_handler())
+    if not any(isinstance(h.formatter, JsonLines) for h in root.handlers):
+        root.addHandler(json_lines_handler())
     root.setLevel(level)
     # werkzeug's own access log would say each request a second time, in its own format.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
