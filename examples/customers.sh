@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source examples/walkthrough.sh > /dev/null
 
-# 13. Step 1's application registered its applicant in BR001's customer register (客户档案). Found
+# 11. Step 1's application registered its applicant in BR001's customer register (客户档案). Found
 #     by ID number (in the body: ID numbers never go in URLs), the customer manager sees the household
 #     whole, the integrator masked; the loan of step 2 is the customer's.
 CM="Authorization: Bearer $(token cm-BR001)"
@@ -18,7 +18,7 @@ jget customers.0.name < $WORK/found.json                   # Wang Jianguo
 jget customers.0.household_size < $WORK/found.json         # 4
 curl -s $API/customers/$CUSTOMER -H "$AUTH" | jget id_number   # 370784********0015
 curl -s $API/customers/$CUSTOMER -H "$CM" | jget loans | grep -c "$LOAN"   # 1
-# 14. After a visit the customer manager records the herd and the village group; the history keeps
+# 12. After a visit the customer manager records the herd and the village group; the history keeps
 #     who changed what, when and why (its first entry is step 1's application). The same change
 #     again changes nothing.
 echo '{"livestock_head": 55, "address": {"village": "Dongguan", "village_group": "3"},

@@ -134,15 +134,21 @@ def test_the_readme_walkthrough_runs_twice_in_a_row_on_one_database(demo_server)
         assert count_applications(database) == APPLICATIONS_PER_RUN * run
 
 
+def run_with_the_venvs_loanflow(script_path: Path, port: int, database: Path) -> subprocess.CompletedProcess:
+    """Run a walkthrough script against the demo server, its `.venv/bin/loanflow` being this venv's."""
+    loanflow = Path(sys.executable).with_name("loanflow")   # the README says .venv/bin/loanflow
+    env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{database}")
+    script = script_path.read_text(encoding="utf-8").replace(".venv/bin/loanflow", str(loanflow))
+    result = subprocess.run(["bash", "-c", script, str(script_path)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    return result
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
 def test_the_servicing_walkthrough_moves_time_with_tick_through_the_collection_ladder(demo_server):
     port, database = demo_server
-    loanflow = Path(sys.executable).with_name("loanflow")   # the README says .venv/bin/loanflow
-    env = dict(os.environ, LOANFLOW_PORT=str(port), LOANFLOW_DATABASE_URL=f"sqlite:///{database}")
-    script = SERVICING_SCRIPT.read_text(encoding="utf-8").replace(".venv/bin/loanflow", str(loanflow))
-    result = subprocess.run(["bash", "-c", script, str(SERVICING_SCRIPT)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, env=env)
-    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    result = run_with_the_venvs_loanflow(SERVICING_SCRIPT, port, database)
     # A stage prints as "id (name)"; the README's comment shows both, the list the id.
     assert [line.split(" (")[0] for line in result.stdout.splitlines()] == SERVICING_OUTPUT
     assert result.stderr == ""
@@ -155,9 +161,9 @@ CUSTOMERS_SCRIPT = ROOT / "examples" / "customers.sh"
 CUSTOMERS_HEADING = "## Customer register walkthrough"
 # What each printing line of the customer register walkthrough prints (the README's comments).
 CUSTOMERS_OUTPUT = [
-    # 13. found by ID number: whole to the customer manager, masked to the integrator; step 2's loan is theirs
+    # 11. found by ID number: whole to the customer manager, masked to the integrator; step 2's loan is theirs
     "Wang Jianguo", "4", "370784********0015", "1",
-    # 14. the customer manager's change, and the history's first entry (the application's)
+    # 12. the customer manager's change, and the history's first entry (the application's)
     "55", "api-demo",
 ]
 
@@ -182,3 +188,36 @@ def test_the_customer_register_walkthrough_runs_twice_on_one_database(demo_serve
         customers = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
         linked = conn.execute("SELECT count(DISTINCT customer_id) FROM application").fetchone()[0]
     assert customers == linked > 0
+
+OPERATIONS_SCRIPT = ROOT / "examples" / "operations.sh"
+OPERATIONS_HEADING = "## Operations: the console, health and metrics"
+# What each printing line of the operations walkthrough prints (the README's comments).
+OPERATIONS_OUTPUT = [
+    # 11. up, not ready without a worker, ready after one round of it
+    "up", "503", "ready",
+    # 12. the three loans disbursed by the walkthrough completed their origination
+    "3.0",
+    # 13. the console's API
+    "0", "True", "not_found",
+    # 14. the caller's request id in the error answer
+    "readme-0000001",
+]
+
+
+def test_the_operations_script_is_the_readme_block_word_for_word_and_says_what_it_prints():
+    block = readme_walkthrough_block(OPERATIONS_HEADING)
+    assert script_body(OPERATIONS_SCRIPT, after="source examples/walkthrough.sh > /dev/null\n") == block
+    printed = [line.split("# ", 1)[1].split(" (")[0].strip() for line in block.splitlines()
+               if re.match(r"^(curl|\s+\|\s+cut|\s+-d) .*\s# ", line)]
+    assert printed == OPERATIONS_OUTPUT
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
+def test_the_operations_walkthrough_checks_health_metrics_and_the_console(demo_server):
+    port, database = demo_server
+    result = run_with_the_venvs_loanflow(OPERATIONS_SCRIPT, port, database)
+    assert result.stdout.splitlines() == OPERATIONS_OUTPUT
+    assert result.stderr == ""
+    with sqlite3.connect(database) as conn:
+        beats = conn.execute("SELECT count(*) FROM worker_heartbeat").fetchone()[0]
+    assert beats == 1   # the one round of `loanflow worker --once`

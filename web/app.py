@@ -6,9 +6,12 @@ import pkgutil
 
 from flask import Flask
 
+from web import health, metrics
 from web.auth import token_signer_for
 from web.config import Settings
 from web.errors import register_error_handlers
+from web.metrics import install_metrics
+from web.request_log import install_request_ids
 from web.pages import register_pages
 from web.requests import refuse_bad_text_in_url
 from web.services import Services, build_services
@@ -27,9 +30,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.json.sort_keys = False
     app.extensions["loanflow"] = services
     register_error_handlers(app)
+    install_request_ids(app)  # first: every later step, error answer and log line has the id
+    install_metrics(app, services)
     app.before_request(refuse_bad_text_in_url)
     for blueprint in _api_blueprints():
         app.register_blueprint(blueprint, url_prefix="/api/v1")
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(metrics.blueprint)
     register_pages(app, settings)
     return app
 

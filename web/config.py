@@ -40,6 +40,8 @@ class Settings:
     # LOANFLOW_SECURE_COOKIES: the pages' session cookie is sent over HTTPS only (Secure). The demo
     # serves plain http on 127.0.0.1, so it turns this off there unless the variable says otherwise.
     secure_cookies: bool = True
+    # LOANFLOW_HEARTBEAT_STALE_SECONDS: a worker whose last heartbeat is older is stale (/readyz).
+    heartbeat_stale_seconds: int = 60
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -56,6 +58,8 @@ class Settings:
             callback_hosts=_callback_hosts(env.get("LOANFLOW_CALLBACK_HOSTS", "")),
             data_key=env.get("LOANFLOW_DATA_KEY", ""),
             secure_cookies=env.get("LOANFLOW_SECURE_COOKIES", "true").strip().lower() not in ("0", "false", "no"),
+            heartbeat_stale_seconds=_seconds("LOANFLOW_HEARTBEAT_STALE_SECONDS",
+                                             env.get("LOANFLOW_HEARTBEAT_STALE_SECONDS", "60")),
         )
         values.update(overrides)
         return cls(**values)
@@ -109,6 +113,16 @@ def _port(raw: str) -> int:
     if not 0 <= port < 65536:  # 0: any free port
         raise SettingsError(f"LOANFLOW_PORT must be between 0 and 65535, not {port}")
     return port
+
+
+def _seconds(name: str, raw: str) -> int:
+    try:
+        seconds = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if seconds <= 0:
+        raise SettingsError(f"{name} must be more than 0 seconds, not {seconds}")
+    return seconds
 
 
 def _callback_hosts(raw: str) -> CallbackHosts:

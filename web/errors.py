@@ -1,4 +1,4 @@
-"""Every error leaves the API as {"error": code, "message": ..., "fields": {...}}.
+"""Every error leaves the API as {"error": code, "message": ..., "fields": {...}, "request_id": ...}.
 
 Packages raise their own typed errors; this module alone decides the HTTP status.
 """
@@ -20,7 +20,10 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
-    body = {"error": code, "message": message, "fields": fields or {}}
+    from web.request_log import current_request_id
+
+    # The request id lets the caller quote the answer and operations find its log lines.
+    body = {"error": code, "message": message, "fields": fields or {}, "request_id": current_request_id()}
     return jsonify(body), status
 
 

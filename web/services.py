@@ -4,8 +4,10 @@ Built by the app factory or the worker from Settings, never at import time.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from forms.compiler import form_names
 from handlers.registry import build_registry
@@ -17,6 +19,7 @@ from workflows.directory import Directory, LocalDirectory
 from workflows.instances import InstanceRunner
 from workflows.bank_clock import BankClock
 from workflows.loan_servicing import LoanServicing
+from workflows.models import utcnow
 from workflows.origination import Origination
 from workflows.processes import ProcessLayer
 from workflows.schema import ensure_current
@@ -34,6 +37,9 @@ class Services:
     servicing: LoanServicing = field(default_factory=LoanServicing)
     # Who someone is (sign-in): the passwords in app_user; an LDAP or OIDC directory goes here.
     directory: Directory = field(default_factory=LocalDirectory)
+
+    # What operations judges staleness by (heartbeats, overdue timers): the wall clock; tests move it.
+    wall_clock: Callable[[], dt.datetime] = utcnow
 
     @property
     def processes(self) -> ProcessLayer:

@@ -458,3 +458,28 @@ class Delegation(Base):
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(r for r in self.roles.split(",") if r)
+
+# -- Operations (issue 14): the workers' heartbeats and the record of each end-of-day batch -----
+
+class WorkerHeartbeat(Base):
+    """The last sign of life of one worker process (`loanflow worker`), written on every tick of
+    its scheduler: `/readyz` and the operations console call a worker stale when `beat_at` is
+    older than LOANFLOW_HEARTBEAT_STALE_SECONDS."""
+    __tablename__ = "worker_heartbeat"
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(128), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    beat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class EodBatchRun(Base):
+    """One end-of-day batch that closed a business date: when it ran, how long it took and what it
+    did (the ledger's EodResult figures), for the operations console and /metrics."""
+    __tablename__ = "eod_batch_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    duration_seconds: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -41,30 +41,36 @@ def deliver_due(db: Database, *, http: requests.Session | None = None, now: dt.d
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         for message in session.scalars(query):
-            url = (message.payload or {}).get("callback_url")
-            if not url:
+            if not (message.payload or {}).get("callback_url"):
                 message.delivered_at = now  # nobody to tell: the event stays readable in the history
                 continue
-            body = {"id": message.id, "topic": message.topic, "created_at": message.created_at.isoformat() + "Z",
-                    **{k: v for k, v in message.payload.items() if k != "callback_url"}}
-            try:
-                # No redirects: the callback host was checked against the integrator's allow-list
-                # (workflows/callbacks.py), and a redirect would send us to a host nobody checked.
-                response = http.post(url, data=dumps(body), timeout=TIMEOUT, allow_redirects=False,
-                                     headers={"Content-Type": "application/json",
-                                              "X-Loanflow-Event": message.topic,
-                                              "X-Loanflow-Delivery": str(message.id)})
-                ok = 200 <= response.status_code < 300
-                problem = None if ok else f"HTTP {response.status_code}"
-            except requests.RequestException as err:
-                ok, problem = False, str(err)
-            message.attempts += 1
-            if ok:
-                message.delivered_at = now
-                delivered += 1
-            else:
-                message.last_error = problem[:500]
-                message.next_attempt_at = now + next_attempt_after(message.attempts)
-                log.warning("webhook %s to %s failed (attempt %s): %s", message.id, redact_text(url), message.attempts,
-                            redact_text(problem))
+            delivered += send(http, message, now)
     return delivered
+
+
+def send(http: requests.Session, message: OutboxMessage, now: dt.datetime) -> bool:
+    """Post one message to its callback URL and record the attempt on the row: delivered, or the
+    error and when to try again. The worker's delivery and the console's redelivery both use it."""
+    url = message.payload["callback_url"]
+    body = {"id": message.id, "topic": message.topic, "created_at": message.created_at.isoformat() + "Z",
+            **{k: v for k, v in message.payload.items() if k != "callback_url"}}
+    try:
+        # No redirects: the callback host was checked against the integrator's allow-list
+        # (workflows/callbacks.py), and a redirect would send us to a host nobody checked.
+        response = http.post(url, data=dumps(body), timeout=TIMEOUT, allow_redirects=False,
+                             headers={"Content-Type": "application/json",
+                                      "X-Loanflow-Event": message.topic,
+                                      "X-Loanflow-Delivery": str(message.id)})
+        ok = 200 <= response.status_code < 300
+        problem = None if ok else f"HTTP {response.status_code}"
+    except requests.RequestException as err:
+        ok, problem = False, str(err)
+    message.attempts += 1
+    if ok:
+        message.delivered_at = now
+        return True
+    message.last_error = problem[:500]
+    message.next_attempt_at = now + next_attempt_after(message.attempts)
+    log.warning("webhook %s to %s failed (attempt %s): %s", message.id, redact_text(url), message.attempts,
+                redact_text(problem))
+    return False

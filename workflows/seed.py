@@ -55,6 +55,8 @@ USERS = [
     ("analyst", "业务分析师", HQ, "analyst"),
     ("analyst2", "业务分析师（二）", HQ, "analyst"),   # the second pair of eyes on a four-eyes release
     ("hq-risk", "总行风险经理", HQ, "hq_risk"),
+    ("ops", "总行运维", HQ, "operations"),           # the operations console, every branch
+    ("ops-BR001", "支行运维", "BR001", "operations"),  # the operations console, BR001 only
 ] + [
     (f"{prefix}-{branch}", title, branch, role)
     for branch in ("BR001", "BR002")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from decimal import Decimal
 from typing import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -35,9 +37,18 @@ def end_of_day(db: Database, business_date: dt.date | str | None = None) -> dict
     from ledger.service import run_eod
     from workflows.classification_review import REVIEWED_CLASSIFICATION
 
+    from workflows.models import EodBatchRun, utcnow
+
     day = business_date or (china_today() - dt.timedelta(days=1))
     with db.unit_of_work() as session:
-        return run_eod(session, day, policy=REVIEWED_CLASSIFICATION).to_dict()
+        started_at, started = utcnow(), time.perf_counter()
+        result = run_eod(session, day, policy=REVIEWED_CLASSIFICATION)
+        duration = Decimal(str(round(time.perf_counter() - started, 3)))
+        figures = {k: v for k, v in result.to_dict().items() if k != "business_date"}
+        # In the batch's own transaction: a run is on record exactly when its date closed.
+        session.add(EodBatchRun(business_date=result.business_date, started_at=started_at, finished_at=utcnow(),
+                                duration_seconds=duration, figures=figures))
+        return result.to_dict()
 
 
 def nightly_end_of_day(db: Database, origination: Origination | None = None) -> dict | None:
@@ -80,12 +91,23 @@ def fire_timers_now(db: Database, origination: Origination) -> int:
     return len(fired)
 
 
+def heartbeat(db: Database, worker_id: str) -> None:
+    """The worker's sign of life for /readyz and the operations console (workflows/operations.py)."""
+    from workflows.operations import beat
+
+    beat(db, worker_id)
+
+
 def build_scheduler(db: Database, *, webhook_seconds: int = 5, timer_seconds: int = 10,
                     eod_hour: int = END_OF_DAY_AT.hour, eod_minute: int = END_OF_DAY_AT.minute,
                     payment_channel_url: str | None = None, auto_debit_hour: int = AUTO_DEBIT_AT.hour,
                     auto_debit_minute: int = AUTO_DEBIT_AT.minute,
-                    origination: Origination | None = None, scheduler_factory: Callable = BlockingScheduler):
+                    origination: Origination | None = None, scheduler_factory: Callable = BlockingScheduler,
+                    worker_id: str | None = None):
     scheduler = scheduler_factory(timezone=SCHEDULER_TIMEZONE)
+    if worker_id:
+        scheduler.add_job(heartbeat, IntervalTrigger(seconds=timer_seconds), args=[db, worker_id], id="heartbeat",
+                          max_instances=1, coalesce=True)
     scheduler.add_job(deliver_due, IntervalTrigger(seconds=webhook_seconds), args=[db], id="webhooks",
                       max_instances=1, coalesce=True)
     if origination is not None:

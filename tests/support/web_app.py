@@ -66,7 +66,7 @@ def token_for(client):
 @pytest.fixture
 def receiver():
     """An integrator's webhook endpoint on 127.0.0.1: (url, received, state). Each delivery is
-    recorded as {"body", "event"}; state["fail"] = True makes it answer 503."""
+    recorded as {"body", "event"}; state["fail"] = True makes it answer state["status"] (503)."""
     import json
 
     from flask import Flask, request
@@ -75,12 +75,12 @@ def receiver():
 
     app = Flask("receiver")
     received: list[dict] = []
-    state = {"fail": False}
+    state = {"fail": False, "status": 503}
 
     @app.post("/hooks")
     def hook():
         if state["fail"]:
-            return "busy", 503
+            return "busy", state["status"]
         received.append({"body": json.loads(request.data), "event": request.headers["X-Loanflow-Event"]})
         return "", 204
 

@@ -16,6 +16,11 @@ def test_every_route_the_app_serves_is_in_the_document_with_its_methods(app, cli
         if rule.rule.startswith(PREFIX + "/"):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len(PREFIX):])
             served.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
+    # Health and metrics live at the server's root, each path naming that server.
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert document["paths"][path]["servers"] == [{"url": "/", "description": "the server's root"}]
+        assert document["paths"][path]["get"]["security"] == []
+        served[path] = {"get", "servers"}
     assert {path: set(ops) for path, ops in document["paths"].items()} == served
     assert "post" in document["paths"]["/loans/{loan_id}/draws"]
     assert "get" in document["paths"]["/loans/{loan_id}/payoff"]

@@ -70,15 +70,21 @@ def build_document(app: Flask) -> dict:
         "type": "object", "required": ["error", "message", "fields"],
         "properties": {"error": {"type": "string"}, "message": {"type": "string"},
                        "fields": {"type": "object", "additionalProperties": {
-                           "type": "array", "items": {"type": "string"}}}}})
+                           "type": "array", "items": {"type": "string"}}},
+                       "request_id": {"type": "string", "description": "also the X-Request-Id header"}}})
     for form in sorted(form_names()):
         spec.components.schema(schema_name(form), schema=schema_for(form))
     paths: dict[str, dict] = {}
+    at_root: dict[str, dict] = {}  # documented routes outside /api/v1: /healthz, /readyz, /metrics
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if not rule.rule.startswith(PREFIX + "/"):
-            continue
         view = app.view_functions[rule.endpoint]
         operation = operation_of(view)
+        if not rule.rule.startswith(PREFIX + "/"):
+            if operation is not None:
+                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                    at_root.setdefault(rule.rule, {})[method.lower()] = _operation(operation, rule.arguments,
+                                                                                   roles_of(view))
+            continue
         if operation is None:
             raise UndocumentedRoute(f"{rule.rule} ({rule.endpoint}) has no @documented")
         path = _PATH_PARAMETER.sub(r"{\1}", rule.rule[len(PREFIX):])
@@ -86,7 +92,11 @@ def build_document(app: Flask) -> dict:
             paths.setdefault(path, {})[method.lower()] = _operation(operation, rule.arguments, roles_of(view))
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    for path, operations in at_root.items():
+        # Served at the server's root, not under /api/v1: the path item names its own server.
+        document["paths"][path] = {"servers": [{"url": "/", "description": "the server's root"}], **operations}
+    return document
 
 
 def _operation(op: Operation, path_parameters, roles) -> dict:

@@ -24,11 +24,13 @@ def run(args) -> int:
     from werkzeug.serving import run_simple
 
     from web.app import create_app
+    from web.request_log import log_json_lines
     from web.services import open_services
     from web.simulators import with_demo_bureau
     from workflows.db import SchemaOutdated
     from workflows.seed import DEMO_PASSWORD, USERS
 
+    log_json_lines()
     settings = Settings.from_env()
     if args.demo:
         settings = settings.for_demo()
@@ -75,7 +77,15 @@ def _request_handler_class():
     return RequestHandler
 
 
+def _mark_process_dead(pid: int) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)
+
+
 def _serve_with_gunicorn(app, settings: Settings, *, workers: int, threads: int) -> int:
+    import os
+
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -85,6 +95,9 @@ def _serve_with_gunicorn(app, settings: Settings, *, workers: int, threads: int)
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("keepalive", 30)
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                # A worker that exits leaves its metric files; its live gauges must not count.
+                self.cfg.set("child_exit", lambda server, worker: _mark_process_dead(worker.pid))
 
         def load(self):
             # Each worker opens its own connections: the pool must not cross the fork.

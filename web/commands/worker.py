@@ -14,16 +14,21 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import logging
     import os
+    import socket
     import sys
 
     from web.config import Settings
 
     from web.services import open_services
     from workflows.db import SchemaOutdated
+    from workflows.models import utcnow
+    from workflows.operations import beat
     from workflows.outbox import deliver_due
     from workflows.worker import build_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from web.request_log import log_json_lines
+
+    log_json_lines()
     settings = Settings.from_env()
     if args.demo:
         settings = settings.for_demo()
@@ -48,13 +53,16 @@ def run(args) -> int:
     except SchemaOutdated as err:
         print(f"loanflow: {err}", file=sys.stderr)
         return 2
+    worker_id = os.environ.get("LOANFLOW_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
     try:
+        beat(services.db, worker_id, host=socket.gethostname(), pid=os.getpid(), started_at=utcnow())
         if args.once:
             print(f"delivered {deliver_due(services.db)} webhook(s)")
             return 0
-        scheduler = build_scheduler(services.db, payment_channel_url=channel_url, origination=services.origination)
+        scheduler = build_scheduler(services.db, payment_channel_url=channel_url, origination=services.origination,
+                                    worker_id=worker_id)
         auto_debit = "auto-debit daily at 00:10, " if channel_url else "no auto-debit (LOANFLOW_PAYMENT_CHANNEL_URL unset), "
-        print("loanflow worker: webhooks every 5 s, BPMN timers every 10 s, incident retries every minute, "
+        print("loanflow worker: webhooks every 5 s, BPMN timers and the heartbeat every 10 s, incident retries every minute, "
               f"{auto_debit}end-of-day batch daily at 00:30 Asia/Shanghai")
         try:
             scheduler.start()

@@ -20,7 +20,7 @@ blueprint = Blueprint("pages_cases", __name__)
 errors.install_on(blueprint)
 
 VIEWERS = ("customer_manager", "reviewer", "approver", "hq_approver", "risk_officer", "hq_risk", "analyst",
-           "integrator")
+           "integrator", "operations")  # operations staff open an incident's case from the console
 RETRIERS = ("integrator", "approver", "hq_approver")  # as POST /applications/{id}/retry
 
 

@@ -15,7 +15,7 @@ from web.auth import _load_user
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 STAFF = ("customer_manager", "reviewer", "approver", "hq_approver", "risk_officer", "hq_risk", "analyst", "admin",
-         "integrator")
+         "integrator", "operations")
 
 
 class PageForbidden(Exception):

@@ -19,13 +19,17 @@ def home():
 
 
 def _start_page(user) -> str:
-    """Where a signed-in user starts: an analyst (with no inbox role) in the studio."""
+    """Where a signed-in user starts: an analyst (with no inbox role) in the studio, operations staff
+    in the console."""
     if user is None:
         return url_for("pages_signin.login")
     if "analyst" in user.role_set and not user.role_set & set(WORKERS):
         return url_for("pages_studio.studio")
     if "admin" in user.role_set and not user.role_set & set(WORKERS):
         return url_for("pages_admin.index")
+
+    if "operations" in user.role_set and not user.role_set & set(WORKERS):
+        return url_for("pages_operations.console")
     return url_for("pages_inbox.inbox")
 
 

@@ -2,7 +2,7 @@
 audit trail; delegations; who a delegated task was completed for
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Created: 2026-12-03
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
