@@ -34,7 +34,7 @@ CHOICES = {
     "relation": ["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"],
 
     "role": ["customer_manager", "reviewer", "approver", "risk_officer", "integrator", "hq_approver", "hq_risk",
-             "analyst", "admin"],
+             "analyst", "admin", "operations"],
     "org_unit_kind": ["branch", "outlet"],
     "warning_measure": ["contacted_borrower", "site_visit", "post_loan_check", "monitor", "reduce_line",
                         "freeze_line", "recall_early", "no_action"],

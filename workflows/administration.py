@@ -31,7 +31,9 @@ from workflows.models import HQ, AdminAudit, Branch, Outlet, User
 ADMIN = "admin"
 BRANCH_ROLES = ("customer_manager", "reviewer", "approver", "risk_officer")
 HQ_ROLES = ("integrator", "hq_approver", "hq_risk", "analyst")
-ROLES = BRANCH_ROLES + HQ_ROLES + (ADMIN,)
+# Operations staff work at head office (every branch) or in a branch (its own), as administrators do.
+OPERATIONS = "operations"
+ROLES = BRANCH_ROLES + HQ_ROLES + (ADMIN, OPERATIONS)
 ALONE = (ADMIN, "integrator")  # roles held by nobody who holds another
 MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")
