@@ -2,14 +2,13 @@
 line prints, and run (twice: it makes a new user each time) against a real `serve --demo`."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
-from tests.test_readme_walkthrough import ROOT, demo_server, readme_walkthrough_block, script_body  # noqa: F401
+from tests.test_readme_walkthrough import (ROOT, demo_server, readme_walkthrough_block,  # noqa: F401
+                                           run_walkthrough, script_body)
 
 SCRIPT = ROOT / "examples" / "administration.sh"
 HEADING = "## Administration: users, org tree, delegation"
@@ -39,8 +38,4 @@ def test_the_script_is_the_readme_block_word_for_word_and_says_what_it_prints():
 def test_the_administration_walkthrough_runs_twice_on_one_demo_database(demo_server):  # noqa: F811
     port, _ = demo_server
     for run in (1, 2):
-        result = subprocess.run(["bash", str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                                env=dict(os.environ, LOANFLOW_PORT=str(port)))
-        assert result.returncode == 0, f"run {run}: {result.stderr}{result.stdout}"
-        assert result.stdout.splitlines() == EXPECTED_OUTPUT, f"run {run}"
-        assert result.stderr == "", f"run {run}"
+        assert run_walkthrough(SCRIPT, port) == EXPECTED_OUTPUT, f"run {run}"

@@ -2,14 +2,13 @@
 its comments say against a real `loanflow serve --demo`."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
-from tests.test_readme_walkthrough import ROOT, demo_server, readme_walkthrough_block, script_body  # noqa: F401
+from tests.test_readme_walkthrough import (ROOT, demo_server, readme_walkthrough_block,  # noqa: F401
+                                           run_walkthrough, script_body)
 
 SCRIPT = ROOT / "examples" / "calendar.sh"
 HEADING = "## Business calendar"
@@ -30,8 +29,4 @@ def test_the_calendar_script_is_the_readme_block_word_for_word_and_says_what_it_
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
 def test_the_calendar_block_runs_against_the_demo(demo_server):  # noqa: F811
     port, _database = demo_server
-    result = subprocess.run(["bash", str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=240,
-                            env=dict(os.environ, LOANFLOW_PORT=str(port)))
-    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
-    assert [line.split(" (")[0] for line in result.stdout.splitlines()] == EXPECTED
-    assert result.stderr == ""
+    assert [line.split(" (")[0] for line in run_walkthrough(SCRIPT, port, timeout=240)] == EXPECTED

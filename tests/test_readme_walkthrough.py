@@ -121,15 +121,21 @@ def count_applications(database: Path) -> int:
         return conn.execute("SELECT count(*) FROM application").fetchone()[0]
 
 
+def run_walkthrough(script_path: Path, port: int, timeout: int = 300) -> list[str]:
+    """Run a walkthrough script as the README says (bash, against the demo server on `port`): it
+    must succeed with nothing on stderr. Its printed lines."""
+    result = subprocess.run(["bash", str(script_path)], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                            env=dict(os.environ, LOANFLOW_PORT=str(port)))
+    assert result.returncode == 0, f"{result.stderr}{result.stdout}"
+    assert result.stderr == "", result.stderr
+    return result.stdout.splitlines()
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
 def test_the_readme_walkthrough_runs_twice_in_a_row_on_one_database(demo_server):
     port, database = demo_server
     for run in (1, 2):
-        result = subprocess.run(["bash", str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=180,
-                                env=dict(os.environ, LOANFLOW_PORT=str(port)))
-        assert result.returncode == 0, f"run {run}: {result.stderr}{result.stdout}"
-        assert result.stdout.splitlines() == EXPECTED_OUTPUT, f"run {run}"
-        assert result.stderr == "", f"run {run}"
+        assert run_walkthrough(SCRIPT, port, timeout=180) == EXPECTED_OUTPUT, f"run {run}"
         # Fresh Idempotency-Keys: the second run made applications of its own, not replays.
         assert count_applications(database) == APPLICATIONS_PER_RUN * run
 
@@ -178,11 +184,7 @@ def test_the_customers_script_is_the_readme_block_word_for_word_and_says_what_it
 def test_the_customer_register_walkthrough_runs_twice_on_one_database(demo_server):
     port, database = demo_server
     for run in (1, 2):
-        result = subprocess.run(["bash", str(CUSTOMERS_SCRIPT)], cwd=ROOT, capture_output=True, text=True,
-                                timeout=240, env=dict(os.environ, LOANFLOW_PORT=str(port)))
-        assert result.returncode == 0, f"run {run}: {result.stderr}{result.stdout}"
-        assert result.stdout.splitlines() == CUSTOMERS_OUTPUT, f"run {run}"
-        assert result.stderr == "", f"run {run}"
+        assert run_walkthrough(CUSTOMERS_SCRIPT, port) == CUSTOMERS_OUTPUT, f"run {run}"
     with sqlite3.connect(database) as conn:
         # two runs of four applicants (Wang twice per run: steps 1 and 2 are one application)
         customers = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
