@@ -26,6 +26,10 @@ def register():
     return services().origination.customers
 
 
+def consents():
+    return services().origination.consents
+
+
 @blueprint.post("/customers")
 @documented("Register a customer (a farm household or an individual) of a branch", ok=201, body="customer",
             idempotency="optional")
@@ -83,10 +87,6 @@ def customer_history(customer_id: str):
     with read_only() as session:
         customer = register().customer_for(session, customer_id, g.user)
         return jsonify(history_view(session, register(), customer, g.user))
-
-
-def consents():
-    return services().origination.consents
 
 
 @blueprint.post("/customers/<customer_id>/consents")
