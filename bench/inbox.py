@@ -61,7 +61,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database_url=f"sqlite:///{Path(folder) / 'bench.sqlite3'}", data_key="00" * 32,
                             secret_key="bench-only-signing-key-0123456789abcdef", bpmn_dir=PROJECT_ROOT / "bpmn",
-                            secure_cookies=False)
+                            secure_cookies=False, integrator_requests_per_minute=10 ** 9)  # the server, not the limit
         services = open_services(settings)
         services.seed_demo()
         app = create_app(settings, services=services)

@@ -41,7 +41,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database_url=f"sqlite:///{Path(folder) / 'bench.sqlite3'}", data_key=key,
                             secret_key="bench-only-signing-key-0123456789abcdef",
-                            bpmn_dir=PROJECT_ROOT / "bpmn")
+                            bpmn_dir=PROJECT_ROOT / "bpmn", integrator_requests_per_minute=10 ** 9)
         services = open_services(settings)
         services.seed_demo()
         client = create_app(settings, services=services).test_client()

@@ -7,6 +7,7 @@ import pkgutil
 from flask import Flask
 
 from web import health, metrics
+from web.rate_limit import RateLimiter
 from web.auth import token_signer_for
 from web.config import Settings
 from web.errors import register_error_handlers
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
     app.json.sort_keys = False
     app.extensions["loanflow"] = services
+    app.extensions["loanflow_rate_limit"] = RateLimiter(settings.integrator_requests_per_minute)
     register_error_handlers(app)
     install_request_ids(app)  # first: every later step, error answer and log line has the id
     install_metrics(app, services)

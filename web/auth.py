@@ -100,6 +100,17 @@ def _load_user(username: str) -> User | None:
     return user
 
 
+def _within_rate_limit(user: User) -> None:
+    """Integrators' systems call in loops; one gone wrong must not take the server from the others."""
+    if "integrator" not in user.role_set:
+        return
+    limiter = current_app.extensions["loanflow_rate_limit"]
+    wait = limiter.allow(user.username)
+    if wait is not None:
+        raise ApiError(429, "rate_limited", f"{user.username} sent more than {limiter.per_minute} requests in a "
+                       f"minute; try again in {wait} s", headers={"Retry-After": str(wait)})
+
+
 def require(*roles: str):
     """Authenticate the caller; with roles, the caller must hold at least one of them."""
     def decorator(view):
@@ -112,6 +123,7 @@ def require(*roles: str):
             user = _load_user(user_from_token(header[len("Bearer "):].strip()))
             if user is None:
                 raise ApiError(401, "invalid_token", "The token's user no longer exists or is disabled")
+            _within_rate_limit(user)
             if roles and not (user.role_set & set(roles)):
                 raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}")
             g.user = user

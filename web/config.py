@@ -42,6 +42,8 @@ class Settings:
     secure_cookies: bool = True
     # LOANFLOW_HEARTBEAT_STALE_SECONDS: a worker whose last heartbeat is older is stale (/readyz).
     heartbeat_stale_seconds: int = 60
+    # LOANFLOW_INTEGRATOR_REQUESTS_PER_MINUTE: each integrator's requests in any minute (web/rate_limit.py).
+    integrator_requests_per_minute: int = 600
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +62,8 @@ class Settings:
             secure_cookies=env.get("LOANFLOW_SECURE_COOKIES", "true").strip().lower() not in ("0", "false", "no"),
             heartbeat_stale_seconds=_seconds("LOANFLOW_HEARTBEAT_STALE_SECONDS",
                                              env.get("LOANFLOW_HEARTBEAT_STALE_SECONDS", "60")),
+            integrator_requests_per_minute=_per_minute("LOANFLOW_INTEGRATOR_REQUESTS_PER_MINUTE",
+                                                       env.get("LOANFLOW_INTEGRATOR_REQUESTS_PER_MINUTE", "600")),
         )
         values.update(overrides)
         return cls(**values)
@@ -123,6 +127,16 @@ def _seconds(name: str, raw: str) -> int:
     if seconds <= 0:
         raise SettingsError(f"{name} must be more than 0 seconds, not {seconds}")
     return seconds
+
+
+def _per_minute(name: str, raw: str) -> int:
+    try:
+        count = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of requests, not {raw!r}") from None
+    if count <= 0:
+        raise SettingsError(f"{name} must be more than 0 requests a minute, not {count}")
+    return count
 
 
 def _callback_hosts(raw: str) -> CallbackHosts:

@@ -14,9 +14,11 @@ from privacy import redact_text
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
+                 headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.headers = headers or {}  # e.g. Retry-After on a 429
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
@@ -48,7 +50,8 @@ def _package_error_types():
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
-        return error_response(err.status, err.code, err.message, err.fields)
+        body, status = error_response(err.status, err.code, err.message, err.fields)
+        return body, status, err.headers
 
     @app.errorhandler(ValidationError)
     def _validation_error(err: ValidationError):
