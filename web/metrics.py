@@ -16,12 +16,9 @@ import time
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
-from sqlalchemy import func, select
 
 from web.api_docs import documented
-from workflows.models import DueTimer, EodBatchRun, HumanTask, OutboxMessage, ProcessInstance, WorkerHeartbeat
-from workflows.operations import OVERDUE_TIMER_AFTER
-from workflows.outbox import MAX_ATTEMPTS
+from workflows.operations import bank_state
 
 blueprint = Blueprint("metrics", __name__)
 EXTENSION = "loanflow_metrics"
@@ -57,7 +54,7 @@ class RequestMetrics:
 
 
 class StateCollector:
-    """The bank's state as metrics, read at each scrape in one read-only session."""
+    """The bank's state as metrics (workflows.operations.bank_state), read at each scrape."""
 
     def __init__(self, services) -> None:
         self.services = services
@@ -66,56 +63,37 @@ class StateCollector:
         return []  # read at scrape time only: never at registration
 
     def collect(self):
-        now = self.services.wall_clock()
-        with self.services.db.read_sessions() as session:
-            by_process = session.execute(select(ProcessInstance.process_id, ProcessInstance.status, func.count())
-                                         .group_by(ProcessInstance.process_id, ProcessInstance.status)).all()
-            open_tasks = session.execute(select(HumanTask.role, func.count()).where(HumanTask.status == "open")
-                                         .group_by(HumanTask.role)).all()
-            unfired = DueTimer.fired_at.is_(None)
-            timers_due = session.scalar(select(func.count()).where(unfired, DueTimer.due_at <= now))
-            timers_overdue = session.scalar(select(func.count()).where(unfired,
-                                                                       DueTimer.due_at < now - OVERDUE_TIMER_AFTER))
-            undelivered = OutboxMessage.delivered_at.is_(None)
-            backlog = session.scalar(select(func.count()).where(undelivered, OutboxMessage.attempts < MAX_ATTEMPTS))
-            dead = session.scalar(select(func.count()).where(undelivered, OutboxMessage.attempts >= MAX_ATTEMPTS))
-            eod_count, eod_sum = session.execute(select(func.count(), func.sum(EodBatchRun.duration_seconds))).one()
-            last_eod = session.scalar(select(EodBatchRun.duration_seconds).order_by(EodBatchRun.id.desc()).limit(1))
-            last_beat = session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+        state = bank_state(self.services.db, now=self.services.wall_clock())
         started = CounterMetricFamily("loanflow_process_instances_started", "Process instances started, by process",
                                       labels=("process",))
         completed = CounterMetricFamily("loanflow_process_instances_completed",
                                         "Process instances completed, by process", labels=("process",))
         incidents = GaugeMetricFamily("loanflow_open_incidents", "Instances stopped with an incident, by process",
                                       labels=("process",))
-        totals: dict[str, list[int]] = {}
-        for process, status, count in by_process:
-            figures = totals.setdefault(process, [0, 0, 0])
-            figures[0] += count
-            figures[1] += count if status == "completed" else 0
-            figures[2] += count if status == "incident" else 0
-        for process, (all_, done, failed) in sorted(totals.items()):
-            started.add_metric((process,), all_)
-            completed.add_metric((process,), done)
-            incidents.add_metric((process,), failed)
+        for process, figures in state.processes.items():
+            started.add_metric((process,), figures.started)
+            completed.add_metric((process,), figures.completed)
+            incidents.add_metric((process,), figures.incidents)
         yield from (started, completed, incidents)
         tasks = GaugeMetricFamily("loanflow_open_tasks", "Open human tasks, by role", labels=("role",))
-        for role, count in sorted(open_tasks):
+        for role, count in state.open_tasks.items():
             tasks.add_metric((role,), count)
         yield tasks
-        yield GaugeMetricFamily("loanflow_timers_due", "BPMN timers due and not fired", value=timers_due or 0)
+        yield GaugeMetricFamily("loanflow_timers_due", "BPMN timers due and not fired", value=state.timers_due)
         yield GaugeMetricFamily("loanflow_timers_overdue", "BPMN timers more than 5 minutes past due, not fired",
-                                value=timers_overdue or 0)
+                                value=state.timers_overdue)
         yield GaugeMetricFamily("loanflow_webhook_backlog", "Webhooks waiting for delivery (not given up)",
-                                value=backlog or 0)
-        yield GaugeMetricFamily("loanflow_webhook_dead_letters", "Webhooks the worker gave up on", value=dead or 0)
+                                value=state.webhook_backlog)
+        yield GaugeMetricFamily("loanflow_webhook_dead_letters", "Webhooks the worker gave up on",
+                                value=state.webhook_dead_letters)
         yield SummaryMetricFamily("loanflow_eod_duration_seconds", "End-of-day batch runs and their duration",
-                                  count_value=eod_count or 0, sum_value=float(eod_sum or 0))
+                                  count_value=state.eod_runs, sum_value=state.eod_seconds_total)
         yield GaugeMetricFamily("loanflow_eod_last_duration_seconds", "The last end-of-day batch's duration",
-                                value=float(last_eod or 0))
+                                value=state.eod_last_seconds)
+        age = state.heartbeat_age_seconds
         yield GaugeMetricFamily("loanflow_worker_heartbeat_age_seconds",
                                 "Seconds since the newest worker heartbeat (-1: none yet)",
-                                value=(now - last_beat).total_seconds() if last_beat else -1)
+                                value=-1 if age is None else age)
 
 
 def install_metrics(app: Flask, services) -> None:

@@ -19,3 +19,13 @@ END_OF_DAY_AT = dt.time(0, 30)   # yesterday's batch, then the after-EOD steps
 def china_today() -> dt.date:
     # A UTC server is still on yesterday at 00:10 in China.
     return dt.datetime.now(CHINA).date()
+
+
+def in_china(stored: dt.datetime) -> dt.datetime:
+    """A stored moment (naive UTC, as every table holds them) as China time."""
+    return stored.replace(tzinfo=dt.timezone.utc).astimezone(CHINA)
+
+
+def to_stored(moment: dt.datetime) -> dt.datetime:
+    """An aware moment as the tables store it: naive UTC."""
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)

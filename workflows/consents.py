@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.clock import CHINA
+from workflows.clock import in_china, to_stored
 from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.models import Application, Customer, CustomerConsent, utcnow
 from workflows.process_views import iso
@@ -116,11 +116,11 @@ def consent_view(consent: CustomerConsent) -> dict:
 
 def china_date(value: dt.datetime) -> dt.date:
     """The day in China of a stored (naive UTC) time: the day the customer saw on their calendar."""
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(CHINA).date()
+    return in_china(value).date()
 
 
 def _utc(value: dt.datetime, under: str | None) -> dt.datetime:
     if value.tzinfo is None:
         problem = {"granted_at": ["must carry its UTC offset, e.g. 2026-12-01T09:30:00+08:00"]}
         raise InvalidInput("The authorisation's time needs its offset", fields={under: problem} if under else problem)
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return to_stored(value)

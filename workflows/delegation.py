@@ -19,7 +19,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.administration import audit, manages, refused
-from workflows.clock import CHINA
+from workflows.clock import CHINA, in_china, to_stored
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.models import Delegation, HumanTask, User
 
@@ -30,13 +30,11 @@ ARRANGERS = frozenset({"approver"})
 
 def _utc(value: dt.datetime) -> dt.datetime:
     """An aware moment, or a naive one read as China time, as naive UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=CHINA)
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return to_stored(value if value.tzinfo else value.replace(tzinfo=CHINA))
 
 
 def _china(value: dt.datetime) -> str:
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(CHINA).isoformat()
+    return in_china(value).isoformat()
 
 
 def _is_running(now: dt.datetime):
@@ -95,15 +93,10 @@ def create_delegation(session: Session, actor: User, data: dict, now: dt.datetim
         problems["ends_at"] = ["must be in the future"]
     if problems:
         raise refused("The delegation cannot be made", problems)
-    overlapping = session.scalars(select(Delegation).where(
-        Delegation.delegator == delegator.username, Delegation.starts_at < ends, Delegation.ends_at > starts,
-        or_(Delegation.ended_at.is_(None), Delegation.ended_at > starts))).all()
-    if any(d.role_set & roles for d in overlapping):
+    if any(d.role_set & roles for d in _overlapping(session, delegator.username, starts, ends)):
         raise Conflict(f"{delegator.username} already delegates these tasks for part of this period; end that "
                        "delegation first", field="starts_at")
-    away = session.scalars(select(Delegation).where(
-        Delegation.delegator == delegate.username, Delegation.starts_at < ends, Delegation.ends_at > starts,
-        or_(Delegation.ended_at.is_(None), Delegation.ended_at > starts))).first()
+    away = next(iter(_overlapping(session, delegate.username, starts, ends)), None)
     if away is not None:
         raise InvalidInput(f"{delegate.username} is away themselves for part of this period (delegating to "
                            f"{away.delegate})", field="delegate")
@@ -115,6 +108,13 @@ def create_delegation(session: Session, actor: User, data: dict, now: dt.datetim
     audit(session, actor, now, "delegation_created", "delegation", str(delegation.id), delegation.branch_code, {},
           delegation_view(delegation, now))
     return delegation
+
+
+def _overlapping(session: Session, delegator: str, starts: dt.datetime, ends: dt.datetime) -> list[Delegation]:
+    """The delegations `delegator` gives that are not ended before `starts` and begin before `ends`."""
+    return list(session.scalars(select(Delegation).where(
+        Delegation.delegator == delegator, Delegation.starts_at < ends, Delegation.ends_at > starts,
+        or_(Delegation.ended_at.is_(None), Delegation.ended_at > starts))))
 
 
 def _may_manage(actor: User, delegation: Delegation) -> bool:

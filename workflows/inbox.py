@@ -52,6 +52,13 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
         select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open"))
         if row.status == "open"}
     created = []
+    calendars: list = []  # the bank's calendar, read once per sync and only if a task counts working hours
+
+    def calendar():
+        if not calendars:
+            calendars.append(load_calendar(session))
+        return calendars[0]
+
     for task_id, task in ready.items():
         if task_id in open_rows:
             continue
@@ -63,7 +70,7 @@ def sync_inbox(session: Session, subject: TaskSubject, instance_id: str, workflo
             task_key=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
             level=int(task_property(spec, "level", 0)), amount=subject.amount,
             customer_name=subject.customer_name, product_code=subject.product_code,
-            created_at=now, due_at=_due_at(session, task, now),
+            created_at=now, due_at=_due_at(calendar, task, now),
             context={k: task.data[k] for k in _context_keys(spec) if k in task.data},
         )
         session.add(row)
@@ -96,7 +103,7 @@ def _context_keys(spec) -> tuple[str, ...]:
     return CONTEXT_KEYS + extra
 
 
-def _due_at(session: Session, task, now: dt.datetime) -> dt.datetime | None:
+def _due_at(calendar, task, now: dt.datetime) -> dt.datetime | None:
     """When the task is due (naive UTC): its first SLA timer (a boundary timer, e.g. the review's
     reminder), so the inbox's due date and `overdue` move when an analyst changes the diagram's
     timers; else its `due_working_hours` property (the bank's working time, business_calendar.py)
@@ -106,7 +113,7 @@ def _due_at(session: Session, task, now: dt.datetime) -> dt.datetime | None:
         return sla.astimezone(dt.timezone.utc).replace(tzinfo=None)
     working_hours = task_property(task.task_spec, "due_working_hours")
     if working_hours:
-        return load_calendar(session).add_working_hours(now, int(working_hours)).replace(tzinfo=None)
+        return calendar().add_working_hours(now, int(working_hours)).replace(tzinfo=None)
     due_hours = task_property(task.task_spec, "due_hours")
     return now + dt.timedelta(hours=int(due_hours)) if due_hours else None
 

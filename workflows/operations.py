@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from privacy import redact_text
 from workflows.db import Database
 from workflows.errors import InvalidInput, NotFound, WorkflowError
-from workflows.models import (HQ, Application, AuditEvent, DueTimer, EodBatchRun, OutboxMessage, ProcessInstance,
+from workflows.models import (HQ, Application, AuditEvent, DueTimer, EodBatchRun, HumanTask, OutboxMessage,
+                              ProcessInstance,
                               User, WorkerHeartbeat, utcnow)
 from workflows.outbox import MAX_ATTEMPTS, send
 
@@ -262,3 +263,55 @@ def redeliver_webhooks(session: Session, viewer: User, message_ids: list[int], *
                                event="webhook_redelivered", detail=outcome))
         results.append(outcome)
     return {"results": results, "delivered": sum(r["outcome"] == "delivered" for r in results)}
+
+
+# -- the bank's state as figures (the metrics' database half) ------------------------------------------
+@dataclass(frozen=True)
+class ProcessFigures:
+    started: int
+    completed: int
+    incidents: int
+
+
+@dataclass(frozen=True)
+class BankState:
+    """What the database says at one moment, across every branch: read once per metrics scrape."""
+    processes: dict[str, ProcessFigures]
+    open_tasks: dict[str, int]
+    timers_due: int
+    timers_overdue: int
+    webhook_backlog: int
+    webhook_dead_letters: int
+    eod_runs: int
+    eod_seconds_total: float
+    eod_last_seconds: float
+    heartbeat_age_seconds: float | None  # None: no worker has beaten yet
+
+
+def bank_state(db: Database, *, now: dt.datetime) -> BankState:
+    with db.read_sessions() as session:
+        by_process = session.execute(select(ProcessInstance.process_id, ProcessInstance.status, func.count())
+                                     .group_by(ProcessInstance.process_id, ProcessInstance.status)).all()
+        open_tasks = session.execute(select(HumanTask.role, func.count()).where(HumanTask.status == "open")
+                                     .group_by(HumanTask.role)).all()
+        unfired = DueTimer.fired_at.is_(None)
+        timers_due = session.scalar(select(func.count()).where(unfired, DueTimer.due_at <= now))
+        timers_overdue = session.scalar(select(func.count()).where(unfired, DueTimer.due_at < now - OVERDUE_TIMER_AFTER))
+        undelivered = OutboxMessage.delivered_at.is_(None)
+        backlog = session.scalar(select(func.count()).where(undelivered, OutboxMessage.attempts < MAX_ATTEMPTS))
+        dead = session.scalar(select(func.count()).where(undelivered, OutboxMessage.attempts >= MAX_ATTEMPTS))
+        eod_count, eod_sum = session.execute(select(func.count(), func.sum(EodBatchRun.duration_seconds))).one()
+        last_eod = session.scalar(select(EodBatchRun.duration_seconds).order_by(EodBatchRun.id.desc()).limit(1))
+        last_beat = session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+    totals: dict[str, list[int]] = {}
+    for process, status, count in by_process:
+        figures = totals.setdefault(process, [0, 0, 0])
+        figures[0] += count
+        figures[1] += count if status == "completed" else 0
+        figures[2] += count if status == "incident" else 0
+    return BankState(
+        processes={p: ProcessFigures(*figures) for p, figures in sorted(totals.items())},
+        open_tasks=dict(sorted(open_tasks)), timers_due=timers_due or 0, timers_overdue=timers_overdue or 0,
+        webhook_backlog=backlog or 0, webhook_dead_letters=dead or 0, eod_runs=eod_count or 0,
+        eod_seconds_total=float(eod_sum or 0), eod_last_seconds=float(last_eod or 0),
+        heartbeat_age_seconds=(now - last_beat).total_seconds() if last_beat else None)
