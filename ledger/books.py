@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.errors import AlreadyReversed, InvalidInput, UnbalancedEntry, UnknownAccount, UnknownEntry
+from ledger.exposure import apply_principal_change
 from ledger.money import ZERO, from_database, parse_money
 from ledger.tables import Account, JournalEntry, JournalLine, LoanAccount
 
@@ -143,11 +144,17 @@ def post_entry(
         JournalLine(entry_id=entry.id, account_id=ids[l.account], loan_id=l.loan_id, debit=l.debit, credit=l.credit)
         for l in checked
     )
+    principal_moved: dict[int, Decimal] = {}
     for line in checked:
         column = LOAN_BALANCE_COLUMN.get(line.account)
         if line.loan_id is not None and column:
             loan = loans[line.loan_id]
             setattr(loan, column, getattr(loan, column) + line.debit - line.credit)
+            if column == "principal_outstanding":
+                principal_moved[loan.id] = principal_moved.get(loan.id, ZERO) + line.debit - line.credit
+    # The exposure rows move with the principal, here, so that no writer of principal can miss them.
+    for loan_id in sorted(principal_moved):
+        apply_principal_change(session, loans[loan_id], principal_moved[loan_id])
     session.flush()
     return entry
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from privacy import mask_account
 from sqlalchemy import insert, select
@@ -21,6 +21,7 @@ from ledger.books import (
     post_entry,
 )
 from ledger.errors import DuplicateLoan, InvalidInput, LoanStateError, UnknownLoan
+from ledger.exposure import checked_tags, encode_tags, tag_loan
 from ledger.money import ZERO, high_precision, to_fen
 from ledger.schedules import (
     MAX_ANNUAL_RATE,
@@ -56,10 +57,12 @@ def open_loan(
     penalty_markup: Decimal = PENALTY_MARKUP,
     rate_cap: Decimal = MAX_ANNUAL_RATE,
     roll_due_date: Callable[[date], date] | None = None,
+    exposure_tags: Mapping[str, str | None] | None = None,
 ) -> LoanAccount:
     """Open a loan account from signed contract terms and store its schedule (not yet disbursed).
     `roll_due_date` moves a due date that falls on a holiday (schedules.roll_due_dates), when the
-    product says so.
+    product says so. `exposure_tags` are the limit dimensions the loan's principal counts under in
+    ledger_exposure (ledger.exposure); without them the loan counts in no limit.
 
     Idempotent on `loan_number`: opening the same contract again returns the existing account;
     the same number with different terms is a DuplicateLoan error.
@@ -75,6 +78,8 @@ def open_loan(
     existing = session.scalars(select(LoanAccount).where(LoanAccount.loan_number == loan_number)).one_or_none()
     if existing is not None:
         if _same_terms(existing, terms, branch, customer_id):
+            if exposure_tags is not None:
+                tag_loan(session, existing, exposure_tags)
             return existing
         raise DuplicateLoan(f"loan number {loan_number} exists with other terms", field="loan_number")
     ensure_chart(session, branch)
@@ -103,6 +108,7 @@ def open_loan(
         penalty_receivable=ZERO,
         schedule_version=1,
         accrued_through_day=terms.start_date.toordinal(),
+        exposure_tags=None if exposure_tags is None else encode_tags(checked_tags(exposure_tags)),
     )
     session.add(loan)
     session.flush()

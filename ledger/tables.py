@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
     func,
 )
@@ -131,6 +132,10 @@ class LoanAccount(LedgerBase):
     schedule_version: Mapped[int] = mapped_column(Integer, default=1)
     # Interest has been accrued through this day (date.toordinal()); see LoanInstallment.
     accrued_through_day: Mapped[int] = mapped_column(Integer, default=0)
+    # The loan's limit dimensions (限额维度) as a JSON object {name: value}, copied from its
+    # application when the loan is opened; its principal counts in ledger_exposure under them.
+    # NULL: a loan counted in no limit (one opened through the ledger API alone). See ledger.exposure.
+    exposure_tags: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
 
 
@@ -256,3 +261,19 @@ class LoanChange(LedgerBase):
     approved_by: Mapped[str | None] = mapped_column(String(64))
     schedule_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+
+
+class ExposureBalance(LedgerBase):
+    """Outstanding principal per branch and limit dimension value, kept by every posting that
+    moves a tagged loan's principal (ledger.exposure), so a limit check reads a few rows instead
+    of summing the book. `dimension` is "book" (value ""), "customer" (the loan's customer
+    reference), a dimension name such as "industry", or "cell": the loan's whole tag set as
+    canonical JSON, which combined-dimension limits add up (one row per combination in use)."""
+
+    __tablename__ = "ledger_exposure"
+
+    branch: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(512), primary_key=True)
+    # In fen: integer additions are exact on both databases (SQLite keeps Numeric as a float).
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)

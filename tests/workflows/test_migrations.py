@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tests.conftest import BACKENDS, TEST_DATA_KEY, test_keyring
 from tests.support.personal_data import clear_values_in
 from tests.support import postgres, rows
+from tests.support.exposure import rows_from_books, rows_in_table
 from tests.support.web_app import TEST_SECRET_KEY
 from tests.web.journeys import example, submit
 from web.cli import main
@@ -131,12 +132,16 @@ def assert_the_app_works_on(url, bureau) -> None:
         with services.db.unit_of_work() as session:
             app_id, loan_id = session.execute(sa.text(
                 "SELECT id, loan_id FROM application WHERE status = 'disbursed'")).one()
+            # 0016 filled the exposure rows from the books: the disbursed and part-repaid loan is there
+            assert rows_in_table(session) == rows_from_books(session) != {}
         application = client.get(f"/api/v1/applications/{app_id}", headers=headers).get_json()
         assert (application["status"], application["customer_name"]) == ("disbursed", DISBURSED_APPLICATION_CUSTOMER)
         loan = client.get(f"/api/v1/loans/{loan_id}", headers=headers)
         assert loan.status_code == 200, loan.get_json()
         response = submit(client, headers, example("application-auto.json", amount="20000.00"))
         assert response.status_code == 201, response.get_json()
+        with services.db.unit_of_work() as session:
+            assert rows_in_table(session) == rows_from_books(session)
     finally:
         services.db.dispose()
 
@@ -198,10 +203,11 @@ def test_a_database_made_before_migrations_is_recorded_as_the_baseline_with_its_
     after = rows.counts(engine_on)
     assert {table: after[table] for table in loaded} == loaded
     # 0004 files each existing instance under its application's correlation key; 0014 registers each
-    # application's customer with its first change; every other new table is empty
+    # application's customer with its first change; 0016 fills the exposure rows from the books
+    # (assert_the_app_works_on checks them); every other new table is empty
     assert after["correlation_key"] == loaded["process_instance"] > 0
     assert 0 < after["customer"] <= loaded["application"] and after["customer_change"] == after["customer"]
-    linked = {"correlation_key", "customer", "customer_change"}
+    linked = {"correlation_key", "customer", "customer_change", "ledger_exposure"}
     assert all(after[table] == 0 for table in set(after) - set(loaded) - linked), \
         "tables added by later revisions start empty"
     assert schema.inspect_schema(engine_on).state == schema.CURRENT
