@@ -16,8 +16,10 @@ Rows of ledger_exposure, per branch:
     ("book", "")              every tagged loan
     ("customer", reference)   the loan's customer_id (a keyed hash of the ID number)
     (name, value)             one per tag with a value
-    ("cell", canonical JSON)  the whole tag set: a combined-dimension limit adds up the cells that
-                              match it (one row per combination in use, not per loan)
+    ("a+b", JSON of both)     one per pair of tags with values: a two-dimension limit (unsecured
+                              business loans) reads one row too
+    ("cell", canonical JSON)  the whole tag set: a limit on three or more dimensions adds up the
+                              cells that match it (one row per combination in use, not per loan)
 
 Additions are `INSERT … ON CONFLICT DO UPDATE SET amount_fen = amount_fen + excluded.amount_fen`
 (SQLite and PostgreSQL alike), so two postings at once never lose an update and a first posting
@@ -26,12 +28,14 @@ transactions cannot deadlock on them.
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
-from sqlalchemy import BigInteger, String, and_, bindparam, delete, insert, or_, select, text
+from sqlalchemy import BigInteger, String, bindparam, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidInput
@@ -64,8 +68,9 @@ def checked_tags(tags: Mapping[str, str | None]) -> dict[str, str | None]:
     """Tags as the ledger keeps them; every problem named at once."""
     problems = []
     for name, value in tags.items():
-        if not isinstance(name, str) or not name or len(name) > 32 or name in RESERVED:
-            problems.append(f"{name!r} is not a dimension name (1 to 32 characters, not {', '.join(RESERVED)})")
+        if not isinstance(name, str) or not name or len(name) > 32 or name in RESERVED or "+" in name:
+            problems.append(f"{name!r} is not a dimension name (1 to 32 characters without '+', "
+                            f"not {', '.join(RESERVED)})")
         elif value is not None and (not isinstance(value, str) or len(value) > 200):
             problems.append(f"{name}: the value must be text of at most 200 characters")
     if problems:
@@ -73,9 +78,17 @@ def checked_tags(tags: Mapping[str, str | None]) -> dict[str, str | None]:
     return dict(tags)
 
 
+def pair_key(values: Mapping[str, str]) -> tuple[str, str]:
+    """The row of a two-dimension combination: ("guarantee_method+customer_type" sorted, its values as JSON)."""
+    first, second = sorted(values)
+    return f"{first}+{second}", encode_tags({first: values[first], second: values[second]})
+
+
 def _rows(branch: str, customer: str, tags: Mapping[str, str | None]) -> list[tuple[str, str, str]]:
     rows = [(branch, BOOK, ""), (branch, CUSTOMER, customer), (branch, CELL, encode_tags(tags))]
-    rows += [(branch, name, value) for name, value in tags.items() if value is not None]
+    valued = {name: value for name, value in tags.items() if value is not None}
+    rows += [(branch, name, value) for name, value in valued.items()]
+    rows += [(branch, *pair_key({a: valued[a], b: valued[b]})) for a, b in itertools.combinations(sorted(valued), 2)]
     return sorted(rows)
 
 
@@ -107,6 +120,25 @@ def tag_loan(session: Session, loan: LoanAccount, tags: Mapping[str, str | None]
     apply_principal_change(session, loan, loan.principal_outstanding)
 
 
+@lru_cache(maxsize=64)
+def _singles(count: int):
+    """The rows of `count` (dimension, value) keys of one branch. Each OR term names the whole
+    primary key, so SQLite (MULTI-INDEX OR) and PostgreSQL (BitmapOr) look each one up; a row-value
+    IN would make SQLite scan the branch's rows, one per customer."""
+    terms = " OR ".join(f"(branch = :branch AND dimension = :d{i} AND value = :v{i})" for i in range(count))
+    return text(f"SELECT dimension, value, amount_fen FROM ledger_exposure WHERE {terms}")
+
+
+# The branch's cells, by prefix of the primary key.
+_CELLS = text("SELECT value, amount_fen FROM ledger_exposure WHERE branch = :branch AND dimension = 'cell'")
+
+
+@lru_cache(maxsize=65536)
+def _cell_items(value: str) -> frozenset:
+    """A cell's tags as a set of (name, value) pairs; cells are few and their text never changes."""
+    return frozenset(decode_tags(value).items())
+
+
 @dataclass(frozen=True)
 class ExposureFigures:
     """What a limit check reads: the book, the customer's outstanding, and one total per combination."""
@@ -117,31 +149,32 @@ class ExposureFigures:
 
 def exposure_of(session: Session, *, branch: str, customer: str,
                 combinations: Sequence[Mapping[str, str]]) -> ExposureFigures:
-    """One indexed query: the book row, the customer row, a row per single-dimension combination,
-    and (only when a combination has several dimensions) the branch's cells."""
+    """An indexed query for the book row, the customer row and a row per single-dimension
+    combination, and (only when a combination has several dimensions) one for the branch's cells."""
     wanted = {(BOOK, ""), (CUSTOMER, customer)}
-    wanted |= {next(iter(values.items())) for values in combinations if len(values) == 1}
-    combined = any(len(values) > 1 for values in combinations)
-    which = [and_(ExposureBalance.dimension == d, ExposureBalance.value == v) for d, v in sorted(wanted)]
-    if combined:
-        which.append(ExposureBalance.dimension == CELL)
+    wanted |= {_row_of(values) for values in combinations if len(values) <= 2}
     found: dict[tuple[str, str], int] = {}
-    cells: list[tuple[dict, int]] = []
-    for dimension, value, fen in session.execute(
-            select(ExposureBalance.dimension, ExposureBalance.value, ExposureBalance.amount_fen)
-            .where(ExposureBalance.branch == branch, or_(*which))):
-        if dimension == CELL:
-            cells.append((decode_tags(value), fen))
-        if (dimension, value) in wanted:
-            found[(dimension, value)] = fen
+    keys = sorted(wanted)
+    params = {"branch": branch, **{f"d{i}": d for i, (d, _) in enumerate(keys)},
+              **{f"v{i}": v for i, (_, v) in enumerate(keys)}}
+    for dimension, value, fen in session.execute(_singles(len(keys)), params):
+        found[(dimension, value)] = fen
+    cells: list[tuple[tuple, int]] = []
+    if any(len(values) > 2 for values in combinations):
+        cells = [(_cell_items(value), fen) for value, fen in session.execute(_CELLS, {"branch": branch})]
 
     def total(values: Mapping[str, str]) -> int:
-        if len(values) == 1:
-            return found.get(next(iter(values.items())), 0)
-        return sum(fen for tags, fen in cells if all(tags.get(n) == v for n, v in values.items()))
+        if len(values) <= 2:
+            return found.get(_row_of(values), 0)
+        wanted_items = set(values.items())
+        return sum(fen for items, fen in cells if wanted_items <= items)
 
     return ExposureFigures(book=_yuan(found.get((BOOK, ""), 0)), customer=_yuan(found.get((CUSTOMER, customer), 0)),
                            totals=[_yuan(total(values)) for values in combinations])
+
+
+def _row_of(values: Mapping[str, str]) -> tuple[str, str]:
+    return next(iter(values.items())) if len(values) == 1 else pair_key(values)
 
 
 def _yuan(fen: int) -> Decimal:

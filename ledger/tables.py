@@ -267,13 +267,14 @@ class ExposureBalance(LedgerBase):
     """Outstanding principal per branch and limit dimension value, kept by every posting that
     moves a tagged loan's principal (ledger.exposure), so a limit check reads a few rows instead
     of summing the book. `dimension` is "book" (value ""), "customer" (the loan's customer
-    reference), a dimension name such as "industry", or "cell": the loan's whole tag set as
-    canonical JSON, which combined-dimension limits add up (one row per combination in use)."""
+    reference), a dimension name such as "industry", a pair of them ("customer_type+guarantee_method",
+    the value both values as JSON), or "cell": the loan's whole tag set as canonical JSON, which
+    limits on three or more dimensions add up (one row per combination in use)."""
 
     __tablename__ = "ledger_exposure"
 
     branch: Mapped[str] = mapped_column(String(32), primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(String(512), primary_key=True)
     # In fen: integer additions are exact on both databases (SQLite keeps Numeric as a float).
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -10,10 +10,10 @@ import pytest
 
 from ledger import service
 from ledger.books import ensure_chart
-from ledger.exposure import encode_tags, exposure_of
+from ledger.exposure import exposure_of
 from ledger.tables import LoanAccount
 from tests.conftest import test_keyring
-from tests.support.exposure import rows_in_table
+from tests.support.exposure import expected_keys, rows_in_table
 from workflows.db import Database
 
 THREADS = 8
@@ -63,8 +63,7 @@ def test_threads_disbursing_in_one_branch_at_once_lose_no_update(database_url):
             for loan in loans:
                 tags = {"industry": f"new-{loan.loan_number.split('-')[1]}",
                         "guarantee_method": "credit"}
-                for key in [("book", ""), ("customer", loan.customer_id), ("cell", encode_tags(tags)),
-                            *tags.items()]:
+                for key in expected_keys(loan.customer_id, tags):
                     expected[("BR001", *key)] += loan.principal_outstanding
             assert rows_in_table(s) == dict(expected)
             # the independent worked figure: principals 1000 + thread + k, less 100 on each line (odd k)

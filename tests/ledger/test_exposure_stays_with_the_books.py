@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import service
-from ledger.exposure import encode_tags, exposure_of, tag_loan
+from ledger.exposure import exposure_of, tag_loan
 from ledger.tables import LoanAccount
 from tests.ledger.test_books_stay_balanced import (BRANCHES, World, classify_op, draw_op, eod_op, repay_op,
                                                    reverse_op, write_off_op)
-from tests.support.exposure import rows_in_table
+from tests.support.exposure import expected_keys, rows_in_table
 
 # Few values each, so loans share rows and cells and the additions really accumulate.
 INDUSTRIES = ("agriculture", "retail")
@@ -66,8 +66,7 @@ class TaggedWorld(World):
             expected: dict[tuple[str, str, str], D] = defaultdict(D)
             for loan_id, tags in self.tags.items():
                 loan = s.get(LoanAccount, loan_id)
-                for dimension, value in [("book", ""), ("customer", loan.customer_id), ("cell", encode_tags(tags)),
-                                         *((n, v) for n, v in tags.items() if v is not None)]:
+                for dimension, value in expected_keys(loan.customer_id, tags):
                     expected[(loan.branch, dimension, value)] += loan.principal_outstanding
             assert rows_in_table(s) == {key: amount for key, amount in expected.items() if amount}
 
@@ -76,8 +75,9 @@ class TaggedWorld(World):
                 loans = [(loan, tags) for loan, tags in loans if loan.branch == branch]
                 asked = [{"industry": i} for i in INDUSTRIES] + [{"guarantee_method": g} for g in GUARANTEES]
                 asked += [{"industry": i, "guarantee_method": g} for i in INDUSTRIES for g in GUARANTEES]
-                asked += [{"guarantee_method": "credit", "customer_type": "individual_business",
-                           "industry": "retail"}]
+                asked += [{"guarantee_method": "credit", "customer_type": "individual_business"},
+                          {"guarantee_method": "credit", "customer_type": "individual_business", "industry": "retail"},
+                          {"guarantee_method": "guarantee", "customer_type": "farmer", "industry": "agriculture"}]
                 for customer in CUSTOMERS:
                     figures = exposure_of(s, branch=branch, customer=customer, combinations=asked)
                     assert figures.book == sum((loan.principal_outstanding for loan, _ in loans), D("0.00"))

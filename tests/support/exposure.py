@@ -2,6 +2,7 @@
 every loan joined to its application, its principal added under each of its dimensions."""
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -14,6 +15,15 @@ from workflows.exposure import DIMENSION_COLUMNS
 from workflows.models import Application
 
 
+def expected_keys(customer: str, tags: dict) -> list[tuple[str, str]]:
+    """Where a loan counts, written out from the row kinds ledger.exposure documents."""
+    keys = [("book", ""), ("customer", customer), ("cell", encode_tags(tags))]
+    valued = sorted((name, value) for name, value in tags.items() if value is not None)
+    keys += valued
+    keys += [(f"{a}+{b}", encode_tags({a: x, b: y})) for (a, x), (b, y) in itertools.combinations(valued, 2)]
+    return keys
+
+
 def rows_from_books(session: Session) -> dict[tuple[str, str, str], Decimal]:
     """{(branch, dimension, value): outstanding} summed loan by loan; zero rows left out."""
     totals: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
@@ -23,7 +33,7 @@ def rows_from_books(session: Session) -> dict[tuple[str, str, str], Decimal]:
             .join(LoanAccount, LoanAccount.loan_number == Application.loan_id)):
         branch, customer, outstanding, *values = row
         tags = dict(zip(DIMENSION_COLUMNS, values))
-        keys = [("book", ""), ("customer", customer), ("cell", encode_tags(tags))] + list(tags.items())
+        keys = expected_keys(customer, tags)
         for dimension, value in keys:
             totals[(branch, dimension, value)] += outstanding
     return {key: amount for key, amount in totals.items() if amount}

@@ -1,5 +1,6 @@
-"""exposure kept incrementally: each loan's limit dimensions (ledger_loan_account.exposure_tags) and
-the outstanding principal per branch and dimension value (ledger_exposure)
+"""exposure kept incrementally: outstanding principal per branch and limit dimension value
+
+ledger_exposure holds the figures; ledger_loan_account.exposure_tags each loan's dimensions.
 
 Existing loans are tagged from their applications (the loan number links them, as the limit
 check's join did) and ledger_exposure is filled from their principal_outstanding, so limit checks
@@ -13,6 +14,7 @@ Created: 2026-12-04
 """
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 
@@ -38,7 +40,7 @@ def upgrade() -> None:
     op.create_table(
         'ledger_exposure',
         sa.Column('branch', sa.String(length=32), nullable=False),
-        sa.Column('dimension', sa.String(length=32), nullable=False),
+        sa.Column('dimension', sa.String(length=80), nullable=False),
         sa.Column('value', sa.String(length=512), nullable=False),
         sa.Column('amount_fen', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('branch', 'dimension', 'value'),
@@ -74,7 +76,10 @@ def _backfill(connection) -> None:
         tagged.append({"loan": row.id, "tags": encoded})
         fen = int((Decimal(row.principal_outstanding or 0) * 100).to_integral_value())
         keys = [(row.branch, "book", ""), (row.branch, "customer", row.customer_id), (row.branch, "cell", encoded)]
-        keys += [(row.branch, name, value) for name, value in tags.items() if value is not None]
+        valued = {name: value for name, value in tags.items() if value is not None}
+        keys += [(row.branch, name, value) for name, value in valued.items()]
+        keys += [(row.branch, f"{a}+{b}", _encode({a: valued[a], b: valued[b]}))
+                 for a, b in itertools.combinations(sorted(valued), 2)]
         for key in keys:
             totals[key] = totals.get(key, 0) + fen
     update = loan.update().where(loan.c.id == sa.bindparam("loan")).values(exposure_tags=sa.bindparam("tags"))
