@@ -45,7 +45,7 @@ def disburse(ctx: HandlerContext, data: dict) -> Disbursed:
         roll_due_date=_holiday_roll(ctx),
         # The application's limit dimensions travel with the loan, so every later posting keeps
         # the branch's exposure rows (what limit checks read) in step with its principal.
-        exposure_tags=ctx.services["exposure"].loan_tags(ctx.session, ctx.application_id),
+        exposure_tags=ctx.services["exposure"].dimensions(ctx.session, ctx.application_id),
     )
     entry = pay_out(ctx.session, loan.id, posting_key=f"disbursement:{ctx.application_id}",
                     business_date=ctx.business_date)

@@ -1,8 +1,8 @@
 """Live exposure for limit checks: what a branch has outstanding, by customer and by dimension.
 
 Outstanding principal is the ledger's; the limit dimensions are the application's. The
-disbursement handler copies the application's dimensions onto the loan as its exposure tags
-(`loan_tags`), and from then on every posting that moves the loan's principal moves the ledger's
+disbursement handler copies the application's dimensions (`dimensions`) onto the loan as its
+exposure tags, and from then on every posting that moves the loan's principal moves the ledger's
 exposure rows in the same transaction (ledger.exposure). A limit check reads a handful of those
 rows (`live_exposure`), so it costs the same at 1M loans as at 1,000.
 
@@ -67,13 +67,7 @@ def application_dimensions(session: Session, application_id: str) -> dict[str, s
     return {name: getattr(application, column.key) for name, column in DIMENSION_COLUMNS.items()}
 
 
-def loan_tags(session: Session, application_id: str) -> dict[str, str | None]:
-    """What the application's loan counts under in the ledger's exposure rows: its dimensions."""
-    return application_dimensions(session, application_id)
-
-
 class Exposure:
     """What handlers see as ctx.services["exposure"]."""
     dimensions = staticmethod(application_dimensions)
     live = staticmethod(live_exposure)
-    loan_tags = staticmethod(loan_tags)
