@@ -240,3 +240,45 @@ class TestRateLimit:
         assert client.get(events, headers=token_for("api-demo")).status_code == 200
         now[0] = 1060.0
         assert client.get(events, headers=one).status_code == 200
+
+
+def test_the_admin_page_lists_creates_disables_and_rotates_clients_showing_the_secret_once(client):
+    from tests.web.test_pages import csrf_of, sign_in as sign_in_page
+
+    sign_in_page(client, "admin-BR001")
+    listing = client.get("/admin").get_data(as_text=True)
+    assert "渠道接入方" in listing and 'data-client-id="partner-BR001"' in listing
+    assert 'data-client-id="partner-BR002"' not in listing and "huinong-mall" in listing
+    token = csrf_of(client, "/admin")
+    bad = client.post("/admin/integrators", data={"client_id": "kiosk", "name": "", "branches": ["BR001"],
+                                                  "channels": ["partner"], "csrf_token": token})
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "名称：" in text and "合作方编号：" in text and 'value="kiosk"' in text
+    made = client.post("/admin/integrators", data={"client_id": "anqiu-kiosk", "name": "安丘自助机",
+                                                   "branches": ["BR001"], "channels": ["counter"], "csrf_token": token})
+    assert made.status_code == 201 and made.headers["Cache-Control"] == "no-store"
+    page = made.get_data(as_text=True)
+    secret = page.split('id="issued-client-secret">')[1].split("<")[0]
+    assert len(secret) >= 40 and "只显示这一次" in page
+    assert client_token(client, "anqiu-kiosk", secret).status_code == 200
+    assert secret not in client.get("/admin").get_data(as_text=True)   # shown once, then never
+    disabled = client.post("/admin/integrators/anqiu-kiosk", data={"csrf_token": token})
+    assert disabled.status_code == 302
+    assert client_token(client, "anqiu-kiosk", secret).status_code == 401
+    assert client.post("/admin/integrators/anqiu-kiosk", data={"enabled": "on", "csrf_token": token}).status_code == 302
+    rotated = client.post("/admin/integrators/anqiu-kiosk/secret", data={"csrf_token": token})
+    new_secret = rotated.get_data(as_text=True).split('id="issued-client-secret">')[1].split("<")[0]
+    assert new_secret != secret and client_token(client, "anqiu-kiosk", new_secret).status_code == 200
+    trail = client.get("/admin").get_data(as_text=True)
+    assert "新增渠道接入方" in trail and "更换接入方密钥" in trail and new_secret not in trail
+    assert client.post("/admin/integrators/partner-BR002/secret", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_case_page_shows_the_channel(client):
+    from tests.web.test_pages import sign_in as sign_in_page
+
+    made = submit(client, bearer(client_token(client, "partner-BR001")), application()).get_json()
+    sign_in_page(client, "rev-BR001")
+    page = client.get(f"/applications/{made['id']}").get_data(as_text=True)
+    assert "渠道 合作平台 (合作方 huinong-mall)" in page
