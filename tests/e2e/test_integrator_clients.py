@@ -7,6 +7,7 @@ import uuid
 
 def shot(page, screenshots, name):
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+    page.locator("#integrators").screenshot(path=str(screenshots / f"{name}-card.png"))
 
 
 def test_an_administrator_creates_a_client_and_sees_its_secret_once(sign_in, api, screenshots):
