@@ -13,7 +13,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from ledger import service as ledger
-from workflows.access import reaches, within_reach
+from workflows.access import reaches
 from workflows.errors import Forbidden, InvalidInput, NotFound
 from workflows.models import HQ, Branch, User
 from workflows.clock import china_today

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from forms.compiler import load_form
 from privacy import keyring_for, mask_account, mask_applicant, redact
-from workflows.access import reaches, within_reach
+from workflows.access import reaches
 from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS
 from workflows.business_calendar import load_calendar

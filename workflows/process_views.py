@@ -6,9 +6,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from privacy import redact
-from workflows.access import reaches, within_reach
+from workflows.access import reaches
 from workflows.inbox import task_view
-from workflows.models import (HQ, AuditEvent, CorrelationKey, Deployment, DeploymentFile, DueTimer, HumanTask,
+from workflows.models import (AuditEvent, CorrelationKey, Deployment, DeploymentFile, DueTimer, HumanTask,
                               ProcessInstance, User)
 
 # Staff who work cases see the personal data on them whole; everyone else sees it masked.
