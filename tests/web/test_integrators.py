@@ -93,6 +93,32 @@ def test_a_client_is_limited_to_its_branches(client, token_for):
     assert listed and {c["branch"] for c in listed} == {"BR001"}
 
 
+def test_a_client_starts_processes_only_in_its_branches_and_administers_nothing(client):
+    import uuid
+
+    partner = bearer(client_token(client, "partner-BR001"))
+    data = example("application-auto.json")
+    del data["branch"]
+    for branch, status in (("BR002", 403), ("BR001", 201)):
+        started = client.post("/api/v1/processes/loan_origination/instances", json={"branch": branch, "data": data},
+                              headers={**partner, "Idempotency-Key": str(uuid.uuid4())})
+        assert started.status_code == status, started.get_json()
+    assert "BR002" in client.post("/api/v1/processes/loan_origination/instances", json={
+        "branch": "BR002", "data": data}, headers={**partner, "Idempotency-Key": "k"}).get_json()["message"]
+    assert client.get(ADMIN, headers=partner).status_code == 403
+    assert client.get("/api/v1/tasks", headers=partner).status_code == 403
+
+
+def test_a_change_of_channels_holds_from_the_clients_next_request(client, token_for):
+    partner = bearer(client_token(client, "partner-BR001"))
+    changed = client.patch(f"{ADMIN}/partner-BR001", headers=token_for("admin"), json={"channels": ["mobile"]})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["partner_id"] is None   # the partner channel went, its partner id with it
+    made = submit(client, partner, application())      # the same token: its scope is read per request
+    assert made.status_code == 201, made.get_json()
+    assert (made.get_json()["channel"], made.get_json()["partner_id"]) == ("mobile", None)
+
+
 def test_a_client_of_two_branches_reaches_both_and_no_third(client, token_for):
     admin = token_for("admin")
     assert client.post("/api/v1/admin/org-units", headers=admin, json={
