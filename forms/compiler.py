@@ -100,6 +100,11 @@ def _field(spec: dict, form: str) -> fields.Field:
         return fields.List(fields.String(validate=validate.OneOf(CHOICES[spec["choices"]])),
                            required=required, allow_none=not required,
                            validate=validate.Length(min=1) if required else None)
+    if kind == "code_list":  # e.g. branch codes, which are data (new branches come without code)
+        return fields.List(fields.String(validate=validate.Regexp(r"^[A-Z0-9][A-Z0-9-]{1,15}$",
+                                                                  error="must be a code such as BR001")),
+                           required=required, allow_none=not required,
+                           validate=validate.Length(min=1 if required else 0, max=spec.get("max_items", 50)))
     if kind == "object":
         # named after its form too: two forms' "address" are two schemas in the OpenAPI document
         return fields.Nested(_schema(spec["fields"], f"{form}_{spec['name']}"), required=required)

@@ -1,7 +1,8 @@
 """Declarative definitions of every form a person or an integrator fills in.
 
 Field types: string, url, money (a decimal with at most two places, as a string or a
-JSON number), decimal, integer, boolean, datetime, date, choice, choice_list, object, key_values
+JSON number), decimal, integer, boolean, datetime, date, choice, choice_list, code_list (short
+capital codes such as branch codes), object, key_values
 (short names to text, e.g. correlation keys), json_object (free data for a process), object_list (a
 bounded list of objects with their own fields). A field may say "not_more_than": <other field> for a
 cross-field check; a string may say "check": "resident_id" (the GB 11643 check digit and birth date).
@@ -36,6 +37,8 @@ CHOICES = {
     "role": ["customer_manager", "reviewer", "approver", "risk_officer", "integrator", "hq_approver", "hq_risk",
              "analyst", "admin", "operations"],
     "org_unit_kind": ["branch", "outlet"],
+    "channel": ["mobile", "counter", "partner"],
+    "grant_type": ["client_credentials"],
     "warning_measure": ["contacted_borrower", "site_visit", "post_loan_check", "monitor", "reduce_line",
                         "freeze_line", "recall_early", "no_action"],
 }
@@ -171,6 +174,13 @@ FORMS: dict[str, dict] = {
              "label": "Webhook for status changes (http or https)"},
             {"name": "consent", "type": "object", "required": False, "fields": CONSENT,
              "label": "The applicant's authorisation for the credit bureau query"},
+            # Where it came in: staff default to counter, an integrator client to its one channel.
+            {"name": "channel", "type": "choice", "choices": "channel", "required": False,
+             "label": "Channel (mobile, counter or partner)"},
+            {"name": "partner_id", "type": "string", "required": False, "max_length": 64,
+             "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+             "pattern_message": "the partner's id: letters, digits, '.', '_' or '-'",
+             "label": "Partner id (the partner channel)"},
         ],
     },
     "investigation": {
@@ -374,6 +384,39 @@ FORMS: dict[str, dict] = {
             {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
             {"name": "password", "type": "string", "required": False, "max_length": 200, "label": "New password"},
             {"name": "unlock", "type": "boolean", "required": False, "label": "Unlock"},
+        ],
+    },
+    "admin_integrator": {
+        "title": "New integrator client",
+        "fields": [
+            {"name": "client_id", "type": "string", "required": False, "max_length": 64, "label": "Client id",
+             "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$",
+             "pattern_message": "2 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"},
+            {"name": "name", "type": "string", "required": True, "max_length": 120, "label": "Integrator"},
+            {"name": "branches", "type": "code_list", "required": True,
+             "label": "Branches (HQ: every branch)"},
+            {"name": "channels", "type": "choice_list", "choices": "channel", "required": True, "label": "Channels"},
+            {"name": "partner_id", "type": "string", "required": False, "max_length": 64, "label": "Partner id"},
+            {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
+        ],
+    },
+    "admin_integrator_change": {
+        "title": "Change an integrator client",
+        "fields": [
+            {"name": "name", "type": "string", "required": False, "max_length": 120, "label": "Integrator"},
+            {"name": "branches", "type": "code_list", "required": False,
+             "label": "Branches (HQ: every branch)"},
+            {"name": "channels", "type": "choice_list", "choices": "channel", "required": False, "label": "Channels"},
+            {"name": "partner_id", "type": "string", "required": False, "max_length": 64, "label": "Partner id"},
+            {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
+        ],
+    },
+    "client_credentials": {
+        "title": "An integrator client's sign-in",
+        "fields": [
+            {"name": "grant_type", "type": "choice", "choices": "grant_type", "required": True},
+            {"name": "client_id", "type": "string", "required": True, "max_length": 64},
+            {"name": "client_secret", "type": "string", "required": True, "max_length": 200},
         ],
     },
     "org_unit": {

@@ -1,7 +1,8 @@
 """Bearer tokens: signed, expiring, stateless (any web process can check them).
 
 A token is `<kid>.<payload>.<signature>`: the payload holds the user (`sub`), the expiry (`exp`,
-Unix seconds) and the id of the key that signed it (`kid`). The key id picks the key to verify
+Unix seconds) and the id of the key that signed it (`kid`); an integrator client's token also the
+generation of the client's secret (`gen`, workflows/integrators.py), so a rotation stops it. The key id picks the key to verify
 with, so a key can be rotated: LOANFLOW_SECRET_KEY signs new tokens, LOANFLOW_OLD_SECRET_KEYS
 still verify the tokens they signed until those expire, and a key taken off both lists stops
 every token it signed at once.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from functools import wraps
 from typing import Callable
 
@@ -20,7 +22,8 @@ from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from web.errors import ApiError
-from workflows.models import User
+from workflows import integrators
+from workflows.models import IntegratorClient, User
 
 SALT = "loanflow-api-token"
 
@@ -41,12 +44,18 @@ class TokenSigner:
         self.clock = clock
         self._serializers = {key_id(key): URLSafeSerializer(key, salt=SALT) for key in (*old_keys, current_key)}
 
-    def issue(self, username: str) -> str:
+    def issue(self, username: str, *, generation: int | None = None) -> str:
+        """A token for a user, or (with the `generation` of its secret) for an integrator client."""
         payload = {"sub": username, "exp": int(self.clock()) + self.max_age_seconds, "kid": self.current_kid}
+        if generation is not None:
+            payload["gen"] = generation
         return f"{self.current_kid}.{self._serializers[self.current_kid].dumps(payload)}"
 
     def username(self, token: str) -> str:
-        """The token's user; ApiError 401 if the key is unknown, the signature wrong or it expired."""
+        return self.subject(token).name
+
+    def subject(self, token: str) -> "TokenSubject":
+        """The token's user or client; ApiError 401 if the key is unknown, the signature wrong or it expired."""
         kid, _, signed = token.partition(".")
         serializer = self._serializers.get(kid)
         if serializer is None:
@@ -60,12 +69,23 @@ class TokenSigner:
             raise ApiError(401, "invalid_token", "The token is not valid")
         if payload["exp"] <= self.clock():
             raise ApiError(401, "token_expired", "The token has expired; ask for a new one")
-        return payload["sub"]
+        return TokenSubject(payload["sub"], payload.get("gen"))
+
+
+@dataclass(frozen=True)
+class TokenSubject:
+    """Whom a token stands for: a user (generation None) or an integrator client."""
+    name: str
+    generation: int | None = None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _well_formed(payload, kid: str) -> bool:
     return (isinstance(payload, dict) and payload.get("kid") == kid and isinstance(payload.get("sub"), str)
-            and isinstance(payload.get("exp"), int) and not isinstance(payload.get("exp"), bool))
+            and _is_int(payload.get("exp")) and ("gen" not in payload or _is_int(payload["gen"])))
 
 
 def token_signer_for(settings) -> TokenSigner:
@@ -76,8 +96,8 @@ def _signer() -> TokenSigner:
     return current_app.extensions["loanflow_tokens"]
 
 
-def issue_token(username: str) -> str:
-    return _signer().issue(username)
+def issue_token(username: str, *, generation: int | None = None) -> str:
+    return _signer().issue(username, generation=generation)
 
 
 def token_lifetime_seconds() -> int:
@@ -86,6 +106,10 @@ def token_lifetime_seconds() -> int:
 
 def user_from_token(token: str) -> str:
     return _signer().username(token)
+
+
+def subject_from_token(token: str) -> TokenSubject:
+    return _signer().subject(token)
 
 
 def _load_user(username: str) -> User | None:
@@ -98,6 +122,32 @@ def _load_user(username: str) -> User | None:
             return None
         session.expunge(user)
     return user
+
+
+def _load_client(client_id: str, generation: int) -> User | None:
+    """The stand-in user of an integrator client, or None if unknown, disabled or its secret
+    rotated since the token was issued: read on every request, as users are. Its last use is
+    written at most once a minute (integrators.LAST_USED_RESOLUTION), not on every request."""
+    db = current_app.extensions["loanflow"].db
+    with db.read_sessions() as session:
+        client = integrators.active_client(session, client_id, generation)
+        if client is None:
+            return None
+        principal = integrators.principal_for(client)
+        now = current_app.extensions["loanflow"].processes.now()
+        stale = integrators.needs_last_used(client, now)
+    if stale:
+        with db.unit_of_work() as session:
+            client = session.get(IntegratorClient, client_id)
+            if client is not None:
+                client.last_used_at = now
+    return principal
+
+
+def _load_principal(subject: TokenSubject) -> User | None:
+    if subject.generation is None:
+        return _load_user(subject.name)
+    return _load_client(subject.name, subject.generation)
 
 
 def _within_rate_limit(user: User) -> None:
@@ -120,8 +170,12 @@ def require(*roles: str):
             if not header.startswith("Bearer "):
                 raise ApiError(401, "unauthenticated", "Send 'Authorization: Bearer <token>' "
                                                        "(POST /api/v1/auth/token gives one)")
-            user = _load_user(user_from_token(header[len("Bearer "):].strip()))
+            subject = subject_from_token(header[len("Bearer "):].strip())
+            user = _load_principal(subject)
             if user is None:
+                if subject.generation is not None:
+                    raise ApiError(401, "invalid_token", "The token's integrator client no longer exists, is "
+                                                         "disabled or its secret was rotated; ask for a new token")
                 raise ApiError(401, "invalid_token", "The token's user no longer exists or is disabled")
             _within_rate_limit(user)
             if roles and not (user.role_set & set(roles)):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from workflows.directory import hash_password
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows.models import HQ, AdminAudit, Branch, Outlet, User
+from workflows.models import HQ, AdminAudit, Branch, IntegratorClient, Outlet, User
 
 ADMIN = "admin"
 BRANCH_ROLES = ("customer_manager", "reviewer", "approver", "risk_officer")
@@ -167,6 +167,8 @@ def create_user(session: Session, actor: User, data: dict, now: dt.datetime, *,
         raise refused("The user cannot be created", problems)
     if session.get(User, username) is not None:
         raise Conflict(f"A user {username} already exists", field="username")
+    if session.get(IntegratorClient, username) is not None:  # tokens, audit and keys name either
+        raise Conflict(f"An integrator client {username} already exists", field="username")
     user = User(username=username, full_name=data["full_name"].strip(), branch_code=branch_code,
                 outlet_code=data.get("outlet") or None, roles=",".join(roles),
                 password_hash=password_hash or hash_password(data["password"]),

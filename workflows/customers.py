@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from forms.resident_id import id_number_problem
 from privacy import mask_applicant, mask_id_number
 from privacy.columns import keyring_for
+from workflows.access import reaches, within_reach
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.consents import consent_view
 from workflows.models import HQ, Application, Branch, Customer, CustomerChange, CustomerConsent, User, utcnow
@@ -117,15 +118,14 @@ class CustomerRegister:
     def customer_for(self, session: Session, customer_id: str, actor: User, *, for_update: bool = False) -> Customer:
         query = select(Customer).where(Customer.id == customer_id)
         customer = session.scalars(query.with_for_update() if for_update else query).first()
-        if customer is None or actor.branch_code not in (HQ, customer.branch_code):
+        if customer is None or not reaches(actor, customer.branch_code):
             raise NotFound(f"Customer {customer_id} was not found")
         return customer
 
     def find(self, session: Session, id_number: str, actor: User) -> list[Customer]:
         """The customers with exactly this ID number: one per branch at most; a branch sees its own."""
         query = select(Customer).where(Customer.id_number_hash == keyring_for(session).lookup_hash(id_number))
-        if actor.branch_code != HQ:
-            query = query.where(Customer.branch_code == actor.branch_code)
+        query = within_reach(query, Customer.branch_code, actor)
         return list(session.scalars(query.order_by(Customer.branch_code)))
 
     def history(self, session: Session, customer: Customer) -> list[CustomerChange]:
@@ -194,7 +194,7 @@ class CustomerRegister:
         branch = session.get(Branch, code)
         if branch is None or branch.is_hq:
             raise InvalidInput(f"Unknown branch '{code}'", field="branch")
-        if actor.branch_code not in (HQ, branch.code):
+        if not reaches(actor, branch.code):
             raise Forbidden(f"User {actor.username} may not register customers of branch {branch.code}", field="branch")
         return branch
 
@@ -239,8 +239,7 @@ def list_customers(session: Session, viewer: User, *, branch: str | None, manage
     """A page of customers by name. A branch user sees only their branch (asking for another is an
     empty page, not someone else's customers); ID numbers are masked in lists, always."""
     query = select(Customer)
-    if viewer.branch_code != HQ:
-        query = query.where(Customer.branch_code == viewer.branch_code)
+    query = within_reach(query, Customer.branch_code, viewer)
     if branch:
         query = query.where(Customer.branch_code == branch)
     if manager:

@@ -13,6 +13,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from ledger import service as ledger
+from workflows.access import reaches
 from workflows.errors import Forbidden, InvalidInput, NotFound
 from workflows.models import HQ, Branch, User
 from workflows.clock import china_today
@@ -28,7 +29,7 @@ class LoanServicing:
     def loan_for(self, session: Session, loan_id: str, actor: User, *, for_update: bool = False):
         """The loan, if the actor's branch may see it; another branch's loan is 404, as unknown."""
         loan = ledger.load_loan(session, loan_id, for_update=for_update)
-        if actor.branch_code not in (HQ, loan.branch):
+        if not reaches(actor, loan.branch):
             raise NotFound(f"Loan {loan_id} was not found", field="loan_id")
         return loan
 

@@ -68,6 +68,10 @@ class User(Base):
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
+    # Set (never stored) on the stand-in User an integrator client's token signs in as
+    # (workflows.integrators.principal_for): the client's branches, channels and partner id.
+    client_scope = None
+
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(r for r in self.roles.split(",") if r)
@@ -240,6 +244,10 @@ class Application(Base):
     # Rating figures, risk hits and contract, copied from the task data after each step so the API
     # never has to open the serialized workflow state.
     summary: Mapped[dict] = mapped_column(SealedJSON, default=dict)  # the contract names the borrower
+    # Where the application came in (migration 0017): mobile, counter or partner, and for partner
+    # the partner's id (an integrator client carries its own; workflows/integrators.intake_channel).
+    channel: Mapped[str] = mapped_column(String(16), default="counter", server_default="counter")
+    partner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -431,7 +439,7 @@ class AdminAudit(Base):
     actor: Mapped[str] = mapped_column(String(64))
     branch_code: Mapped[str] = mapped_column(String(16), index=True)  # whose branch it concerns
     action: Mapped[str] = mapped_column(String(64))
-    target_kind: Mapped[str] = mapped_column(String(16))  # user | branch | outlet | delegation
+    target_kind: Mapped[str] = mapped_column(String(16))  # user | branch | outlet | delegation | integrator
     target: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict] = mapped_column(JSON, default=dict)
     after: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -483,3 +491,33 @@ class EodBatchRun(Base):
     finished_at: Mapped[dt.datetime] = mapped_column(DateTime)
     duration_seconds: Mapped[Decimal] = mapped_column(Numeric(12, 3))
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# -- Integrator clients (issue 14, item 6): a system's credentials, limited to branches and channels --
+
+class IntegratorClient(Base):
+    """An integrator's system: a public client id and a secret kept only as a scrypt hash (as
+    passwords are), the branches it works for ("HQ" = every branch) and the channels it sends
+    applications through (partner clients carry their partner id). `generation` goes up at every
+    rotation; a token names the generation it was issued for, so a rotated secret stops them."""
+    __tablename__ = "integrator_client"
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    secret_hash: Mapped[str] = mapped_column(String(256))
+    branches: Mapped[str] = mapped_column(String(256))  # comma-separated branch codes, or "HQ"
+    channels: Mapped[str] = mapped_column(String(64))   # comma-separated: mobile, counter, partner
+    partner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    rotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    @property
+    def branch_set(self) -> frozenset[str]:
+        return frozenset(b for b in self.branches.split(",") if b)
+
+    @property
+    def channel_list(self) -> list[str]:
+        return sorted(c for c in self.channels.split(",") if c)

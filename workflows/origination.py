@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from forms.compiler import load_form
 from privacy import keyring_for, mask_account, mask_applicant, redact
+from workflows.access import reaches
 from workflows.callbacks import CallbackHosts
 from workflows.deployments import MAIN_PROCESS
 from workflows.business_calendar import load_calendar
 from workflows.review_sla import ReviewSla
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.integrators import intake_channel
 from workflows.inbox import TaskSubject, task_view
 from workflows.consents import ConsentBook
 from workflows.customers import CustomerRegister
@@ -77,9 +79,10 @@ class Origination(UseCase):
         branch = session.get(Branch, form["branch"])
         if branch is None or branch.is_hq:
             raise InvalidInput(f"Unknown branch '{form['branch']}'", field="branch")
-        if actor.branch_code not in (HQ, branch.code):
+        if not reaches(actor, branch.code):
             raise Forbidden(f"User {actor.username} may not submit applications for branch {branch.code}",
                             field="branch")
+        channel, partner_id = intake_channel(actor, form)
         product = session.get(Product, form["product"])
         if product is None:
             raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
@@ -97,6 +100,7 @@ class Origination(UseCase):
             region=form["applicant"].get("region") or branch.region, industry=form["applicant"].get("industry") or "",
             purpose=form["purpose"], guarantee_method=form["guarantee_method"],
             customer_type=form["applicant"].get("customer_type") or "",
+            channel=channel, partner_id=partner_id,
             status="submitted", stage="intake", reasons=[], created_by=actor.username,
             created_at=now, updated_at=now)
         session.add(application)
@@ -223,7 +227,7 @@ class Origination(UseCase):
 
     def _application_for(self, session: Session, application_id: str, actor: User) -> Application:
         application = session.get(Application, application_id)
-        if application is None or actor.branch_code not in (HQ, application.branch_code):
+        if application is None or not reaches(actor, application.branch_code):
             raise NotFound(f"Application {application_id} was not found")
         return application
 
@@ -338,6 +342,7 @@ def application_view(session: Session, application: Application, viewer: User | 
     task_views = [shown(task_view(t)) for t in tasks]
     return {
         "id": application.id, "branch": application.branch_code, "product": application.product_code,
+        "channel": application.channel, "partner_id": application.partner_id,
         "customer_name": application.customer_name, "customer_id": application.customer_id,
         "applicant": applicant_view(application, viewer),
         "amount": str(application.amount),

@@ -6,8 +6,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from privacy import redact
+from workflows.access import reaches
 from workflows.inbox import task_view
-from workflows.models import (HQ, AuditEvent, CorrelationKey, Deployment, DeploymentFile, DueTimer, HumanTask,
+from workflows.models import (AuditEvent, CorrelationKey, Deployment, DeploymentFile, DueTimer, HumanTask,
                               ProcessInstance, User)
 
 # Staff who work cases see the personal data on them whole; everyone else sees it masked.
@@ -17,7 +18,7 @@ WORKING_ROLES = frozenset({"customer_manager", "reviewer", "approver", "hq_appro
 def works_in(user: User | None, branch_code: str) -> bool:
     if user is None or not user.role_set & WORKING_ROLES:
         return False
-    return user.branch_code in (HQ, branch_code)
+    return reaches(user, branch_code)
 
 
 def iso(value) -> str | None:

@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from forms.compiler import load_form, schema_for
 from handlers.context import HandlerContext
 from privacy import redact, redact_text
+from workflows.access import reaches, within_reach
 from workflows.catalogue import StartableProcess, declared_keys, startable_processes
 from workflows.delegation import acting_for
 from workflows.deployments import FileContents, ResolutionCache
@@ -154,7 +155,7 @@ class ProcessLayer:
         branch = session.get(Branch, branch_code)
         if branch is None or branch.is_hq:
             raise InvalidInput(f"Unknown branch '{branch_code}'", field="branch")
-        if actor.branch_code not in (HQ, branch.code):
+        if not reaches(actor, branch.code):
             raise Forbidden(f"User {actor.username} may not start processes for branch {branch.code}", field="branch")
         found = {p.key: p for p in self.startable(session, branch.code)}.get(key)
         if found is None:
@@ -274,7 +275,7 @@ class ProcessLayer:
         if not actor.role_set & REASSIGNERS:
             raise Forbidden("Only approvers may reassign tasks")
         row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
-        if row is None or actor.branch_code not in (HQ, row.branch_code):
+        if row is None or not reaches(actor, row.branch_code):
             raise NotFound(f"Task {task_id} was not found")
         if row.status != "open":
             raise Conflict(f"Task {task_id} is already {row.status}")
@@ -368,8 +369,7 @@ class ProcessLayer:
         for name, value in message.correlation.items():
             query = query.where(ProcessInstance.id.in_(select(CorrelationKey.instance_id).where(
                 CorrelationKey.name == name, CorrelationKey.value == str(value))))
-        if actor.branch_code != HQ:
-            query = query.where(ProcessInstance.branch_code == actor.branch_code)
+        query = within_reach(query, ProcessInstance.branch_code, actor)
         waiting = []
         for instance in session.scalars(query.order_by(ProcessInstance.created_at).with_for_update()):
             workflow = self.runner.load(session, instance)
@@ -411,7 +411,7 @@ class ProcessLayer:
 
     def instance_for(self, session: Session, instance_id: str, actor: User) -> ProcessInstance:
         instance = session.get(ProcessInstance, instance_id)
-        if instance is None or actor.branch_code not in (HQ, instance.branch_code):
+        if instance is None or not reaches(actor, instance.branch_code):
             raise NotFound(f"Instance {instance_id} was not found")
         return instance
 

@@ -15,9 +15,13 @@ from workflows.business_calendar import seed_calendars
 from workflows.administration import SEED_ADMIN, create_org_unit, create_user
 from workflows.deployments import deploy, files_in_folder
 from workflows.directory import hash_password
-from workflows.models import HQ, Branch, Deployment, Outlet, Product, User, utcnow
+from workflows.integrators import create_client
+from workflows.models import HQ, Branch, Deployment, IntegratorClient, Outlet, Product, User, utcnow
 
 DEMO_PASSWORD = "demo"
+# The demo integrator clients' secret: published (README) only because it is the demo's; a real
+# client's secret is random and shown once (POST /api/v1/admin/integrators).
+DEMO_CLIENT_SECRET = "demo-client-secret"
 
 BRANCHES = [
     Branch(code=HQ, name="Head office", region="", tier1_capital_net=Decimal("20000000000"), is_hq=True),
@@ -67,6 +71,13 @@ USERS = [
 ]
 
 
+# (client id, name, branches, channels, partner id): one partner platform's system per branch.
+CLIENTS = [
+    ("partner-BR001", "惠农商城（合作方演示）", ["BR001"], ["partner"], "huinong-mall"),
+    ("partner-BR002", "临朐合作社平台（合作方演示）", ["BR002"], ["partner"], "linqu-coop"),
+]
+
+
 def seed_reference_data(session: Session) -> None:
     for branch in BRANCHES:
         if session.get(Branch, branch.code) is None:
@@ -89,6 +100,13 @@ def seed_reference_data(session: Session) -> None:
             password = password or hash_password(DEMO_PASSWORD)
             create_user(session, SEED_ADMIN, {"username": username, "full_name": full_name, "branch": branch,
                                               "roles": roles.split(",")}, now, password_hash=password)
+    secret_hash = None
+    for client_id, name, branches, channels, partner_id in CLIENTS:
+        if session.get(IntegratorClient, client_id) is None:
+            secret_hash = secret_hash or hash_password(DEMO_CLIENT_SECRET)
+            create_client(session, SEED_ADMIN, {"client_id": client_id, "name": name, "branches": branches,
+                                                "channels": channels, "partner_id": partner_id}, now,
+                          secret=DEMO_CLIENT_SECRET, secret_hash=secret_hash)
     session.flush()
 
 

@@ -1,5 +1,9 @@
-"""/admin: administrators' page — users (list, create, edit, password reset, unlock) and the org
-tree (HQ -> branches -> outlets), through workflows.administration as the API does."""
+"""/admin: administrators' page — users (list, create, edit, password reset, unlock), the org
+tree (HQ -> branches -> outlets) and integrator clients (list, create, enable/disable, rotate the
+secret), through workflows.administration and workflows.integrators as the API does.
+
+A client's secret is shown on the page that answers its creation or rotation, never through a
+redirect's flash message (that would carry it in the session cookie), and that page is not cached."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -13,14 +17,15 @@ from web.errors import STATUS_BY_KIND as STATUS
 from web.pages import errors
 from web.pages.guard import page
 from web.pages.i18n import _
-from workflows import administration
+from workflows import administration, integrators
 from workflows.errors import NotFound, WorkflowError
 from workflows.models import HQ, Branch, Outlet
 
 blueprint = Blueprint("pages_admin", __name__)
 errors.install_on(blueprint)
 
-FIELD_LABELS = {"username": "Username", "full_name": "Full name", "branch": "Branch", "outlet": "Outlet",
+FIELD_LABELS = {"client_id": "Client id", "branches": "Branches", "channels": "Channels",
+                "partner_id": "Partner id", "username": "Username", "full_name": "Full name", "branch": "Branch", "outlet": "Outlet",
                 "roles": "Roles", "password": "Password", "code": "Code", "name": "Name", "parent": "Branch",
                 "tier1_capital_net": "Net tier-1 capital (yuan)", "kind": "Kind", "enabled": "Enabled"}
 
@@ -46,14 +51,19 @@ def _choices(session) -> dict:
     return {"branches": branches, "outlets": outlets, "roles": roles}
 
 
-def _render_index(*, status: int = 200, problems=(), values=None, unit_problems=(), unit_values=None):
+def _render_index(*, status: int = 200, problems=(), values=None, unit_problems=(), unit_values=None,
+                  client_problems=(), client_values=None, issued=None):
     branch = request.args.get("branch") or None
     with read_only() as session:
         html = render_template(
             "admin.html", users=administration.list_users(session, g.user, branch=branch)["items"],
             tree=administration.org_tree(session, g.user), trail=administration.audit_trail(session, g.user, limit=20)["items"],
             chosen_branch=branch, problems=problems, values=values or {}, unit_problems=unit_problems,
-            unit_values=unit_values or {}, **_choices(session))
+            unit_values=unit_values or {}, clients=integrators.list_clients(session, g.user)["items"],
+            channels=integrators.CHANNELS, client_problems=client_problems, client_values=client_values or {},
+            issued=issued, **_choices(session))
+    if issued is not None:  # the page holds a secret: no cache, no proxy keeps it
+        return html, status, {"Cache-Control": "no-store"}
     return html, status
 
 
@@ -165,3 +175,46 @@ def change_org_unit(code: str):
     flash(_("Saved"), "ok")
     return redirect(url_for("pages_admin.index") + "#org-tree")
 
+
+
+# -- integrator clients ------------------------------------------------------------------------
+@blueprint.post("/admin/integrators")
+@page("admin")
+def create_client():
+    values = {"client_id": request.form.get("client_id", "").strip() or None, "name": request.form.get("name", ""),
+              "branches": request.form.getlist("branches"), "channels": request.form.getlist("channels"),
+              "partner_id": request.form.get("partner_id", "").strip() or None}
+    try:
+        with services().db.unit_of_work() as session:
+            issued = integrators.issued_view(integrators.create_client(session, g.user, values,
+                                                                       services().processes.now()))
+    except WorkflowError as err:
+        return _render_index(status=STATUS.get(err.kind, 422), client_problems=_problems(err), client_values=values)
+    return _render_index(status=201, issued=issued)
+
+
+@blueprint.post("/admin/integrators/<client_id>")
+@page("admin")
+def change_client(client_id: str):
+    try:
+        with services().db.unit_of_work() as session:
+            integrators.change_client(session, g.user, client_id, {"enabled": request.form.get("enabled") == "on"},
+                                      services().processes.now())
+    except NotFound:
+        return errors.error_page(404)
+    except WorkflowError as err:
+        return _render_index(status=STATUS.get(err.kind, 422), client_problems=_problems(err))
+    flash(_("Saved"), "ok")
+    return redirect(url_for("pages_admin.index") + "#integrators")
+
+
+@blueprint.post("/admin/integrators/<client_id>/secret")
+@page("admin")
+def rotate_secret(client_id: str):
+    try:
+        with services().db.unit_of_work() as session:
+            issued = integrators.issued_view(integrators.rotate_secret(session, g.user, client_id,
+                                                                       services().processes.now()))
+    except NotFound:
+        return errors.error_page(404)
+    return _render_index(issued=issued)
