@@ -2,7 +2,7 @@
 and channels; the channel (and partner) an application came in through
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Created: 2026-12-04
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
