@@ -160,7 +160,6 @@ def test_an_expired_line_refuses_a_drawdown_and_offers_renewal(client, token_for
     # the nightly step records it
     with services.db.unit_of_work() as session:
         assert book.expire_due(session, expires_on + dt.timedelta(days=1)) == 1
-        session.commit()
     with services.db.unit_of_work() as session:
         assert session.get(CreditLine, line["id"]).status == "expired"
 
