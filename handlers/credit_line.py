@@ -3,7 +3,6 @@ origination's disbursement. The line book (`ctx.services["credit_lines"]`, workf
 writes the line; this adapter only reads the signed line contract out of the task data."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,7 +21,6 @@ class LineGrant:
     term_months: int
     revolving: bool
     renews_line_id: str | None
-    granted_on: dt.date
     actor: str
 
 
@@ -40,5 +38,5 @@ def activate(ctx: HandlerContext, data: dict) -> LineActivated:
         contract_number=contract["number"], limit=Decimal(terms["principal"]),
         annual_rate=Decimal(terms["annual_rate"]), term_months=int(terms["term_months"]),
         revolving=bool(data.get("revolving")), renews_line_id=data.get("renews_line_id") or None,
-        granted_on=ctx.business_date, actor=ctx.actor))
+        actor=ctx.actor))
     return LineActivated(credit_line_id=line.id, line_expires_on=line.expires_on.isoformat())

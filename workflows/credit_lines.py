@@ -74,12 +74,13 @@ class CreditLines:
             return existing
         application = session.get(Application, grant.application_id)
         now = self.clock()
+        granted_on = self.today()  # China's date, as the drawdowns' expiry check reads it
         line = CreditLine(
             id=str(uuid.uuid4()), branch_code=grant.branch_code, customer_id=application.customer_id,
             application_id=grant.application_id, product_code=grant.product_code,
             contract_number=grant.contract_number, limit_amount=grant.limit, annual_rate=grant.annual_rate,
-            term_months=grant.term_months, granted_on=grant.granted_on,
-            expires_on=add_months(grant.granted_on, grant.term_months), revolving=grant.revolving,
+            term_months=grant.term_months, granted_on=granted_on,
+            expires_on=add_months(granted_on, grant.term_months), revolving=grant.revolving,
             status="active", renews_line_id=grant.renews_line_id, version=1, created_at=now, updated_at=now)
         session.add(line)
         session.flush()
