@@ -255,3 +255,29 @@ def test_another_branchs_line_is_not_found(client, token_for):
     line = grant_line(client, token_for)
     assert client.get(f"/api/v1/credit-lines/{line['id']}", headers=token_for("cm-BR002")).status_code == 404
     assert draw(client, token_for("cm-BR002"), line["id"], "1000.00").status_code == 404
+
+
+def test_drawdowns_racing_on_one_line_never_draw_more_than_its_limit(app, client, token_for, services):
+    """Six drawdowns of 30,000 at once on a line of 100,000 (a real threaded server): the line row
+    is locked per drawdown, so three are paid out and three are refused naming what is left."""
+    import requests
+    from concurrent.futures import ThreadPoolExecutor
+
+    from web.simulators import start_in_thread
+
+    line = grant_line(client, token_for)
+    api = token_for("api-demo")
+    server = start_in_thread(app)
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda n: requests.post(
+                f"{server.url}/api/v1/credit-lines/{line['id']}/drawdowns", json={"amount": "30000.00"},
+                headers={**api, "Idempotency-Key": f"race-{n}"}, timeout=60), range(6)))
+    finally:
+        server.stop()
+    assert sorted(a.status_code for a in answers) == [201] * 3 + [422] * 3, [a.text for a in answers]
+    assert {a.json()["message"] for a in answers if a.status_code == 422} == {
+        "The drawdown of 30000.00 is above the line: available 10000.00"}
+    after = client.get(f"/api/v1/credit-lines/{line['id']}", headers=api).get_json()
+    assert after["outstanding"] == "90000.00" and len(after["drawdowns"]) == 3
+    assert len({d["loan_id"] for d in after["drawdowns"]}) == 3
