@@ -40,3 +40,18 @@ def activate(ctx: HandlerContext, data: dict) -> LineActivated:
         revolving=bool(data.get("revolving")), renews_line_id=data.get("renews_line_id") or None,
         actor=ctx.actor))
     return LineActivated(credit_line_id=line.id, line_expires_on=line.expires_on.isoformat())
+
+
+@dataclass(frozen=True)
+class LineChangeApplied:
+    line_change_outcome: str   # applied | refused (the line no longer allows it: see the problem)
+    line_change_problem: str
+
+
+def apply_change(ctx: HandlerContext, data: dict) -> LineChangeApplied:
+    """The credit_line_change process's last step: unfreeze or reduce, checked again now (what
+    is drawn may have grown while the approval waited)."""
+    problem = ctx.services["credit_lines"].apply_change(
+        ctx.session, data["line_id"], data["line_action"], data.get("new_limit"), data["change_reason"],
+        requested_by=data["started_by"], approved_by=data.get("completed_by"))
+    return LineChangeApplied(line_change_outcome="refused" if problem else "applied", line_change_problem=problem)

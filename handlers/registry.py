@@ -26,6 +26,7 @@ def build_registry() -> dict[str, Handler]:
         "contract.record_signature": contract.record_signature,
         "disbursement.disburse": disbursement.disburse,
         "credit_line.activate": credit_line.activate,
+        "credit_line.apply_change": credit_line.apply_change,
         "collections.check_loan": collections.check_loan,
         "collections.assign_agency": collections.assign_agency,
         "collections.write_off": collections.write_off,
@@ -40,7 +41,8 @@ def build_registry() -> dict[str, Handler]:
 # Handlers that write to the database. Only their calls are wrapped in a savepoint (so a failure
 # leaves none of their rows behind); the others only read, and a savepoint would be two wasted
 # statements per step.
-WRITING_OPERATIONS = frozenset({"disbursement.disburse", "credit_line.activate", "collections.write_off",
+WRITING_OPERATIONS = frozenset({"disbursement.disburse", "credit_line.activate", "credit_line.apply_change",
+                                "collections.write_off",
                                 "servicing.apply_change",
                                 "classification.record_decision",
                                 "review.remind", "review.escalate"})

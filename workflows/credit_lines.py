@@ -40,6 +40,7 @@ from ledger.tables import LoanAccount
 from scoring.risk import BUREAU_NOT_CHECKED
 from workflows.clock import in_china
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.processes import UseCase
 from workflows.models import (HQ, Application, Branch, CreditLine, CreditLineDrawdown, CreditLineEvent, Product,
                               User, utcnow)
 
@@ -49,8 +50,11 @@ CENT = Decimal("0.01")
 # unfreeze or a reduction changes what the branch approved (approver). Who draws: the channel or the
 # customer manager at the counter.
 FREEZERS = frozenset({"approver", "risk_officer"})
-UNFREEZERS = frozenset({"approver"})
-REDUCERS = frozenset({"approver"})
+# Unfreeze and reduce run the branch's credit_line_change process: asked for by these roles; where
+# the branch applies them at once (HQ's default), by the approver only.
+REQUESTERS = frozenset({"approver", "customer_manager", "risk_officer"})
+DIRECT_CHANGERS = {"unfreeze": frozenset({"approver"}), "reduce": frozenset({"approver"})}
+LINE_CHANGE_PROCESS = "credit_line_change"
 DRAWERS = frozenset({"integrator", "customer_manager"})
 DRAWABLE = "active"
 
@@ -222,31 +226,74 @@ class CreditLines:
         self._event(session, line, "frozen", actor.username, reason=form["reason"])
         return line
 
-    def unfreeze(self, session: Session, line_id: str, actor: User, form: dict) -> CreditLine:
-        self._require(actor, UNFREEZERS, "unfreeze")
-        line = self.line_for(session, line_id, actor, for_update=True)
-        if line.status != "frozen":
-            raise Conflict(f"Credit line {line.id} is {line.status}; only a frozen line is unfrozen", field="status")
-        line.status = "active"
-        self._event(session, line, "unfrozen", actor.username, reason=form["reason"])
-        return line
+    def unfreeze(self, session: Session, line_id: str, actor: User, form: dict) -> dict:
+        return self._request_change(session, line_id, actor, "unfreeze", form)
 
-    def reduce(self, session: Session, line_id: str, actor: User, form: dict) -> CreditLine:
-        self._require(actor, REDUCERS, "reduce")
+    def reduce(self, session: Session, line_id: str, actor: User, form: dict) -> dict:
+        return self._request_change(session, line_id, actor, "reduce", form)
+
+    def _request_change(self, session: Session, line_id: str, actor: User, action: str, form: dict) -> dict:
+        """Unfreeze or reduce through the branch's credit_line_change process: HQ's applies it at
+        once (so only an approver may ask), a branch that requires an approval (BR002) waits for
+        its approver, who may not be the one who asked. Checked now, so a change that cannot be
+        made is refused at once, and again when it is applied."""
+        if not REQUESTERS & actor.role_set:
+            raise Forbidden(f"A line change is asked for by {' or '.join(sorted(REQUESTERS))}; "
+                            f"{actor.username} is not one")
         line = self.line_for(session, line_id, actor, for_update=True)
-        new_limit: Decimal = form["new_limit"]
-        outstanding = self.outstanding(session, line)
+        new_limit = form.get("new_limit")
+        problem = self._change_problem(session, line, action, new_limit)
+        if problem:
+            raise problem
+        application = session.get(Application, line.application_id)
+        instance = self.layer.begin(session, LINE_CHANGE_PROCESS, line.branch_code, {
+            "line_id": line.id, "line_action": action, "new_limit": None if new_limit is None else str(new_limit),
+            "change_reason": form["reason"], "amount": new_limit if new_limit is not None else line.limit_amount,
+            "customer_name": application.customer_name, "product_code": line.product_code},
+            actor.username, correlation={"line_id": line.id})
+        if instance.status == "completed" and not DIRECT_CHANGERS[action] & actor.role_set:
+            # the branch applies changes without an approval: then only the approver may make one
+            raise Forbidden(f"Branch {line.branch_code} applies a line change at once: only "
+                            f"{' or '.join(sorted(DIRECT_CHANGERS[action]))} may {action} a line")
+        if instance.status == "incident":
+            raise Conflict(f"The line change stopped: {instance.incident}")
+        return {**self.view(session, line), "change": {
+            "instance_id": instance.id, "action": action,
+            "status": "applied" if instance.status == "completed" else "pending_approval"}}
+
+    def _change_problem(self, session: Session, line: CreditLine, action: str, new_limit) -> Exception | None:
+        if action == "unfreeze":
+            if line.status != "frozen":
+                return Conflict(f"Credit line {line.id} is {line.status}; only a frozen line is unfrozen",
+                                field="status")
+            return None
         if line.status not in ("active", "frozen"):
-            raise Conflict(f"Credit line {line.id} is {line.status}; it cannot be reduced", field="status")
-        if new_limit >= line.limit_amount:
-            raise InvalidInput("A reduction lowers the limit", fields={
+            return Conflict(f"Credit line {line.id} is {line.status}; it cannot be reduced", field="status")
+        if new_limit is None or Decimal(new_limit) >= line.limit_amount:
+            return InvalidInput("A reduction lowers the limit", fields={
                 "new_limit": [f"must be below the current limit {line.limit_amount}"]})
-        if new_limit < outstanding:
-            raise InvalidInput("A line is never reduced below what is drawn", fields={
+        outstanding = self.outstanding(session, line)
+        if Decimal(new_limit) < outstanding:
+            return InvalidInput("A line is never reduced below what is drawn", fields={
                 "new_limit": [f"must be at least the outstanding {outstanding}"]})
-        line.limit_amount = new_limit
-        self._event(session, line, "reduced", actor.username, limit_after=new_limit, reason=form["reason"])
-        return line
+        return None
+
+    def apply_change(self, session: Session, line_id: str, action: str, new_limit, reason: str, *,
+                     requested_by: str, approved_by: str | None) -> str:
+        """Apply an asked-for change (the process's last step); '' when done, else why not now."""
+        line = session.scalar(select(CreditLine).where(CreditLine.id == line_id).with_for_update())
+        problem = self._change_problem(session, line, action, new_limit)
+        if problem:
+            return problem.message
+        note = reason if not approved_by else f"{reason} (asked by {requested_by}, approved by {approved_by})"
+        actor = approved_by or requested_by
+        if action == "unfreeze":
+            line.status = "active"
+            self._event(session, line, "unfrozen", actor, reason=note)
+        else:
+            line.limit_amount = Decimal(new_limit)
+            self._event(session, line, "reduced", actor, limit_after=line.limit_amount, reason=note)
+        return ""
 
     def expire_due(self, session: Session, business_date: dt.date) -> int:
         """Mark every active or frozen line whose expiry date has passed by `business_date` as
@@ -311,6 +358,12 @@ class CreditLines:
         lines = session.scalars(select(CreditLine).where(CreditLine.customer_id == customer_id)
                                 .order_by(CreditLine.created_at)).all()
         return [self.summary(session, line) for line in lines]
+
+
+class LineChanges(UseCase):
+    """The credit_line_change process: the layer's defaults (its tasks are about the amount, the
+    customer and the product in its data), with maker-checker: who asked cannot approve."""
+    maker_checker = True
 
 
 class LineExpired(Conflict):

@@ -24,7 +24,7 @@ from workflows.review_sla import ReviewSla
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.inbox import TaskSubject, task_view
 from workflows.consents import ConsentBook
-from workflows.credit_lines import LINE_PROCESS, CreditLines
+from workflows.credit_lines import LINE_CHANGE_PROCESS, LINE_PROCESS, CreditLines, LineChanges
 from workflows.customers import CustomerRegister
 from workflows.instances import InstanceRunner
 from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
@@ -68,6 +68,7 @@ class Origination(UseCase):
         self.credit_lines = CreditLines(self.layer, clock=self.now)
         self.layer.services.setdefault("credit_lines", self.credit_lines)
         self.layer.register(LINE_PROCESS, LineApplications(self))
+        self.layer.register(LINE_CHANGE_PROCESS, LineChanges())
 
     @property
     def services(self) -> dict:

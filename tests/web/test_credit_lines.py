@@ -24,17 +24,17 @@ def apply_for_line(client, headers, key=None, **changes):
                        headers={**headers, "Idempotency-Key": key or str(uuid.uuid4())})
 
 
-def grant_line(client, token_for, **changes) -> dict:
+def grant_line(client, token_for, branch="BR001", **changes) -> dict:
     """Apply for a line of 100,000 for Wang, have the customer manager approve it (one review level,
     as for a loan of that amount), and sign the line contract: the line is active."""
     api = token_for("api-demo")
-    response = apply_for_line(client, api, **changes)
+    response = apply_for_line(client, api, branch=branch, **changes)
     assert response.status_code == 201, response.get_json()
     application = response.get_json()
     assert application["status"] == "in_review" and application["rating"]["review_levels"] == 1
     while application["status"] == "in_review":  # investigation, then the one review level
         role = application["open_tasks"][0]["role"]
-        decide(client, token_for(f"{USER_PREFIX[role]}-BR001"), application["id"], comment="visited the household")
+        decide(client, token_for(f"{USER_PREFIX[role]}-{branch}"), application["id"], comment="visited the household")
         application = client.get(f"/api/v1/applications/{application['id']}", headers=api).get_json()
     assert application["status"] == "awaiting_signature"
     signed = client.post(f"/api/v1/applications/{application['id']}/signature", headers=api,
@@ -281,3 +281,49 @@ def test_drawdowns_racing_on_one_line_never_draw_more_than_its_limit(app, client
     after = client.get(f"/api/v1/credit-lines/{line['id']}", headers=api).get_json()
     assert after["outstanding"] == "90000.00" and len(after["drawdowns"]) == 3
     assert len({d["loan_id"] for d in after["drawdowns"]}) == 3
+
+
+def line_change_task(client, headers, line_id):
+    tasks = client.get("/api/v1/tasks", headers=headers).get_json()["items"]
+    return [t for t in tasks if t["process"] == "credit_line_change"]
+
+
+def test_where_the_branch_requires_an_approval_a_reduction_waits_for_its_approver(client, token_for):
+    """BR002 deploys its own credit_line_change.bpmn with an approver's task: the customer manager
+    asks, nothing changes until the approver (never the one who asked) approves."""
+    line = grant_line(client, token_for, branch="BR002")
+    api = token_for("api-demo")
+    draw(client, api, line["id"], "40000.00")
+    url = f"/api/v1/credit-lines/{line['id']}/reduce"
+    asked = client.post(url, json={"new_limit": "60000.00", "reason": "harvest failed"}, headers=token_for("cm-BR002"))
+    assert asked.status_code == 200, asked.get_json()
+    assert asked.get_json()["change"]["status"] == "pending_approval"
+    assert asked.get_json()["limit"] == "100000.00"  # not yet
+    [task] = line_change_task(client, token_for("appr-BR002"), line["id"])
+    assert task["title"] == "Approve the line change" and task["amount"] == "60000.00"
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=token_for("appr-BR002"),
+                       json={"decision": "approve", "comment": "agreed"})
+    assert done.status_code == 200, done.get_json()
+    after = client.get(f"/api/v1/credit-lines/{line['id']}", headers=api).get_json()
+    assert after["limit"] == "60000.00" and after["available"] == "20000.00"
+    assert after["events"][-1]["kind"] == "reduced" and after["events"][-1]["actor"] == "appr-BR002"
+    assert after["events"][-1]["reason"] == "harvest failed (asked by cm-BR002, approved by appr-BR002)"
+
+    # the approver asking is the maker: another approver must decide
+    mine = client.post(url, json={"new_limit": "50000.00", "reason": "again"}, headers=token_for("appr-BR002"))
+    assert mine.get_json()["change"]["status"] == "pending_approval"
+    [task] = line_change_task(client, token_for("appr-BR002"), line["id"])
+    refused = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=token_for("appr-BR002"),
+                          json={"decision": "approve", "comment": "self"})
+    assert refused.status_code == 403
+
+
+def test_a_rejected_line_change_changes_nothing(client, token_for):
+    line = grant_line(client, token_for, branch="BR002")
+    client.post(f"/api/v1/credit-lines/{line['id']}/reduce", json={"new_limit": "60000.00", "reason": "x"},
+                headers=token_for("cm-BR002"))
+    [task] = line_change_task(client, token_for("appr-BR002"), line["id"])
+    client.post(f"/api/v1/tasks/{task['id']}/complete", headers=token_for("appr-BR002"),
+                json={"decision": "reject", "comment": "income is fine"})
+    after = client.get(f"/api/v1/credit-lines/{line['id']}", headers=token_for("api-demo")).get_json()
+    assert after["limit"] == "100000.00" and [e["kind"] for e in after["events"]] == ["granted"]

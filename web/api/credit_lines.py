@@ -61,22 +61,24 @@ def freeze(line_id: str):
 
 
 @blueprint.post("/credit-lines/<line_id>/unfreeze")
-@documented("Unfreeze a credit line (approver)", body="credit_line_action", idempotency="optional")
-@require("approver")
+@documented("Unfreeze a credit line through the branch's credit_line_change process: at once by an approver, "
+            "or asked for by a customer manager or risk officer and approved where the branch requires it "
+            "(`change.status` applied | pending_approval)", body="credit_line_action", idempotency="optional")
+@require("approver", "customer_manager", "risk_officer")
 def unfreeze(line_id: str):
     return _act("unfreeze", line_id, "credit_line_action")
 
 
 @blueprint.post("/credit-lines/<line_id>/reduce")
-@documented("Reduce a credit line's limit (approver), never below its outstanding", body="credit_line_reduction",
-            idempotency="optional")
-@require("approver")
+@documented("Reduce a credit line's limit, never below its outstanding, through the branch's credit_line_change "
+            "process (as unfreeze)", body="credit_line_reduction", idempotency="optional")
+@require("approver", "customer_manager", "risk_officer")
 def reduce(line_id: str):
     return _act("reduce", line_id, "credit_line_reduction")
 
 
 def _act(action: str, line_id: str, form: str):
     def act(session, body, _):
-        line = getattr(book(), action)(session, line_id, g.user, body)
-        return book().view(session, line)
+        done = getattr(book(), action)(session, line_id, g.user, body)
+        return done if isinstance(done, dict) else book().view(session, done)
     return command(act, form=form, idempotency="optional", scope=f"credit_line_{action}:{line_id}")
