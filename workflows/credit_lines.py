@@ -90,8 +90,12 @@ class CreditLines:
         session.flush()
         self._event(session, line, "granted", grant.actor, amount=grant.limit, reason=f"application {application.id}")
         if grant.renews_line_id:
-            old = session.get(CreditLine, grant.renews_line_id)
+            old = session.get(CreditLine, grant.renews_line_id, with_for_update=True)
             if old is not None and old.branch_code == line.branch_code:
+                # Renewed, the old line takes no more drawdowns (one limit per household, not two);
+                # its loans run on to their own maturity.
+                if old.status in ("active", "frozen", "expired"):
+                    old.status = "closed"
                 self._event(session, old, "renewed", grant.actor, reason=f"renewed by line {line.id}")
         return line
 
@@ -317,10 +321,8 @@ class CreditLines:
         session.add(CreditLineEvent(line_id=line.id, kind=kind, actor=actor, at=now, amount=amount,
                                     limit_after=limit_after if limit_after is not None else line.limit_amount,
                                     reason=reason[:500]))
-        if kind != "renewed":
-            # optimistic version: every change to the line bumps it (renewal only notes the successor)
-            line.version = (line.version or 0) + 1
-            line.updated_at = now
+        line.version = (line.version or 0) + 1  # every change to the line bumps its version
+        line.updated_at = now
 
     # -- views -------------------------------------------------------------------------------------
     def summary(self, session: Session, line: CreditLine) -> dict:

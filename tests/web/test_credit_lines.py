@@ -162,10 +162,14 @@ def test_an_expired_line_refuses_a_drawdown_and_offers_renewal(client, token_for
     with services.db.unit_of_work() as session:
         assert session.get(CreditLine, line["id"]).status == "expired"
 
-    # renewal (续贷): a new line application naming the old line, rated and reviewed again
-    renewal = apply_for_line(client, api, renews_line_id=line["id"])
-    assert renewal.status_code == 201, renewal.get_json()
-    assert renewal.get_json()["status"] == "in_review"
+    # renewal (续贷): a new line application naming the old line, rated and reviewed again; once
+    # the new line is active the old one is closed (one limit, not two)
+    renewed = grant_line(client, token_for, renews_line_id=line["id"])
+    assert renewed["status"] == "active" and renewed["renews_line_id"] == line["id"]
+    assert renewed["granted_on"] == (expires_on + dt.timedelta(days=1)).isoformat()
+    old = client.get(f"/api/v1/credit-lines/{line['id']}", headers=api).get_json()
+    assert old["status"] == "closed" and old["events"][-1]["kind"] == "renewed"
+    assert old["events"][-1]["reason"] == f"renewed by line {renewed['id']}"
 
 
 def test_an_expiry_date_still_to_come_is_drawn_on(client, token_for, services, monkeypatch):
