@@ -331,3 +331,26 @@ def test_a_rejected_line_change_changes_nothing(client, token_for):
                 json={"decision": "reject", "comment": "income is fine"})
     after = client.get(f"/api/v1/credit-lines/{line['id']}", headers=token_for("api-demo")).get_json()
     assert after["limit"] == "100000.00" and [e["kind"] for e in after["events"]] == ["granted"]
+
+
+def test_limits_at_a_drawdown_count_what_the_line_has_out(client, token_for):
+    """BR001 deploys a single-customer limit of 90,000: with 80,000 drawn, 10,000 more is within it,
+    15,000 more (95,000) is stopped naming the limit, though the line has 20,000 available."""
+    import json
+    from pathlib import Path
+
+    from tests.web.test_deployments_api import deploy
+
+    line = grant_line(client, token_for)
+    api = token_for("api-demo")
+    draw(client, api, line["id"], "40000.00")
+    draw(client, api, line["id"], "40000.00")
+    limits = json.loads((Path(__file__).resolve().parents[2] / "bpmn" / "default" / "scoring" / "limits.json")
+                        .read_text())
+    limits["single_customer"] = {"max_amount": "90000"}
+    assert deploy(client, token_for("analyst"), "BR001", {"limits.json": json.dumps(limits)}).status_code == 201
+    stopped = draw(client, api, line["id"], "15000.00")
+    assert stopped.status_code == 409, stopped.get_json()
+    body = stopped.get_json()
+    assert body["error"] == "limit_exceeded" and "95000.00" in body["message"] and "90000" in body["message"]
+    assert draw(client, api, line["id"], "10000.00").status_code == 201
