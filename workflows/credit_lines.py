@@ -115,11 +115,9 @@ class CreditLines:
                                .where(LoanAccount.loan_number.in_(loans)))
         return Decimal(total).quantize(CENT)
 
-    def available(self, session: Session, line: CreditLine) -> Decimal:
-        return max(line.limit_amount - self.outstanding(session, line), Decimal("0")).quantize(CENT)
-
     def is_expired(self, line: CreditLine) -> bool:
-        return line.status == "expired" or self.today() > line.expires_on
+        """Expired by status, or a live line whose last day (China) has passed on the bank's clock."""
+        return line.status == "expired" or (line.status in ("active", "frozen") and self.today() > line.expires_on)
 
     # -- drawing ---------------------------------------------------------------------------------
     def draw(self, session: Session, line_id: str, actor: User, body: dict, key: str) -> dict:
@@ -217,7 +215,7 @@ class CreditLines:
             deposit_account=terms.get("deposit_account") or application.payload["applicant"]["deposit_account"],
             # a revolving line's one loan is for the whole limit, until the line expires
             principal=line.limit_amount if line.revolving else amount,
-            term_months=max(1, _months_between(self.today(), line.expires_on)) if line.revolving else term,
+            term_months=_months_to_cover(self.today(), line.expires_on) if line.revolving else term,
             method="revolving" if line.revolving else product.repayment_method)
         ledger.disburse(session, loan.id, posting_key=posting_key, business_date=today,
                         amount=amount if line.revolving else None)
@@ -339,7 +337,7 @@ class CreditLines:
 
     def status_of(self, line: CreditLine) -> str:
         """expired as soon as the date has passed, before the nightly step writes it."""
-        return "expired" if line.status in ("active", "frozen") and self.is_expired(line) else line.status
+        return "expired" if self.is_expired(line) else line.status
 
     def view(self, session: Session, line: CreditLine) -> dict:
         drawdowns = session.scalars(select(CreditLineDrawdown).where(CreditLineDrawdown.line_id == line.id)
@@ -397,5 +395,8 @@ def drawdown_view(drawdown: CreditLineDrawdown) -> dict:
             "drawn_by": drawdown.drawn_by}
 
 
-def _months_between(start: dt.date, end: dt.date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+def _months_to_cover(start: dt.date, end: dt.date) -> int:
+    """The fewest whole months from `start` that reach `end`: a revolving line's loan runs at least
+    as long as the line, so the line's own expiry is what stops a draw."""
+    months = max(1, (end.year - start.year) * 12 + end.month - start.month)
+    return months + 1 if add_months(start, months) < end else months
