@@ -354,3 +354,16 @@ def test_limits_at_a_drawdown_count_what_the_line_has_out(client, token_for):
     body = stopped.get_json()
     assert body["error"] == "limit_exceeded" and "95000.00" in body["message"] and "90000" in body["message"]
     assert draw(client, api, line["id"], "10000.00").status_code == 201
+
+
+def test_the_line_applications_webhook_says_line_active_as_the_catalogue_lists(client, token_for, services):
+    from workflows.events import APPLICATION_STATUSES
+    from workflows.models import OutboxMessage
+
+    line = grant_line(client, token_for)
+    with services.db.unit_of_work() as session:
+        statuses = [m.payload["status"] for m in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.application_id == line["application_id"])
+            .order_by(OutboxMessage.id))]
+    assert statuses == ["in_review", "awaiting_signature", "line_active"]
+    assert set(statuses) <= set(APPLICATION_STATUSES)
