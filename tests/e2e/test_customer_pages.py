@@ -83,3 +83,28 @@ def test_the_customer_page_lists_the_households_credit_lines_with_what_is_availa
     page.locator("#customer-credit-lines").screenshot(path=str(screenshots / "customer-credit-lines.png"))
     page.screenshot(path=str(screenshots / "customer-page-with-line.png"), full_page=True)
     print("screenshots:", screenshots)
+
+
+def test_a_br002_approver_sees_a_line_reduction_asked_by_the_customer_manager(sign_in, api, screenshots):
+    client, token = api
+    id_number = valid_id_number("37078419860521" + f"{uuid.uuid4().int % 1000:03d}")
+    body = journeys.example("application-auto.json", amount="100000.00", branch="BR002")
+    body["applicant"] = dict(body["applicant"], id_number=id_number, name=f"王建国{uuid.uuid4().hex[:4]}")
+    application = client.post("/api/v1/credit-lines", json=body,
+                              headers={**token("api-demo"), "Idempotency-Key": str(uuid.uuid4())}).get_json()
+    for reviewer in ("cm-BR002", "rev-BR002"):
+        journeys.decide(client, token(reviewer), application["id"])
+    application = client.get(f"/api/v1/applications/{application['id']}", headers=token("api-demo")).get_json()
+    line_id = client.post(f"/api/v1/applications/{application['id']}/signature", headers=token("api-demo"),
+                          json=journeys.signature_for(application)).get_json()["credit_line_id"]
+    asked = client.post(f"/api/v1/credit-lines/{line_id}/reduce", headers=token("cm-BR002"),
+                        json={"new_limit": "60000.00", "reason": "收成不好，下调额度"}).get_json()
+    assert asked["change"]["status"] == "pending_approval"
+    task = [t for t in client.get("/api/v1/tasks", headers=token("appr-BR002")).get_json()["items"]
+            if t["instance_id"] == asked["change"]["instance_id"]][0]
+
+    page = sign_in("appr-BR002")
+    page.goto(f"/tasks/{task['id']}")
+    assert "审批授信变更" in page.inner_text("body")
+    page.screenshot(path=str(screenshots / "line-change-task.png"), full_page=True)
+    print("screenshots:", screenshots)

@@ -367,3 +367,19 @@ def test_the_line_applications_webhook_says_line_active_as_the_catalogue_lists(c
             .order_by(OutboxMessage.id))]
     assert statuses == ["in_review", "awaiting_signature", "line_active"]
     assert set(statuses) <= set(APPLICATION_STATUSES)
+
+
+def test_the_approver_works_a_line_change_in_the_pages_and_the_line_application_page_shows(client, token_for):
+    from tests.web.test_pages import sign_in
+
+    line = grant_line(client, token_for, branch="BR002")
+    client.post(f"/api/v1/credit-lines/{line['id']}/reduce", json={"new_limit": "60000.00", "reason": "x"},
+                headers=token_for("cm-BR002"))
+    [task] = line_change_task(client, token_for("appr-BR002"), line["id"])
+    sign_in(client, "appr-BR002")
+    inbox = client.get("/inbox")
+    assert inbox.status_code == 200 and "审批授信变更" in inbox.get_data(as_text=True)
+    page = client.get(f"/tasks/{task['id']}")
+    assert page.status_code == 200 and "审批授信变更" in page.get_data(as_text=True)
+    case = client.get(f"/applications/{line['application_id']}")
+    assert case.status_code == 200 and "授信已生效" in case.get_data(as_text=True)
