@@ -39,7 +39,9 @@ from ledger.schedules import add_months
 from ledger.tables import LoanAccount
 from scoring.risk import BUREAU_NOT_CHECKED
 from workflows.clock import in_china
+from privacy import redact_text
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.process_views import works_in
 from workflows.processes import UseCase
 from workflows.models import (HQ, Application, Branch, CreditLine, CreditLineDrawdown, CreditLineEvent, Product,
                               User, utcnow)
@@ -264,7 +266,7 @@ class CreditLines:
                             f"{' or '.join(sorted(DIRECT_CHANGERS[action]))} may {action} a line")
         if instance.status == "incident":
             raise Conflict(f"The line change stopped: {instance.incident}")
-        return {**self.view(session, line), "change": {
+        return {**self.view(session, line, actor), "change": {
             "instance_id": instance.id, "action": action,
             "status": "applied" if instance.status == "completed" else "pending_approval"}}
 
@@ -339,7 +341,10 @@ class CreditLines:
         """expired as soon as the date has passed, before the nightly step writes it."""
         return "expired" if self.is_expired(line) else line.status
 
-    def view(self, session: Session, line: CreditLine) -> dict:
+    def view(self, session: Session, line: CreditLine, viewer: User | None = None) -> dict:
+        """The line with its drawdowns and history; the history's reasons (staff's free text) are
+        whole to those who work the branch, masked (redact_text) to others, as comments are."""
+        shown = (lambda text: text) if works_in(viewer, line.branch_code) else redact_text
         drawdowns = session.scalars(select(CreditLineDrawdown).where(CreditLineDrawdown.line_id == line.id)
                                     .order_by(CreditLineDrawdown.drawn_at, CreditLineDrawdown.id)).all()
         events = session.scalars(select(CreditLineEvent).where(CreditLineEvent.line_id == line.id)
@@ -354,7 +359,7 @@ class CreditLines:
                 "events": [{"kind": e.kind, "actor": e.actor, "at": e.at.isoformat() + "Z",
                             "amount": None if e.amount is None else str(e.amount),
                             "limit_after": None if e.limit_after is None else str(e.limit_after),
-                            "reason": e.reason} for e in events]}
+                            "reason": shown(e.reason)} for e in events]}
         if view["status"] == "expired":
             view["renewal"] = renewal_offer(line)
         return view

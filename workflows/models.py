@@ -298,7 +298,7 @@ class CreditLineEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     limit_after: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
-    reason: Mapped[str] = mapped_column(String(500), default="")
+    reason: Mapped[str] = mapped_column(SealedText, default="")  # staff's free text: may name people
 
 
 class ProcessInstance(Base):

@@ -137,6 +137,14 @@ def test_a_frozen_line_refuses_a_drawdown_until_an_approver_unfreezes_it(client,
     assert unfrozen["status"] == "active"
     assert [e["kind"] for e in unfrozen["events"]] == ["granted", "frozen", "unfrozen"]
     assert unfrozen["events"][1]["actor"] == "risk-BR001"
+    # reasons are staff's free text: sealed at rest, masked to whoever does not work the branch
+    phone = client.post(f"/api/v1/credit-lines/{line['id']}/freeze", headers=token_for("risk-BR001"),
+                        json={"reason": "called 13905361234: no answer"})
+    assert phone.get_json()["events"][-1]["reason"] == "called 13905361234: no answer"
+    masked = client.get(f"/api/v1/credit-lines/{line['id']}", headers=api).get_json()["events"][-1]["reason"]
+    assert masked == "called 139****1234: no answer"
+    client.post(f"/api/v1/credit-lines/{line['id']}/unfreeze", json={"reason": "answered"},
+                headers=token_for("appr-BR001"))
     assert draw(client, api, line["id"], "1000.00").status_code == 201
 
 
@@ -167,7 +175,7 @@ def test_an_expired_line_refuses_a_drawdown_and_offers_renewal(client, token_for
     renewed = grant_line(client, token_for, renews_line_id=line["id"])
     assert renewed["status"] == "active" and renewed["renews_line_id"] == line["id"]
     assert renewed["granted_on"] == (expires_on + dt.timedelta(days=1)).isoformat()
-    old = client.get(f"/api/v1/credit-lines/{line['id']}", headers=api).get_json()
+    old = client.get(f"/api/v1/credit-lines/{line['id']}", headers=token_for("cm-BR001")).get_json()
     assert old["status"] == "closed" and old["events"][-1]["kind"] == "renewed"
     assert old["events"][-1]["reason"] == f"renewed by line {renewed['id']}"
 

@@ -39,7 +39,7 @@ def apply_for_line():
 @require()
 def show_line(line_id: str):
     with read_only() as session:
-        return jsonify(book().view(session, book().line_for(session, line_id, g.user)))
+        return jsonify(book().view(session, book().line_for(session, line_id, g.user), g.user))
 
 
 @blueprint.post("/credit-lines/<line_id>/drawdowns")
@@ -80,5 +80,5 @@ def reduce(line_id: str):
 def _act(action: str, line_id: str, form: str):
     def act(session, body, _):
         done = getattr(book(), action)(session, line_id, g.user, body)
-        return done if isinstance(done, dict) else book().view(session, done)
+        return done if isinstance(done, dict) else book().view(session, done, g.user)
     return command(act, form=form, idempotency="optional", scope=f"credit_line_{action}:{line_id}")

@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column('at', sa.DateTime(), nullable=False),
         sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column('limit_after', sa.Numeric(precision=18, scale=2), nullable=True),
-        sa.Column('reason', sa.String(length=500), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['line_id'], ['credit_line.id'], ),
         sa.PrimaryKeyConstraint('id'),
     )
