@@ -13,10 +13,14 @@ A drawdown is checked in this order, and refused with the first problem found:
   3. risk interception at the disbursement checkpoint (the branch's risk_rules.json, the risk lists),
      as origination's disbursement stage does; a drawdown has no reviewer to read a warning, so a
      graylist or overdue warning stops it too (only "bureau not checked" does not);
-  4. limits against live exposure (the Exposure service the limit handlers use).
+  4. limits against live exposure (the Exposure service the limit handlers use), with what the line
+     already has out added to the amount (Exposure does not see drawdown loans yet).
 Then the ledger pays out: a loan of its own per drawdown on a non-revolving line; on a revolving
 line the first drawdown opens one revolving loan for the line's limit and pays out its amount, and
 each later one is a draw on it.
+
+A freeze is immediate; an unfreeze or a reduction runs the branch's credit_line_change process (at
+HQ's default applied at once by an approver, at a branch that requires it after an approval).
 
 Every public method runs inside the caller's unit of work and never commits.
 """
@@ -37,9 +41,9 @@ from handlers.risk import check_disbursement as check_risk
 from ledger import service as ledger
 from ledger.schedules import add_months
 from ledger.tables import LoanAccount
+from privacy import redact_text
 from scoring.risk import BUREAU_NOT_CHECKED
 from workflows.clock import in_china
-from privacy import redact_text
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.process_views import works_in
 from workflows.processes import UseCase
@@ -49,8 +53,8 @@ from workflows.models import (HQ, Application, Branch, CreditLine, CreditLineDra
 LINE_PROCESS = "credit_line"
 CENT = Decimal("0.01")
 # Who acts on a line, as a bank divides it: a freeze is a risk measure (approver or risk officer); an
-# unfreeze or a reduction changes what the branch approved (approver). Who draws: the channel or the
-# customer manager at the counter.
+# unfreeze or a reduction changes what the branch approved (the approver decides). Who draws: the
+# channel or the customer manager at the counter.
 FREEZERS = frozenset({"approver", "risk_officer"})
 # Unfreeze and reduce run the branch's credit_line_change process: asked for by these roles; where
 # the branch applies them at once (HQ's default), by the approver only.
