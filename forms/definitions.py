@@ -183,6 +183,54 @@ FORMS: dict[str, dict] = {
              "label": "Partner id (the partner channel)"},
         ],
     },
+    "credit_line_application": {
+        "title": "Credit line application (授信申请)",
+        # The loan application's fields (the line goes through the same stages), with the amount as
+        # the line asked for and the term as how long the line may be drawn on.
+        "fields": [
+            {"name": "branch", "type": "string", "required": True, "max_length": 16, "label": "Branch code"},
+            {"name": "product", "type": "string", "required": True, "max_length": 32,
+             "label": "Product code of the line's drawdowns"},
+            {"name": "amount", "type": "money", "required": True, "min": "0.01", "max": MAX_AMOUNT,
+             "label": "Line limit asked for (yuan)"},
+            {"name": "term_months", "type": "integer", "required": True, "min": 1, "max": 360,
+             "label": "Months the line may be drawn on"},
+            {"name": "purpose", "type": "choice", "choices": "purpose", "required": True},
+            {"name": "guarantee_method", "type": "choice", "choices": "guarantee_method", "required": True},
+            {"name": "applicant", "type": "object", "required": True, "fields": APPLICANT},
+            {"name": "revolving", "type": "boolean", "required": False,
+             "label": "Revolving (随借随还): repaid principal may be drawn again on one loan"},
+            {"name": "renews_line_id", "type": "string", "required": False, "max_length": 36,
+             "label": "The line this application renews (续贷)"},
+            {"name": "callback_url", "type": "url", "required": False, "max_length": 500,
+             "label": "Webhook for status changes (http or https)"},
+            {"name": "consent", "type": "object", "required": False, "fields": CONSENT,
+             "label": "The applicant's authorisation for the credit bureau query"},
+        ],
+    },
+    "drawdown": {
+        "title": "Drawdown on a credit line (用信)",
+        "fields": [
+            {"name": "amount", "type": "money", "required": True, "min": "0.01", "max": MAX_AMOUNT,
+             "label": "Amount (yuan)"},
+            {"name": "term_months", "type": "integer", "required": False, "min": 1, "max": 360,
+             "label": "Months (a non-revolving line; default the product's shortest term)"},
+        ],
+    },
+    "credit_line_action": {
+        "title": "Freeze or unfreeze a credit line",
+        "fields": [{"name": "reason", "type": "string", "required": True, "max_length": 500,
+                    "pattern": r"\S", "pattern_message": "must say why"}],
+    },
+    "credit_line_reduction": {
+        "title": "Reduce a credit line",
+        "fields": [
+            {"name": "new_limit", "type": "money", "required": True, "min": "0", "max": MAX_AMOUNT,
+             "label": "New limit (yuan)"},
+            {"name": "reason", "type": "string", "required": True, "max_length": 500,
+             "pattern": r"\S", "pattern_message": "must say why"},
+        ],
+    },
     "investigation": {
         "title": "Customer manager's investigation",
         "fields": [

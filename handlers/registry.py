@@ -10,8 +10,8 @@ Handler = Callable[[HandlerContext, dict], dict]
 
 def build_registry() -> dict[str, Handler]:
     # Imported here, not at module import, so importing the registry costs nothing.
-    from handlers import (classification, collections, contract, disbursement, intake, large_amount, limits, rating,
-                          review_sla, risk, servicing, sms)
+    from handlers import (classification, collections, contract, credit_line, disbursement, intake, large_amount,
+                          limits, rating, review_sla, risk, servicing, sms)
 
     return {
         "intake.precheck": intake.precheck,
@@ -25,6 +25,8 @@ def build_registry() -> dict[str, Handler]:
         "contract.create": contract.create_contract,
         "contract.record_signature": contract.record_signature,
         "disbursement.disburse": disbursement.disburse,
+        "credit_line.activate": credit_line.activate,
+        "credit_line.apply_change": credit_line.apply_change,
         "collections.check_loan": collections.check_loan,
         "collections.assign_agency": collections.assign_agency,
         "collections.write_off": collections.write_off,
@@ -39,7 +41,9 @@ def build_registry() -> dict[str, Handler]:
 # Handlers that write to the database. Only their calls are wrapped in a savepoint (so a failure
 # leaves none of their rows behind); the others only read, and a savepoint would be two wasted
 # statements per step.
-WRITING_OPERATIONS = frozenset({"disbursement.disburse", "collections.write_off", "servicing.apply_change",
+WRITING_OPERATIONS = frozenset({"disbursement.disburse", "credit_line.activate", "credit_line.apply_change",
+                                "collections.write_off",
+                                "servicing.apply_change",
                                 "classification.record_decision",
                                 "review.remind", "review.escalate"})
 

@@ -22,7 +22,7 @@ from ledger.books import (
 )
 from ledger.errors import DuplicateLoan, InvalidInput, LoanStateError, UnknownLoan
 from ledger.exposure import checked_tags, encode_tags, tag_loan
-from ledger.money import ZERO, high_precision, to_fen
+from ledger.money import ZERO, high_precision, parse_money, to_fen
 from ledger.schedules import (
     MAX_ANNUAL_RATE,
     Installment,
@@ -202,11 +202,14 @@ def active_installments(session: Session, loan_id: int) -> list[LoanInstallment]
     )
 
 
-def disburse(session: Session, loan_ref: int | str, *, posting_key: str, business_date: Any = None) -> JournalEntry:
+def disburse(session: Session, loan_ref: int | str, *, posting_key: str, business_date: Any = None,
+             amount: Any = None) -> JournalEntry:
     """Pay the principal out to the customer's deposit account: Dr loans receivable, Cr deposits.
 
     Posting the same key again returns the first entry; disbursing an active loan under another
-    key is a LoanStateError.
+    key is a LoanStateError. `amount` is a revolving line's first draw, when it is less than the
+    line (its principal): the rest is drawn later (servicing.draw), and the schedule follows the
+    balance drawn.
     """
     existing = find_entry(session, posting_key) if posting_key else None
     if existing is not None:
@@ -215,6 +218,13 @@ def disburse(session: Session, loan_ref: int | str, *, posting_key: str, busines
     if loan.status != "approved":
         raise LoanStateError(f"loan {loan.loan_number} is {loan.status}, not awaiting disbursement", field="loan_id")
     when = parse_date(business_date, "business_date") if business_date is not None else loan.start_date
+    paid = loan.principal
+    if amount is not None:
+        paid = parse_money(amount, "amount")
+        if loan.method != "revolving" and paid != loan.principal:
+            raise InvalidInput("amount", "only a revolving line is paid out in part")
+        if not ZERO < paid <= loan.principal:
+            raise InvalidInput("amount", f"amount must be greater than zero and at most the line {loan.principal}")
     entry = post_entry(
         session,
         branch=loan.branch,
@@ -224,12 +234,16 @@ def disburse(session: Session, loan_ref: int | str, *, posting_key: str, busines
         description=f"disbursement of {loan.loan_number} to {mask_account(loan.deposit_account)}",
         loan_id=loan.id,
         lines=[
-            debit(loans_account_code(loan.classification), loan.principal, loan.id),
-            credit("customer_deposits", loan.principal, loan.id),
+            debit(loans_account_code(loan.classification), paid, loan.id),
+            credit("customer_deposits", paid, loan.id),
         ],
     )
     loan.status = "active"
     session.flush()
+    if paid != loan.principal:
+        from ledger.servicing import regenerate_schedule  # servicing imports this module
+        regenerate_schedule(session, loan, when)
+        session.flush()
     return entry
 
 

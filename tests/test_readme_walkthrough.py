@@ -191,6 +191,45 @@ def test_the_customer_register_walkthrough_runs_twice_on_one_database(demo_serve
         linked = conn.execute("SELECT count(DISTINCT customer_id) FROM application").fetchone()[0]
     assert customers == linked > 0
 
+CREDIT_LINES_SCRIPT = ROOT / "examples" / "credit_lines.sh"
+CREDIT_LINES_HEADING = "## Credit line and drawdown walkthrough"
+# What each printing line of the credit line walkthrough prints (the README's comments).
+CREDIT_LINES_OUTPUT = [
+    # 11. the line goes through investigation and credit review, is signed and is active, all available
+    "in_review", "Customer manager's investigation", "Credit review", "line_active", "100000.00",
+    # 12. 100,000 − 2 × 40,000 = 20,000 available; a third drawdown of 30,000 is refused naming it
+    "20000.00", "The drawdown of 30000.00 is above the line: available 20000.00",
+    # 13. repaid 10,000 of principal (the same day: no interest yet): 100,000 − 30,000 − 40,000
+    "30000.00",
+    # 14. frozen by the risk officer, refused, unfrozen by the approver
+    "frozen", "line_frozen", "active",
+]
+
+
+def commented_output(block: str) -> list[str]:
+    """The comment of every line that prints (not a comment, not an assignment, not a definition)."""
+    return [line.split("# ", 1)[1].strip() for line in block.splitlines()
+            if "# " in line and not line.lstrip().startswith("#") and "() {" not in line
+            and not re.match(r"^\s*[A-Z_]+=", line)]
+
+
+def test_the_credit_lines_script_is_the_readme_block_word_for_word_and_says_what_it_prints():
+    block = readme_walkthrough_block(CREDIT_LINES_HEADING)
+    assert script_body(CREDIT_LINES_SCRIPT, after="source examples/walkthrough.sh > /dev/null\n") == block
+    assert commented_output(block) == CREDIT_LINES_OUTPUT
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
+def test_the_credit_line_walkthrough_runs_twice_on_one_database(demo_server):
+    port, database = demo_server
+    for run in (1, 2):
+        assert run_walkthrough(CREDIT_LINES_SCRIPT, port) == CREDIT_LINES_OUTPUT, f"run {run}"
+    with sqlite3.connect(database) as conn:
+        lines = conn.execute("SELECT count(*), count(DISTINCT customer_id) FROM credit_line").fetchone()
+        drawdowns = conn.execute("SELECT count(*) FROM credit_line_drawdown").fetchone()[0]
+    assert lines == (2, 1)      # one line per run, both Wang's
+    assert drawdowns == 2 * 2   # the refused ones paid nothing out
+
 OPERATIONS_SCRIPT = ROOT / "examples" / "operations.sh"
 OPERATIONS_HEADING = "## Operations: the console, health and metrics"
 # What each printing line of the operations walkthrough prints (the README's comments).

@@ -21,11 +21,14 @@ class ApiError(Exception):
         self.headers = headers or {}  # e.g. Retry-After on a 429
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None):
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   details: dict | None = None):
     from web.request_log import current_request_id
 
     # The request id lets the caller quote the answer and operations find its log lines.
     body = {"error": code, "message": message, "fields": fields or {}, "request_id": current_request_id()}
+    # What the caller can do next (an expired credit line's `renewal`), never replacing the above.
+    body.update({k: v for k, v in (details or {}).items() if k not in body})
     return jsonify(body), status
 
 
@@ -85,4 +88,4 @@ def _package_error(err):
     message = getattr(err, "message", None) or str(err)
     if field and field not in fields:
         fields[field] = [message]
-    return error_response(status, getattr(err, "code", kind), message, fields)
+    return error_response(status, getattr(err, "code", kind), message, fields, getattr(err, "details", None))

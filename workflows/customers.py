@@ -24,7 +24,8 @@ from privacy.columns import keyring_for
 from workflows.access import reaches, within_reach
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.consents import consent_view
-from workflows.models import HQ, Application, Branch, Customer, CustomerChange, CustomerConsent, User, utcnow
+from workflows.models import (HQ, Application, Branch, CreditLine, Customer, CustomerChange, CustomerConsent, User,
+                              utcnow)
 from workflows.process_views import iso, works_in
 
 # Columns of their own (shown in lists and looked up); everything else of the form is `details`.
@@ -208,6 +209,15 @@ class CustomerRegister:
 
 
 # -- how a customer looks --------------------------------------------------------------------------
+def customer_lines(session: Session, customer_id: str) -> list[dict]:
+    """The customer's credit lines as a list shows them (GET /credit-lines/{id} has the figures)."""
+    rows = session.execute(select(CreditLine.id, CreditLine.status, CreditLine.limit_amount, CreditLine.expires_on,
+                                  CreditLine.revolving)
+                           .where(CreditLine.customer_id == customer_id).order_by(CreditLine.created_at)).all()
+    return [{"id": r.id, "status": r.status, "limit": str(r.limit_amount), "expires_on": r.expires_on.isoformat(),
+             "revolving": r.revolving} for r in rows]
+
+
 def customer_view(session: Session, customer: Customer, viewer: User | None) -> dict:
     """The customer as `viewer` may see them: personal data whole to those who work the branch."""
     whole = works_in(viewer, customer.branch_code)
@@ -227,6 +237,7 @@ def customer_view(session: Session, customer: Customer, viewer: User | None) -> 
         "applications": [{"id": a.id, "status": a.status, "product": a.product_code, "amount": str(a.amount),
                           "loan_id": a.loan_id, "created_at": iso(a.created_at)} for a in applications],
         "loans": [a.loan_id for a in applications if a.loan_id],
+        "credit_lines": customer_lines(session, customer.id),
         "consents": [consent_view(c) for c in session.scalars(
             select(CustomerConsent).where(CustomerConsent.customer_id == customer.id).order_by(CustomerConsent.id))],
         "created_at": iso(customer.created_at), "created_by": customer.created_by,

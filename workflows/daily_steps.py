@@ -66,6 +66,16 @@ def _reminders(day: Day) -> dict | str:
     return send_reminders(day.db, day.origination.layer, day.business_date).summary()
 
 
+def _credit_lines(day: Day) -> dict | str:
+    """Lines whose expiry date has passed become `expired` (a drawdown checks the date itself; this
+    writes it down for lists and the history)."""
+    if day.origination is None:
+        return "skipped: no process layer"
+    with day.db.unit_of_work() as session:
+        expired = day.origination.credit_lines.expire_due(session, day.business_date + dt.timedelta(days=1))
+    return {"expired": expired}
+
+
 # The ladder texts overdue loans (D+1 onwards); reminders text loans not yet overdue (N days
 # before a due date, and on the due date after a failed debit), so each loan gets one text a night.
 AFTER_END_OF_DAY: list[DailyStep] = [
@@ -73,6 +83,7 @@ AFTER_END_OF_DAY: list[DailyStep] = [
     DailyStep("classification", _classification),
     DailyStep("reminders", _reminders),
     DailyStep("early_warning", early_warning_step),
+    DailyStep("credit_lines", _credit_lines),
 ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from workflows.models import HQ, Application, HumanTask, User, utcnow
 
-APPROVED = ("awaiting_signature", "disbursed", "signed")
+APPROVED = ("awaiting_signature", "disbursed", "signed", "line_active")
 DECLINED = ("declined",)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-APPLICATION_STATUSES = ("running", "in_review", "awaiting_signature", "disbursed", "declined", "incident")
+APPLICATION_STATUSES = ("running", "in_review", "awaiting_signature", "disbursed", "line_active", "declined",
+                        "incident")  # line_active: a credit line application (POST /credit-lines) ended with an active line
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,62 @@ class Application(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class CreditLine(Base):
+    """A credit line (授信) granted once to a customer after the line process (intake, rating,
+    review, signing) and drawn on many times (用信). What is available is not stored: it is the
+    limit less the outstanding principal of the line's drawdowns in the ledger, so a repayment
+    releases the line without anything here changing (workflows/credit_lines.py)."""
+    __tablename__ = "credit_line"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    branch_code: Mapped[str] = mapped_column(ForeignKey("branch.code"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customer.id"), nullable=True, index=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("application.id"), unique=True)
+    product_code: Mapped[str] = mapped_column(ForeignKey("product.code"))
+    contract_number: Mapped[str] = mapped_column(String(64))
+    limit_amount: Mapped[Decimal] = mapped_column(Money)
+    annual_rate: Mapped[Decimal] = mapped_column(Numeric(9, 6))
+    term_months: Mapped[int] = mapped_column(Integer)
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    expires_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    revolving: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The one ledger loan a revolving line draws on (opened by its first drawdown).
+    revolving_loan_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active|frozen|expired|recalled|closed
+    # The line this one renews (续贷), if any.
+    renews_line_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CreditLineDrawdown(Base):
+    """One drawdown (支用) on a line and the ledger loan it went to: its own loan on a
+    non-revolving line, the line's one revolving loan otherwise."""
+    __tablename__ = "credit_line_drawdown"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    line_id: Mapped[str] = mapped_column(ForeignKey("credit_line.id"), index=True)
+    loan_number: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    term_months: Mapped[int] = mapped_column(Integer)
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    drawn_by: Mapped[str] = mapped_column(String(64))
+    drawn_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CreditLineEvent(Base):
+    """What happened to a line, who did it, when and why: granted, frozen, unfrozen, reduced,
+    drawn, expired (a release by repayment is the ledger's posting, not an event here)."""
+    __tablename__ = "credit_line_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    line_id: Mapped[str] = mapped_column(ForeignKey("credit_line.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    limit_after: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    reason: Mapped[str] = mapped_column(SealedText, default="")  # staff's free text: may name people
+
+
 class ProcessInstance(Base):
     """One running (or finished) process of any kind. An origination instance belongs to its
     application; a servicing process (collections, a change request, a post-loan check) has

@@ -26,6 +26,7 @@ from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.integrators import intake_channel
 from workflows.inbox import TaskSubject, task_view
 from workflows.consents import ConsentBook
+from workflows.credit_lines import LINE_CHANGE_PROCESS, LINE_PROCESS, CreditLines, LineChanges
 from workflows.customers import CustomerRegister
 from workflows.instances import InstanceRunner
 from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
@@ -38,7 +39,7 @@ from workflows.processes import Message, ProcessLayer, Step, UseCase
 SIGNATURE_MESSAGE = "customer_signed"
 SUMMARY_KEYS = ("score", "grade", "credit_line", "annual_rate", "approved_amount", "reason_codes",
                 "review_levels", "review_route_reason", "is_large_amount", "risk_hits", "limit_hits",
-                "contract", "applicant_age", "large_amount_report")
+                "contract", "applicant_age", "large_amount_report", "credit_line_id")
 # The called processes of loan_origination; the innermost one running is the application's stage.
 STAGES = frozenset({"intake", "rating", "review", "signing", "disbursement"})
 
@@ -64,6 +65,12 @@ class Origination(UseCase):
         # The customers' authorisations: the risk check asks it before any bureau query.
         self.consents = ConsentBook(clock=self.now)
         self.layer.services.setdefault("consents", self.consents)
+        # Credit lines (授信) run the same stages as a loan on the credit_line process; the book
+        # keeps the lines and decides drawdowns (workflows/credit_lines.py).
+        self.credit_lines = CreditLines(self.layer, clock=self.now)
+        self.layer.services.setdefault("credit_lines", self.credit_lines)
+        self.layer.register(LINE_PROCESS, LineApplications(self))
+        self.layer.register(LINE_CHANGE_PROCESS, LineChanges())
 
     @property
     def services(self) -> dict:
@@ -73,7 +80,10 @@ class Origination(UseCase):
         return self.layer.now()
 
     # -- submitting ---------------------------------------------------------------------------
-    def submit(self, session: Session, form: dict, actor: User) -> Application:
+    def submit(self, session: Session, form: dict, actor: User, *, process_id: str = MAIN_PROCESS) -> Application:
+        """An application for a loan (loan_origination) or, with process_id credit_line, for a
+        credit line: the same row, the same checks and stages; the line's own fields (revolving,
+        renews_line_id) travel in the task data to the activation step."""
         if form.get("callback_url"):
             self.callback_hosts.check(actor.username, form["callback_url"])
         branch = session.get(Branch, form["branch"])
@@ -116,8 +126,20 @@ class Origination(UseCase):
             "purpose": form["purpose"], "guarantee_method": form["guarantee_method"],
             "applicant": form["applicant"], "decision_trail": [],
         }
-        self.layer.begin(session, MAIN_PROCESS, branch.code, data, actor.username, application_id=application.id)
+        if process_id == LINE_PROCESS:
+            data["revolving"] = bool(form.get("revolving"))
+            data["renews_line_id"] = self._renewed_line(session, form.get("renews_line_id"), branch.code, actor)
+        self.layer.begin(session, process_id, branch.code, data, actor.username, application_id=application.id)
         return application
+
+    def _renewed_line(self, session: Session, line_id: str | None, branch_code: str, actor: User) -> str:
+        """A renewal (续贷) names a line of the same branch; it is rated and reviewed as any."""
+        if not line_id:
+            return ""
+        line = self.credit_lines.line_for(session, line_id, actor)
+        if line.branch_code != branch_code:
+            raise InvalidInput("A renewal is for a line of the same branch", field="renews_line_id")
+        return line.id
 
     # -- reviewers: tasks of any process are the layer's ----------------------------------------
     def claim(self, session: Session, task_id: str, actor: User) -> HumanTask:
@@ -232,6 +254,42 @@ class Origination(UseCase):
         return application
 
 
+class LineApplications(UseCase):
+    """The credit_line process's use case: a line application is an application row like a loan's
+    (same inbox subject, signature, status and webhook), so everything is origination's but the
+    start, which begins the credit_line process."""
+
+    stages = STAGES
+    default_stage = "intake"
+
+    def __init__(self, origination: Origination) -> None:
+        self.origination = origination
+
+    def start(self, layer: ProcessLayer, session: Session, branch_code: str, form_data: dict,
+              actor: User) -> ProcessInstance:
+        application = self.origination.submit(session, {**form_data, "branch": branch_code}, actor,
+                                              process_id=LINE_PROCESS)
+        return self.origination._instance_for_update(session, application.id)
+
+    def subject(self, session, instance, data):
+        return self.origination.subject(session, instance, data)
+
+    def product_code(self, session, instance, data):
+        return self.origination.product_code(session, instance, data)
+
+    def check_message(self, session, instance, name, payload):
+        return self.origination.check_message(session, instance, name, payload)
+
+    def business_status(self, session, instance):
+        return self.origination.business_status(session, instance)
+
+    def shows_whole(self, session, instance, viewer):
+        return self.origination.shows_whole(session, instance, viewer)
+
+    def after_step(self, layer, session, instance, step, actor):
+        self.origination.after_step(layer, session, instance, step, actor)
+
+
 def _check_signature_matches(contract: dict, signature: dict) -> None:
     """A signature must be for exactly the contract the customer was shown; a mismatch is refused
     before it reaches the process, so the application keeps waiting for the right one."""
@@ -262,7 +320,9 @@ def application_status(state: InstanceState, data: dict) -> str:
     if state.status == INCIDENT:
         return "incident"
     if state.status == COMPLETED:
-        return "declined" if data.get("final_decision") == "declined" else "disbursed"
+        if data.get("final_decision") == "declined":
+            return "declined"
+        return "line_active" if data.get("credit_line_id") else "disbursed"
     if state.waits_for_people:
         return "in_review"
     if SIGNATURE_MESSAGE in state.waiting_messages:
@@ -348,6 +408,7 @@ def application_view(session: Session, application: Application, viewer: User | 
         "amount": str(application.amount),
         "term_months": application.term_months, "status": application.status, "stage": application.stage,
         "decision": application.decision, "reasons": application.reasons, "loan_id": application.loan_id,
+        "credit_line_id": data.get("credit_line_id"),
         "instance_id": instance.id if instance else None,
         "incident": instance.incident if instance else None,
         "rating": {k: data.get(k) for k in ("score", "grade", "credit_line", "annual_rate", "approved_amount",

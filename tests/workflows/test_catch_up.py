@@ -97,7 +97,7 @@ def test_review_timers_fire_at_their_own_moments_between_the_nightly_batches(cli
     result = catch_up(services.db, services.origination, at=until)
 
     batches = [china(yesterday + dt.timedelta(days=n), 0, 30) for n in range(2, 30)]  # those before `until`
-    steps = ("end_of_day", "collections", "classification", "reminders", "early_warning")
+    steps = ("end_of_day", "collections", "classification", "reminders", "early_warning", "credit_lines")
     nightly = [(b, kind) for b in batches if b <= until for kind in steps]
     expected = sorted([(reminder, "timer"), (escalation, "timer")] + nightly, key=lambda h: h[0])
     assert [(h.at, h.kind) for h in result.happened] == expected
@@ -125,6 +125,7 @@ def test_the_tick_command_prints_a_line_per_thing_done_and_refuses_a_closed_date
         'classification 2024-02-14: {"started": 0, "withdrawn": 0}',
         'reminders 2024-02-14: {"before_due": 0, "debit_failed": 0, "not_sent": 0, "today": "2024-02-15"}',
         'early_warning 2024-02-14: {"signals": 0, "work_orders": 0}',
+        'credit_lines 2024-02-14: {"expired": 0}',
         "tick 2024-02-15T09:00+08:00: 0 timer(s) fired, 1 business date(s) closed, 0 webhook(s) delivered",
     ]
     assert main(["tick", "--at", "2024-02-14T12:00+08:00"]) == 2

@@ -80,5 +80,7 @@ def customer(customer_id: str):
         row = register.customer_for(session, customer_id, g.user)
         view = customer_view(session, row, g.user)
         history = history_view(session, register, row, g.user)
+        # with what each line has available now (its drawdowns' outstanding in the ledger)
+        lines = services().origination.credit_lines.lines_of_customer(session, row.id)
     return render_template("customer.html", customer=view, history=history["changes"], household=HOUSEHOLD,
-                           address_parts=ADDRESS, money_keys=MONEY, labels=LABELS)
+                           address_parts=ADDRESS, money_keys=MONEY, labels=LABELS, credit_lines=lines)
