@@ -67,6 +67,10 @@ class User(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # workflows/account.py (migration 0020): a password an administrator set (a new account's first
+    # one, a reset) is known to two people, so the pages ask for a new one at the next sign-in.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     @property
     def role_set(self) -> frozenset[str]:
