@@ -386,6 +386,18 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
+class WebhookSecret(Base):
+    """An integrator's webhook signing secret (workflows/webhook_signing.py, migration 0021): sealed,
+    since we must sign with it; the current one has no `valid_until`, a rotated one signs on until then."""
+    __tablename__ = "webhook_secret"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integrator: Mapped[str] = mapped_column(String(64), index=True)
+    secret: Mapped[str] = mapped_column(SealedText)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class WarningSignal(Base):
     """An early-warning signal (预警信号) found after an EOD (workflows/early_warning.py): one row
     per loan, kind and business date, so running the night again adds nothing. Its level is the

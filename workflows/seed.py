@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 
 from workflows.business_calendar import seed_calendars
 
+from workflows import webhook_signing
 from workflows.administration import SEED_ADMIN, create_org_unit, create_user
 from workflows.deployments import deploy, files_in_folder
 from workflows.directory import hash_password
 from workflows.models import HQ, Branch, Deployment, Outlet, Product, User, utcnow
 
 DEMO_PASSWORD = "demo"
+DEMO_INTEGRATOR = "api-demo"
+DEMO_WEBHOOK_SECRET = "whsec_demo-only-not-secret"
 
 BRANCHES = [
     Branch(code=HQ, name="Head office", region="", tier1_capital_net=Decimal("20000000000"), is_hq=True),
@@ -90,6 +93,9 @@ def seed_reference_data(session: Session) -> None:
             create_user(session, SEED_ADMIN, {"username": username, "full_name": full_name, "branch": branch,
                                               "roles": roles.split(",")}, now, password_hash=password)
     session.flush()
+    if not webhook_signing.in_force(session, DEMO_INTEGRATOR, now):
+        # public like the demo password, so the README's receiver can check the demo's webhooks
+        webhook_signing.rotate(session, DEMO_INTEGRATOR, SEED_ADMIN.username, now, value=DEMO_WEBHOOK_SECRET)
 
 
 def seed_deployments(session: Session, bpmn_dir: Path, *, operations: set[str], forms: set[str]) -> None:
