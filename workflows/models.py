@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
                         String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -396,6 +396,29 @@ class WebhookSecret(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     created_by: Mapped[str] = mapped_column(String(64))
     valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AuditSeal(Base):
+    """One link of a branch's audit chain (workflows/audit_chain.py, migration 0022): the event row
+    it seals (source table and id), that row's digest, and the keyed hash chaining it to the link before."""
+    __tablename__ = "audit_seal"
+    __table_args__ = (UniqueConstraint("branch_code", "seq"), UniqueConstraint("source", "source_id"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    branch_code: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    digest: Mapped[str] = mapped_column(String(64))
+    chain_hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuditChainHead(Base):
+    """The last link of each branch's audit chain: where the sealer appends, what verify must reach."""
+    __tablename__ = "audit_chain_head"
+    branch_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    chain_hash: Mapped[str] = mapped_column(String(64))
 
 
 class WarningSignal(Base):
