@@ -489,6 +489,14 @@ FORMS: dict[str, dict] = {
             {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
         ],
     },
+    "password_change": {
+        "title": "Change my password",
+        "fields": [
+            {"name": "current_password", "type": "string", "required": True, "max_length": 200,
+             "label": "Current password"},
+            {"name": "new_password", "type": "string", "required": True, "max_length": 200, "label": "New password"},
+        ],
+    },
     "delegation": {
         "title": "Delegation",
         "fields": [

@@ -58,6 +58,8 @@ def open_loan(
     rate_cap: Decimal = MAX_ANNUAL_RATE,
     roll_due_date: Callable[[date], date] | None = None,
     exposure_tags: Mapping[str, str | None] | None = None,
+    harvest_months: Any = None,
+    grace_months: Any = 0,
 ) -> LoanAccount:
     """Open a loan account from signed contract terms and store its schedule (not yet disbursed).
     `roll_due_date` moves a due date that falls on a holiday (schedules.roll_due_dates), when the
@@ -74,6 +76,7 @@ def open_loan(
     terms = validate_terms(
         principal, annual_rate, term_months, method, start_date,
         day_count=day_count, frequency=frequency, rate_cap=rate_cap,
+        harvest_months=harvest_months, grace_months=grace_months,
     )
     existing = session.scalars(select(LoanAccount).where(LoanAccount.loan_number == loan_number)).one_or_none()
     if existing is not None:
@@ -97,6 +100,8 @@ def open_loan(
         method=terms.method,
         frequency=terms.frequency,
         day_count=terms.day_count,
+        harvest_months=",".join(map(str, terms.harvest_months)) or None,
+        grace_months=terms.grace_months,
         start_date=terms.start_date,
         maturity_date=terms.maturity_date,
         deposit_account=deposit_account,

@@ -19,6 +19,10 @@ Conventions (documented in docs/ledger.md):
 - Revolving (随借随还): a preview of one draw of the whole line held to maturity, interest
   accrued daily on the drawn balance (actual days × daily rate) and settled each period,
   principal at maturity.
+- Seasonal (按收获季节还本, farm loans): interest every period (monthly or quarterly) on the
+  remaining balance; principal in equal parts (to the fen, residue last) on each due date that
+  falls in one of the product's harvest months after the grace period (宽限期: no principal is due
+  on or before start + grace months; interest is), and whatever remains at maturity.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from typing import Any, Callable, Sequence
 from ledger.errors import InvalidInput
 from ledger.money import ZERO, high_precision, parse_decimal, parse_money, to_fen
 
-METHODS = ("equal_installment", "equal_principal", "bullet", "interest_only", "revolving")
+METHODS = ("equal_installment", "equal_principal", "bullet", "interest_only", "revolving", "seasonal")
 DAY_COUNTS = ("30/360", "actual/365", "actual/actual")
 FREQUENCIES = {"monthly": 1, "quarterly": 3}
 
@@ -79,6 +83,8 @@ class Terms:
     start_date: date
     day_count: str = "30/360"
     frequency: str = "monthly"
+    harvest_months: tuple[int, ...] = ()  # seasonal only: the months principal is repaid in
+    grace_months: int = 0                 # seasonal only: no principal due this long after the start
 
     @property
     def months_per_period(self) -> int:
@@ -120,6 +126,8 @@ class Schedule:
             "start_date": t.start_date.isoformat(),
             "day_count": t.day_count,
             "frequency": t.frequency,
+            **({"harvest_months": list(t.harvest_months), "grace_months": t.grace_months}
+               if t.method == "seasonal" else {}),
             "installments": [i.to_dict() for i in self.installments],
             "totals": {
                 "principal": str(self.total_principal),
@@ -171,6 +179,8 @@ def validate_terms(
     day_count: Any = "30/360",
     frequency: Any = "monthly",
     rate_cap: Decimal = MAX_ANNUAL_RATE,
+    harvest_months: Any = None,
+    grace_months: Any = 0,
 ) -> Terms:
     amount = parse_money(principal, "principal")
     if amount <= 0:
@@ -188,7 +198,45 @@ def validate_terms(
     if term % FREQUENCIES[frequency]:
         raise InvalidInput("term_months", f"term_months must be a whole number of {frequency} periods")
     start = parse_date(start_date, "start_date")
-    return Terms(amount, rate, term, method, start, day_count, frequency)
+    terms = Terms(amount, rate, term, method, start, day_count, frequency)
+    if method != "seasonal":
+        if harvest_months or grace_months not in (0, None, "", "0"):
+            raise InvalidInput("harvest_months", "harvest_months and grace_months are for the seasonal method only")
+        return terms
+    terms = replace(terms, harvest_months=parse_harvest_months(harvest_months),
+                    grace_months=_parse_grace(grace_months, term))
+    if not any(p.principal_due for p in schedule_periods(terms)[:-1]) and not _in_harvest(terms, terms.maturity_date):
+        raise InvalidInput("harvest_months", f"no due date after the grace period falls in a harvest month "
+                                             f"({', '.join(map(str, terms.harvest_months))}): the whole principal "
+                                             f"would be due at maturity; use interest_only for that")
+    return terms
+
+
+def parse_harvest_months(value: Any) -> tuple[int, ...]:
+    """`[7, 10]` or "7,10": months 1–12, each once, in calendar order."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not items or not isinstance(items, (list, tuple)):
+        raise InvalidInput("harvest_months", "harvest_months are required for the seasonal method, e.g. [7, 10]")
+    months = []
+    for item in items:
+        text = str(item).strip()
+        if isinstance(item, bool) or not text.isdigit() or not 1 <= int(text) <= 12:
+            raise InvalidInput("harvest_months", f"harvest_months: {item!r} is not a month (1 to 12)")
+        months.append(int(text))
+    if len(set(months)) != len(months):
+        raise InvalidInput("harvest_months", "harvest_months: each month once")
+    return tuple(sorted(months))
+
+
+def _parse_grace(value: Any, term: int) -> int:
+    text = "0" if value in (None, "") else str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) >= term:
+        raise InvalidInput("grace_months", f"grace_months must be a whole number of months from 0 to {term - 1}")
+    return int(text)
+
+
+def _in_harvest(terms: Terms, day: date) -> bool:
+    return day.month in terms.harvest_months
 
 
 def _parse_term(value: Any) -> int:
@@ -259,7 +307,17 @@ class Period:
     start: date
     end: date
     whole_months: int | None  # None for a broken (partial) period
+    principal_due: bool = True  # seasonal: whether principal is repaid on this period's due date
 
+
+def mark_harvests(periods: Sequence[Period], start: date, harvest_months: Sequence[int],
+                  grace_months: int) -> list[Period]:
+    """The periods of a seasonal loan with principal due in the harvest months after the grace
+    period, and on the last (maturity) whatever the month."""
+    grace_end = add_months(start, grace_months)
+    last = len(periods) - 1
+    return [replace(p, principal_due=index == last or (p.end.month in harvest_months and p.end > grace_end))
+            for index, p in enumerate(periods)]
 
 def build_schedule(
     principal: Any,
@@ -270,22 +328,31 @@ def build_schedule(
     *,
     day_count: Any = "30/360",
     frequency: Any = "monthly",
+    harvest_months: Any = None,
+    grace_months: Any = 0,
 ) -> Schedule:
     terms = validate_terms(
-        principal, annual_rate, term_months, method, start_date, day_count=day_count, frequency=frequency
+        principal, annual_rate, term_months, method, start_date, day_count=day_count, frequency=frequency,
+        harvest_months=harvest_months, grace_months=grace_months,
     )
     return schedule_for_terms(terms)
 
 
-def schedule_for_terms(terms: Terms) -> Schedule:
+def schedule_periods(terms: Terms) -> list[Period]:
     step = terms.months_per_period
     if terms.method == "bullet":
-        periods = [Period(terms.start_date, terms.maturity_date, terms.term_months)]
-    else:
-        ends = due_dates(terms.start_date, terms.term_months, step)
-        starts = [terms.start_date, *ends[:-1]]
-        periods = [Period(s, e, step) for s, e in zip(starts, ends)]
-    rows = amortize(terms.principal, terms.annual_rate, terms.method, periods, terms.day_count, step)
+        return [Period(terms.start_date, terms.maturity_date, terms.term_months)]
+    ends = due_dates(terms.start_date, terms.term_months, step)
+    starts = [terms.start_date, *ends[:-1]]
+    periods = [Period(s, e, step) for s, e in zip(starts, ends)]
+    if terms.method == "seasonal":
+        periods = mark_harvests(periods, terms.start_date, terms.harvest_months, terms.grace_months)
+    return periods
+
+
+def schedule_for_terms(terms: Terms) -> Schedule:
+    rows = amortize(terms.principal, terms.annual_rate, terms.method, schedule_periods(terms), terms.day_count,
+                    terms.months_per_period)
     return Schedule(terms, tuple(rows))
 
 
@@ -334,6 +401,8 @@ def amortize(
     if method == "equal_installment":
         payment = level_payment(balance, annual_rate, fractions)
     level_principal = to_fen(balance / n) if method == "equal_principal" else None
+    if method == "seasonal":  # equal parts over the due dates that repay principal
+        level_principal = to_fen(balance / (sum(1 for p in periods[:-1] if p.principal_due) + 1))
 
     rows: list[Installment] = []
     remaining = balance
@@ -344,9 +413,9 @@ def amortize(
             principal = remaining
         elif method == "equal_installment":
             principal = min(max(payment - interest, ZERO), remaining)
-        elif method == "equal_principal":
+        elif method == "equal_principal" or (method == "seasonal" and period.principal_due):
             principal = min(level_principal, remaining)
-        else:  # bullet, interest_only, revolving: principal at maturity
+        else:  # bullet, interest_only, revolving, a seasonal loan's other months: principal at maturity
             principal = ZERO
         remaining -= principal
         rows.append(

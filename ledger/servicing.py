@@ -33,6 +33,8 @@ from ledger.schedules import (
     METHODS,
     Period,
     amortize,
+    mark_harvests,
+    parse_harvest_months,
     level_payment,
     parse_date,
     parse_rate,
@@ -369,6 +371,10 @@ def regenerate_schedule(
     periods = periods[:count]
     if method == "bullet":
         periods = [Period(periods[0].start, periods[-1].end, None)]
+    if method == "seasonal":
+        if not loan.harvest_months:
+            raise InvalidInput("method", "a loan becomes seasonal only with its harvest months, at signing")
+        periods = mark_harvests(periods, loan.start_date, parse_harvest_months(loan.harvest_months), loan.grace_months)
     new_rows = amortize(balance, rate, method, periods, loan.day_count, step, first_number=current.number)
 
     # The current period: interest accrued so far stands; the rest of the period is charged on

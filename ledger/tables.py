@@ -116,6 +116,10 @@ class LoanAccount(LedgerBase):
     method: Mapped[str] = mapped_column(String(24))
     frequency: Mapped[str] = mapped_column(String(12))
     day_count: Mapped[str] = mapped_column(String(16))
+    # A seasonal loan's harvest months ("7,10") and grace period (migration 0023): the principal
+    # dates, kept so a regenerated schedule repays in the same months.
+    harvest_months: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    grace_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     start_date: Mapped[date] = mapped_column(Date)
     maturity_date: Mapped[date] = mapped_column(Date)
     deposit_account: Mapped[str] = mapped_column(SealedText)  # the auto-debit needs it whole

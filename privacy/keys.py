@@ -53,6 +53,7 @@ class Keyring:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(_derive(key, b"loanflow data encryption v1"))
         self._hash_key = _derive(key, b"loanflow look-up hash v1")
+        self._chain_key = _derive(key, b"loanflow audit chain v1")
 
     @classmethod
     def from_setting(cls, setting: str) -> "Keyring":
@@ -76,6 +77,12 @@ class Keyring:
         """HMAC-SHA256 of the normalised value (stripped, upper case: an ID number's X), 64 hex digits."""
         normal = (value or "").strip().upper()
         return hmac.new(self._hash_key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+    def chain_mac(self, text: str) -> str:
+        """HMAC-SHA256 of a link of the audit chain (workflows/audit_chain.py), 64 hex digits: keyed,
+        so whoever can write the database but lacks the key cannot forge a consistent chain."""
+        return hmac.new(self._chain_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def is_sealed(value) -> bool:

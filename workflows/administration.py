@@ -67,7 +67,8 @@ def user_view(user: User) -> dict:
     return {"username": user.username, "full_name": user.full_name, "branch": user.branch_code,
             "outlet": user.outlet_code, "roles": sorted(user.role_set), "enabled": bool(user.enabled),
             "locked": user.locked_at is not None, "failed_sign_ins": user.failed_sign_ins or 0,
-            "locked_at": user.locked_at.isoformat() + "Z" if user.locked_at else None}
+            "locked_at": user.locked_at.isoformat() + "Z" if user.locked_at else None,
+            "password_change_required": bool(user.password_change_required)}
 
 
 def _snapshot(user: User) -> dict:
@@ -130,7 +131,7 @@ def _outlet_problem(session: Session, branch_code: str, outlet: str | None) -> s
     return None
 
 
-def _password_problem(password: str | None) -> str | None:
+def password_problem(password: str | None) -> str | None:
     if password is not None and len(password) < MIN_PASSWORD:
         return f"at least {MIN_PASSWORD} characters"
     return None
@@ -161,7 +162,7 @@ def create_user(session: Session, actor: User, data: dict, now: dt.datetime, *,
     if password_hash is None:
         if not data.get("password"):
             problems["password"] = ["the first password (the user can be told it; at least 8 characters)"]
-        elif problem := _password_problem(data["password"]):
+        elif problem := password_problem(data["password"]):
             problems["password"] = [problem]
     if problems:
         raise refused("The user cannot be created", problems)
@@ -172,7 +173,9 @@ def create_user(session: Session, actor: User, data: dict, now: dt.datetime, *,
     user = User(username=username, full_name=data["full_name"].strip(), branch_code=branch_code,
                 outlet_code=data.get("outlet") or None, roles=",".join(roles),
                 password_hash=password_hash or hash_password(data["password"]),
-                enabled=data.get("enabled", True) is not False, failed_sign_ins=0, locked_at=None)
+                enabled=data.get("enabled", True) is not False, failed_sign_ins=0, locked_at=None,
+                # a first password an administrator chose is changed by its user at the first sign-in
+                password_change_required=password_hash is None)
     session.add(user)
     session.flush()
     audit(session, actor, now, "user_created", "user", username, branch_code, {}, _snapshot(user))
@@ -212,7 +215,7 @@ def change_user(session: Session, actor: User, username: str, changes: dict, now
             problems["outlet"] = [problem]
     if "full_name" in changes and not changes["full_name"].strip():
         problems["full_name"] = ["must not be blank"]
-    if problem := _password_problem(changes.get("password")):
+    if problem := password_problem(changes.get("password")):
         problems["password"] = [problem]
     if problems:
         raise refused("The user cannot be changed", problems)
@@ -221,6 +224,8 @@ def change_user(session: Session, actor: User, username: str, changes: dict, now
         user.full_name = changes["full_name"].strip()
     if "enabled" in changes:
         user.enabled = bool(changes["enabled"])
+    if "password" in changes and not own:
+        user.password_change_required = True  # the administrator knows it too: the user replaces it
     after = _snapshot(user)
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])

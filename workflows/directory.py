@@ -98,20 +98,26 @@ class LocalDirectory:
         if user.locked_at is not None:
             return SignIn(None, "locked")
         if not verify_password(password, user.password_hash):
-            user.failed_sign_ins += 1
-            if user.failed_sign_ins >= LOCKOUT_AFTER:
-                user.locked_at = now
-                session.add(AdminAudit(at=now, actor="system", branch_code=user.branch_code, action="user_locked",
-                                       target_kind="user", target=user.username, before={"locked": False},
-                                       after={"locked": True, "failed_sign_ins": user.failed_sign_ins}))
-                return SignIn(None, "locked")
-            return SignIn(None, "unknown")
+            return SignIn(None, "locked" if record_failed_password(session, user, now) else "unknown")
         if not user.enabled:
             return SignIn(None, "disabled")
         user.failed_sign_ins = 0
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return SignIn(user)
+
+
+def record_failed_password(session: Session, user: User, now: dt.datetime) -> bool:
+    """Count a wrong password (at sign-in, or when changing one's own); lock the account at the
+    LOCKOUT_AFTER-th in a row. True when this one locked it. Commit it even though the request fails."""
+    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
+    if user.failed_sign_ins < LOCKOUT_AFTER:
+        return False
+    user.locked_at = now
+    session.add(AdminAudit(at=now, actor="system", branch_code=user.branch_code, action="user_locked",
+                           target_kind="user", target=user.username, before={"locked": False},
+                           after={"locked": True, "failed_sign_ins": user.failed_sign_ins}))
+    return True
 
 
 @functools.cache

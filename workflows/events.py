@@ -30,7 +30,8 @@ class EventType:
 
 
 # Every delivery: POST with Content-Type application/json, the topic in X-Loanflow-Event and the
-# id in X-Loanflow-Delivery (the same id again is a redelivery: at least once, so deduplicate on it).
+# id in X-Loanflow-Delivery (the same id again is a redelivery: at least once, so deduplicate on it),
+# signed in X-Loanflow-Timestamp and X-Loanflow-Signature (workflows/webhook_signing.py).
 ENVELOPE = (
     EventField("id", "integer", "the delivery's id, the same on every redelivery of this event"),
     EventField("topic", "string", "the event type"),
@@ -61,7 +62,10 @@ def catalogue_view() -> dict:
         return {"name": f.name, "type": f.type, "description": f.description,
                 **({"values": list(f.values)} if f.values else {})}
     return {"envelope": [field_view(f) for f in ENVELOPE],
-            "headers": {"X-Loanflow-Event": "the topic", "X-Loanflow-Delivery": "the delivery's id"},
+            "headers": {"X-Loanflow-Event": "the topic", "X-Loanflow-Delivery": "the delivery's id",
+                        "X-Loanflow-Timestamp": "when it was sent (Unix seconds); refuse one older than 5 minutes",
+                        "X-Loanflow-Signature": "v1=HMAC-SHA256(your webhook secret, timestamp + '.' + body) in hex; "
+                                                "two, comma-separated, while a rotated secret is still in force"},
             "delivery": "at least once, retried with backoff up to 8 attempts; deduplicate on id",
             "events": [{"topic": e.topic, "description": e.description,
                         "fields": [field_view(f) for f in e.fields], "example": e.example} for e in CATALOGUE]}

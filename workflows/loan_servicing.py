@@ -110,5 +110,7 @@ def preview_schedule(args: dict) -> dict:
                            fields={name: ["is required"] for name in missing})
     schedule = ledger.build_schedule(args["principal"], args["annual_rate"], args["term_months"], args["method"],
                                      args["start_date"], day_count=args.get("day_count", "30/360"),
-                                     frequency=args.get("frequency", "monthly"))
+                                     frequency=args.get("frequency", "monthly"),
+                                     harvest_months=args.get("harvest_months") or None,
+                                     grace_months=args.get("grace_months") or 0)
     return schedule.to_dict()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric,
                         String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -67,6 +67,10 @@ class User(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # workflows/account.py (migration 0020): a password an administrator set (a new account's first
+    # one, a reset) is known to two people, so the pages ask for a new one at the next sign-in.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     # Set (never stored) on the stand-in User an integrator client's token signs in as
     # (workflows.integrators.principal_for): the client's branches, channels and partner id.
@@ -444,6 +448,41 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class WebhookSecret(Base):
+    """An integrator's webhook signing secret (workflows/webhook_signing.py, migration 0021): sealed,
+    since we must sign with it; the current one has no `valid_until`, a rotated one signs on until then."""
+    __tablename__ = "webhook_secret"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integrator: Mapped[str] = mapped_column(String(64), index=True)
+    secret: Mapped[str] = mapped_column(SealedText)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AuditSeal(Base):
+    """One link of a branch's audit chain (workflows/audit_chain.py, migration 0022): the event row
+    it seals (source table and id), that row's digest, and the keyed hash chaining it to the link before."""
+    __tablename__ = "audit_seal"
+    __table_args__ = (UniqueConstraint("branch_code", "seq"), UniqueConstraint("source", "source_id"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    branch_code: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    digest: Mapped[str] = mapped_column(String(64))
+    chain_hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuditChainHead(Base):
+    """The last link of each branch's audit chain: where the sealer appends, what verify must reach."""
+    __tablename__ = "audit_chain_head"
+    branch_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    chain_hash: Mapped[str] = mapped_column(String(64))
 
 
 class WarningSignal(Base):

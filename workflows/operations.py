@@ -256,7 +256,7 @@ def redeliver_webhooks(session: Session, viewer: User, message_ids: list[int], *
         if not (message.payload or {}).get("callback_url"):
             results.append({"id": message_id, "outcome": "no_receiver"})
             continue
-        delivered = send(http, message, now)
+        delivered = send(session, http, message, now)
         outcome = {"id": message_id, "outcome": "delivered" if delivered else "failed",
                    **({} if delivered else {"error": redact_text(message.last_error or "")})}
         session.add(AuditEvent(application_id=message.application_id, actor=viewer.username, at=now,

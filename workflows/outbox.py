@@ -13,7 +13,9 @@ import logging
 import requests
 from privacy import redact_text
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
+from workflows import webhook_signing
 from workflows.db import Database, dumps
 from workflows.models import OutboxMessage, utcnow
 
@@ -44,27 +46,33 @@ def deliver_due(db: Database, *, http: requests.Session | None = None, now: dt.d
             if not (message.payload or {}).get("callback_url"):
                 message.delivered_at = now  # nobody to tell: the event stays readable in the history
                 continue
-            delivered += send(http, message, now)
+            delivered += send(session, http, message, now)
     return delivered
 
 
-def send(http: requests.Session, message: OutboxMessage, now: dt.datetime) -> bool:
-    """Post one message to its callback URL and record the attempt on the row: delivered, or the
-    error and when to try again. The worker's delivery and the console's redelivery both use it."""
+def send(session: Session, http: requests.Session, message: OutboxMessage, now: dt.datetime) -> bool:
+    """Post one message, signed with its integrator's secrets (workflows/webhook_signing.py), to
+    its callback URL and record the attempt on the row: delivered, or the error and when to try
+    again. The worker's delivery and the console's redelivery both use it."""
     url = message.payload["callback_url"]
     body = {"id": message.id, "topic": message.topic, "created_at": message.created_at.isoformat() + "Z",
             **{k: v for k, v in message.payload.items() if k != "callback_url"}}
-    try:
-        # No redirects: the callback host was checked against the integrator's allow-list
-        # (workflows/callbacks.py), and a redirect would send us to a host nobody checked.
-        response = http.post(url, data=dumps(body), timeout=TIMEOUT, allow_redirects=False,
-                             headers={"Content-Type": "application/json",
-                                      "X-Loanflow-Event": message.topic,
-                                      "X-Loanflow-Delivery": str(message.id)})
-        ok = 200 <= response.status_code < 300
-        problem = None if ok else f"HTTP {response.status_code}"
-    except requests.RequestException as err:
-        ok, problem = False, str(err)
+    data = dumps(body).encode("utf-8")  # the signed bytes are the sent bytes
+    signed = webhook_signing.headers_for(session, message, data, now)
+    if signed is None:
+        ok, problem = False, "the integrator has no webhook signing secret yet (POST /api/v1/webhooks/secret)"
+    else:
+        try:
+            # No redirects: the callback host was checked against the integrator's allow-list
+            # (workflows/callbacks.py), and a redirect would send us to a host nobody checked.
+            response = http.post(url, data=data, timeout=TIMEOUT, allow_redirects=False,
+                                 headers={"Content-Type": "application/json",
+                                          "X-Loanflow-Event": message.topic,
+                                          "X-Loanflow-Delivery": str(message.id), **signed.as_dict()})
+            ok = 200 <= response.status_code < 300
+            problem = None if ok else f"HTTP {response.status_code}"
+        except requests.RequestException as err:
+            ok, problem = False, str(err)
     message.attempts += 1
     if ok:
         message.delivered_at = now

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows.business_calendar import seed_calendars
 
+from workflows import webhook_signing
 from workflows.administration import SEED_ADMIN, create_org_unit, create_user
 from workflows.deployments import deploy, files_in_folder
 from workflows.directory import hash_password
@@ -22,6 +23,8 @@ DEMO_PASSWORD = "demo"
 # The demo integrator clients' secret: published (README) only because it is the demo's; a real
 # client's secret is random and shown once (POST /api/v1/admin/integrators).
 DEMO_CLIENT_SECRET = "demo-client-secret"
+DEMO_INTEGRATOR = "api-demo"
+DEMO_WEBHOOK_SECRET = "whsec_demo-only-not-secret"
 
 BRANCHES = [
     Branch(code=HQ, name="Head office", region="", tier1_capital_net=Decimal("20000000000"), is_hq=True),
@@ -108,6 +111,10 @@ def seed_reference_data(session: Session) -> None:
                                                 "channels": channels, "partner_id": partner_id}, now,
                           secret=DEMO_CLIENT_SECRET, secret_hash=secret_hash)
     session.flush()
+    for integrator in (DEMO_INTEGRATOR, *(client[0] for client in CLIENTS)):
+        if not webhook_signing.in_force(session, integrator, now):
+            # public like the demo password, so the README's receiver can check the demo's webhooks
+            webhook_signing.rotate(session, integrator, SEED_ADMIN.username, now, value=DEMO_WEBHOOK_SECRET)
 
 
 def seed_deployments(session: Session, bpmn_dir: Path, *, operations: set[str], forms: set[str]) -> None:

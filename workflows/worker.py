@@ -91,6 +91,12 @@ def fire_timers_now(db: Database, origination: Origination) -> int:
     return len(fired)
 
 
+def seal_audit_trail(db: Database) -> int:
+    from workflows.audit_chain import seal_all
+
+    return seal_all(db)
+
+
 def heartbeat(db: Database, worker_id: str) -> None:
     """The worker's sign of life for /readyz and the operations console (workflows/operations.py)."""
     from workflows.operations import beat
@@ -109,6 +115,9 @@ def build_scheduler(db: Database, *, webhook_seconds: int = 5, timer_seconds: in
         scheduler.add_job(heartbeat, IntervalTrigger(seconds=timer_seconds), args=[db, worker_id], id="heartbeat",
                           max_instances=1, coalesce=True)
     scheduler.add_job(deliver_due, IntervalTrigger(seconds=webhook_seconds), args=[db], id="webhooks",
+                      max_instances=1, coalesce=True)
+    # After the writers commit, the audit rows are chained per branch (workflows/audit_chain.py).
+    scheduler.add_job(seal_audit_trail, IntervalTrigger(seconds=60), args=[db], id="audit_seal",
                       max_instances=1, coalesce=True)
     if origination is not None:
         scheduler.add_job(retry_due_incidents, IntervalTrigger(seconds=60), args=[db, origination],

@@ -1,6 +1,7 @@
 """Administration and delegation in the browser: the branch's administrator creates a reviewer on
-/admin; the new reviewer signs in, claims a task, goes on leave and delegates to a colleague, who
-finds it marked in their inbox, decides it, and the case history names both."""
+/admin; the new reviewer signs in, replaces the administrator's password, claims a task, goes on
+leave and delegates to a colleague on their account page; the colleague finds it marked in their
+inbox, decides it, and the case history names both."""
 from __future__ import annotations
 
 import uuid
@@ -40,18 +41,36 @@ def test_an_administrator_creates_a_reviewer_whose_delegated_task_a_colleague_de
     reviewer.fill("input[name=username]", username)
     reviewer.fill("input[name=password]", password)
     reviewer.click("button[type=submit]")
+    # the administrator chose this password: the new reviewer replaces it before anything else
+    reviewer.wait_for_url("**/account?next=**")
+    assert "您的密码由管理员设置" in reviewer.locator("#password-due").inner_text()
+    password = "Own-choice-2027"
+    reviewer.fill("#current-password", "Leave-2027")
+    reviewer.fill("#new-password", password)
+    reviewer.fill("#repeat-password", password)
+    shot(reviewer, screenshots, "account-password-due")
+    reviewer.click("#save-password")
     reviewer.wait_for_url("**/inbox**")
+    assert "密码已修改" in reviewer.locator(".flash.ok").inner_text()
     reviewer.goto("/inbox?tab=unclaimed")
     row = reviewer.locator("tr[data-task-id]", has_text=customer)
     assert row.count() == 1
     row.locator("button.claim").click()
     reviewer.wait_for_url("**/inbox**")
 
-    signed = client.post("/api/v1/auth/token", json={"username": username, "password": password}).get_json()
-    leave = client.post("/api/v1/delegations", headers={"Authorization": f"Bearer {signed['token']}"}, json={
-        "delegate": SECOND_REVIEWER, "starts_at": "2026-01-01T09:00:00", "ends_at": "2099-12-31T18:00:00",
-        "reason": "年假"})
-    assert leave.status_code == 201, leave.get_json()
+    # on leave: the reviewer delegates to a colleague on their account page
+    reviewer.click("#nav-account")
+    reviewer.wait_for_url("**/account")
+    reviewer.select_option("#delegate", SECOND_REVIEWER)
+    reviewer.fill("#starts-at", "2026-01-01T09:00")
+    reviewer.fill("#ends-at", "2099-12-31T18:00")
+    reviewer.fill("#reason", "年假")
+    reviewer.click("#save-delegation")
+    reviewer.wait_for_url("**/account")
+    assert "您的任务已在期间内委托给 " + SECOND_REVIEWER in reviewer.locator(".flash.ok").inner_text()
+    listed = reviewer.locator("#delegation-list tr[data-delegation-id]")
+    assert listed.count() == 1 and "生效中" in listed.inner_text() and "年假" in listed.inner_text()
+    shot(reviewer, screenshots, "account-delegations")
 
     colleague = sign_in(SECOND_REVIEWER)
     colleague.goto("/inbox?tab=mine")

@@ -217,13 +217,20 @@ starts = st.dates(min_value=date(2000, 1, 1), max_value=date(2060, 12, 31))
     start=starts,
     day_count=st.sampled_from(["30/360", "actual/365", "actual/actual"]),
     quarterly=st.booleans(),
+    harvest=st.sets(st.integers(1, 12), max_size=4),
+    grace=st.integers(0, 24),
 )
-def test_every_schedule_repays_exactly_the_principal_in_whole_fen(principal, rate, term, method, start, day_count, quarterly):
+def test_every_schedule_repays_exactly_the_principal_in_whole_fen(principal, rate, term, method, start, day_count,
+                                                                 quarterly, harvest, grace):
     frequency = "monthly"
     if quarterly:
         term = max(3, term - term % 3)
         frequency = "quarterly"
-    schedule = build_schedule(principal, rate, term, method, start, day_count=day_count, frequency=frequency)
+    seasonal = {}
+    if method == "seasonal":  # a seasonal loan maturing in a harvest month always has a principal date
+        seasonal = {"harvest_months": sorted(harvest | {add_months(start, term).month}), "grace_months": grace % term}
+    schedule = build_schedule(principal, rate, term, method, start, day_count=day_count, frequency=frequency,
+                              **seasonal)
     rows = schedule.installments
     assert sum(r.principal for r in rows) == principal
     assert rows[-1].remaining_balance == 0

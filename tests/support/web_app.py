@@ -66,7 +66,7 @@ def token_for(client):
 @pytest.fixture
 def receiver():
     """An integrator's webhook endpoint on 127.0.0.1: (url, received, state). Each delivery is
-    recorded as {"body", "event"}; state["fail"] = True makes it answer state["status"] (503)."""
+    recorded as {"body", "event", "raw" (the bytes), "headers"}; state["fail"] = True makes it answer state["status"] (503)."""
     import json
 
     from flask import Flask, request
@@ -81,7 +81,8 @@ def receiver():
     def hook():
         if state["fail"]:
             return "busy", state["status"]
-        received.append({"body": json.loads(request.data), "event": request.headers["X-Loanflow-Event"]})
+        received.append({"body": json.loads(request.data), "event": request.headers["X-Loanflow-Event"],
+                         "raw": request.get_data(), "headers": dict(request.headers)})
         return "", 204
 
     server = start_in_thread(app)

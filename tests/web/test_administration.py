@@ -34,7 +34,7 @@ def test_an_administrator_creates_a_reviewer_who_signs_in_and_sees_the_branch_in
     assert created.status_code == 201, created.get_json()
     assert created.get_json() == {"username": "rev3-BR001", "full_name": "王五", "branch": "BR001",
                                   "outlet": "BR001-02", "roles": ["reviewer"], "enabled": True, "locked": False,
-                                  "failed_sign_ins": 0, "locked_at": None}
+                                  "failed_sign_ins": 0, "locked_at": None, "password_change_required": True}
     app_id = submit(client, token_for("api-demo"), example("application-review.json")).get_json()["id"]
     decide(client, token_for("cm-BR001"), app_id)
     reviewer = bearer(sign_in(client, "rev3-BR001"))

@@ -27,12 +27,14 @@ def test_every_event_delivered_on_a_journey_is_as_the_catalogue_says(client, tok
     deliver_due(services.db)
 
     entries = {e.topic: e for e in CATALOGUE}
+    catalogue_headers = client.get("/api/v1/webhooks/events", headers=api).get_json()["headers"]
     statuses = []
     assert received
     for delivery in received:
         body = delivery["body"]
         entry = entries[delivery["event"]]
         assert body["topic"] == delivery["event"]
+        assert set(delivery["headers"]) >= set(catalogue_headers)  # every documented header is sent
         assert set(body) == {f.name for f in ENVELOPE + entry.fields}
         for field in entry.fields:
             if field.values:

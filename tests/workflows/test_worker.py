@@ -14,14 +14,14 @@ from workflows.worker import build_scheduler, china_today, end_of_day, nightly_e
 def test_the_worker_schedules_webhooks_and_the_daily_end_of_day_batch(database):
     scheduler = build_scheduler(database, scheduler_factory=BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"webhooks", "end_of_day"}
+    assert set(jobs) == {"webhooks", "audit_seal", "end_of_day"}
     assert "hour='0'" in str(jobs["end_of_day"].trigger) and "minute='30'" in str(jobs["end_of_day"].trigger)
 
 
 def test_with_a_payment_channel_the_worker_also_auto_debits_daily_before_the_end_of_day_batch(database):
     scheduler = build_scheduler(database, payment_channel_url="http://127.0.0.1:9", scheduler_factory=BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"webhooks", "auto_debit", "end_of_day"}
+    assert set(jobs) == {"webhooks", "audit_seal", "auto_debit", "end_of_day"}
     assert "hour='0'" in str(jobs["auto_debit"].trigger) and "minute='10'" in str(jobs["auto_debit"].trigger)
     assert jobs["auto_debit"].args[1] == "http://127.0.0.1:9"
 
@@ -34,7 +34,7 @@ def test_given_the_origination_service_the_worker_also_retries_incidents_and_fir
     origination = Origination(InstanceRunner(build_registry()))
     scheduler = build_scheduler(database, origination=origination, scheduler_factory=BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"webhooks", "incident_retries", "bpmn_timers", "end_of_day"}
+    assert set(jobs) == {"webhooks", "audit_seal", "incident_retries", "bpmn_timers", "end_of_day"}
     assert "0:01:00" in str(jobs["incident_retries"].trigger)
     assert "0:00:10" in str(jobs["bpmn_timers"].trigger)
 

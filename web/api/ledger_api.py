@@ -29,10 +29,13 @@ def servicing():
 @documented("Loan calculator: installments and totals (public, no sign-in)", errors=(422,), query=(
     Query("principal", required=True), Query("annual_rate", required=True, description="a fraction: 0.0435 for 4.35 %"),
     Query("term_months", "integer", required=True),
-    Query("method", required=True, description="equal_installment|equal_principal|bullet|interest_only|revolving"),
+    Query("method", required=True,
+          description="equal_installment|equal_principal|bullet|interest_only|revolving|seasonal"),
     Query("start_date", required=True, description="YYYY-MM-DD"),
     Query("day_count", description="30/360 (default)|actual/365|actual/actual"),
-    Query("frequency", description="monthly (default)|quarterly")))
+    Query("frequency", description="monthly (default)|quarterly"),
+    Query("harvest_months", description="seasonal: the months principal is repaid in, e.g. 7,10"),
+    Query("grace_months", "integer", description="seasonal: no principal due this many months after the start")))
 def preview():
     return jsonify(preview_schedule(request.args))
 

@@ -14,7 +14,7 @@ from web.pages.guard import csrf_token
 
 
 def register_pages(app: Flask, settings) -> None:
-    from web.pages import admin, cases, customers, dashboard, errors, inbox, operations, signin, studio, tasks
+    from web.pages import account, admin, cases, customers, dashboard, errors, inbox, operations, signin, studio, tasks
 
     app.config.update(
         SESSION_COOKIE_NAME="loanflow_session", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -22,5 +22,5 @@ def register_pages(app: Flask, settings) -> None:
     i18n.install(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.extensions["loanflow_html_error"] = lambda status: errors.error_page(status)
-    for module in (signin, inbox, tasks, cases, customers, dashboard, studio, admin, operations):
+    for module in (signin, inbox, tasks, cases, customers, dashboard, studio, admin, operations, account):
         app.register_blueprint(module.blueprint)

@@ -30,14 +30,14 @@ FIELD_LABELS = {"client_id": "Client id", "branches": "Branches", "channels": "C
                 "tier1_capital_net": "Net tier-1 capital (yuan)", "kind": "Kind", "enabled": "Enabled"}
 
 
-def _problems(err: WorkflowError) -> list[str]:
+def problems_of(err: WorkflowError, labels: dict[str, str] = FIELD_LABELS) -> list[str]:
     """Each bad field as '<label>: <reason>' (every one at once), else the error's message."""
     fields = dict(err.fields or {})
     if err.field and err.field not in fields:
         fields[err.field] = [err.message]
     if not fields:
         return [_(err.message)]
-    return [_("%(field)s: %(reason)s", field=_(FIELD_LABELS.get(name, name)), reason=_(reason))
+    return [_("%(field)s: %(reason)s", field=_(labels.get(name, name)), reason=_(reason))
             for name, reasons in fields.items() for reason in reasons]
 
 
@@ -84,7 +84,7 @@ def create_user():
             administration.create_user(session, g.user, values, services().processes.now())
     except WorkflowError as err:
         values.pop("password")
-        return _render_index(status=STATUS.get(err.kind, 422), problems=_problems(err), values=values)
+        return _render_index(status=STATUS.get(err.kind, 422), problems=problems_of(err), values=values)
     flash(_("User %(username)s created", username=values["username"]), "ok")
     return redirect(url_for("pages_admin.user", username=values["username"]))
 
@@ -112,7 +112,7 @@ def _change(username: str, changes: dict, done: str):
         with services().db.unit_of_work() as session:
             administration.change_user(session, g.user, username, changes, services().processes.now())
     except WorkflowError as err:
-        return _render_user(username, status=STATUS.get(err.kind, 422), problems=_problems(err))
+        return _render_user(username, status=STATUS.get(err.kind, 422), problems=problems_of(err))
     flash(done, "ok")
     return redirect(url_for("pages_admin.user", username=username))
 
@@ -156,7 +156,7 @@ def create_org_unit():
         with services().db.unit_of_work() as session:
             administration.create_org_unit(session, g.user, values, services().processes.now())
     except WorkflowError as err:
-        return _render_index(status=STATUS.get(err.kind, 422), unit_problems=_problems(err), unit_values=values)
+        return _render_index(status=STATUS.get(err.kind, 422), unit_problems=problems_of(err), unit_values=values)
     flash(_("%(code)s added to the org tree", code=values["code"]), "ok")
     return redirect(url_for("pages_admin.index") + "#org-tree")
 
@@ -171,7 +171,7 @@ def change_org_unit(code: str):
         with services().db.unit_of_work() as session:
             administration.change_org_unit(session, g.user, code, changes, services().processes.now())
     except WorkflowError as err:
-        return _render_index(status=STATUS.get(err.kind, 422), unit_problems=_problems(err))
+        return _render_index(status=STATUS.get(err.kind, 422), unit_problems=problems_of(err))
     flash(_("Saved"), "ok")
     return redirect(url_for("pages_admin.index") + "#org-tree")
 

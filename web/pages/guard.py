@@ -18,6 +18,10 @@ STAFF = ("customer_manager", "reviewer", "approver", "hq_approver", "risk_office
          "integrator", "operations")
 
 
+# Where a user whose password must be changed may go (the rest sends them there first).
+PASSWORD_PAGES = frozenset({"pages_account.account", "pages_account.change_password"})
+
+
 class PageForbidden(Exception):
     """Signed in, but the page needs a role the user does not hold (the 403 page)."""
 
@@ -63,6 +67,9 @@ def page(*roles: str):
             if user is None:
                 return redirect(url_for("pages_signin.login", next=request.full_path.rstrip("?")))
             g.user = user
+            if user.password_change_required and request.endpoint not in PASSWORD_PAGES:
+                # an administrator's password (a first one, a reset) is replaced before any work
+                return redirect(url_for("pages_account.account", next=request.full_path.rstrip("?")))
             if roles and not (user.role_set & set(roles)):
                 raise PageForbidden(", ".join(roles))
             return view(*args, **kwargs)
