@@ -189,7 +189,7 @@ def create_client():
             issued = integrators.issued_view(integrators.create_client(session, g.user, values,
                                                                        services().processes.now()))
     except WorkflowError as err:
-        return _render_index(status=STATUS.get(err.kind, 422), client_problems=_problems(err), client_values=values)
+        return _render_index(status=STATUS.get(err.kind, 422), client_problems=problems_of(err), client_values=values)
     return _render_index(status=201, issued=issued)
 
 
@@ -203,7 +203,7 @@ def change_client(client_id: str):
     except NotFound:
         return errors.error_page(404)
     except WorkflowError as err:
-        return _render_index(status=STATUS.get(err.kind, 422), client_problems=_problems(err))
+        return _render_index(status=STATUS.get(err.kind, 422), client_problems=problems_of(err))
     flash(_("Saved"), "ok")
     return redirect(url_for("pages_admin.index") + "#integrators")
 
