@@ -2,6 +2,7 @@
 
 The events stay where they are written — the case trail (`audit_event`: applications, tasks,
 processes), administration (`admin_audit`), the customer register's history (`customer_change`),
+credit lines' events (`credit_line_event`: granted, frozen, reduced, drawn, expired),
 the ledger's postings (`ledger_journal_entry` with its lines), the risk lists' changes and every
 deployment (diagrams, decision tables and product files, each by its SHA-256). Writers do not
 change and never wait for one another: after they commit, the sealer (a worker job, and
@@ -35,8 +36,9 @@ from ledger.tables import JournalEntry, JournalLine
 from privacy import keyring_for
 from scoring.tables import RiskListChange
 from workflows.db import Database
-from workflows.models import (HQ, AdminAudit, Application, AuditChainHead, AuditEvent, AuditSeal, Customer,
-                              CustomerChange, Deployment, DeploymentFile, ProcessInstance)
+from workflows.models import (HQ, AdminAudit, Application, AuditChainHead, AuditEvent, AuditSeal, CreditLine,
+                              CreditLineEvent, Customer, CustomerChange, Deployment, DeploymentFile,
+                              ProcessInstance)
 
 BATCH = 2000
 LATE_COMMIT_MARGIN = 10_000
@@ -69,6 +71,11 @@ def _customer_branch():
             ((Customer.__table__, Customer.id == CustomerChange.customer_id),))
 
 
+def _line_branch():
+    return (func.coalesce(CreditLine.branch_code, literal(HQ)),
+            ((CreditLine.__table__, CreditLine.id == CreditLineEvent.line_id),))
+
+
 def _scope_branch():
     return (Deployment.scope, ())
 
@@ -96,6 +103,7 @@ SOURCES = (
     Source("audit_event", AuditEvent.__table__, _case_branch),
     Source("admin_audit", AdminAudit.__table__, _no_joins(AdminAudit.branch_code)),
     Source("customer_change", CustomerChange.__table__, _customer_branch),
+    Source("credit_line_event", CreditLineEvent.__table__, _line_branch),
     Source("ledger_journal_entry", JournalEntry.__table__, _no_joins(JournalEntry.branch), _journal_lines),
     Source("scoring_risk_list_change", RiskListChange.__table__, lambda: (literal(HQ), ())),
     Source("deployment", Deployment.__table__, _scope_branch, _deployment_files),
