@@ -127,6 +127,7 @@ class ProcessLayer:
         self.services = {"exposure": Exposure(), **(services or {})}
         self.resolution = ResolutionCache()
         self.file_contents = FileContents()
+        self.products = products.EffectiveCache()  # the pinned products.json pairs, by file id
         self.use_cases: dict[str, UseCase] = {}
         self.generic = UseCase()
 
@@ -231,7 +232,7 @@ class ProcessLayer:
         with session.no_autoflush:
             branch = session.get(Branch, instance.branch_code)
             code = self.use_case(instance.process_id).product_code(session, instance, data)
-            product = product_terms(session, instance, code, data) if code else {}
+            product = product_terms(session, instance, code, data, cache=self.products) if code else {}
 
         def resource(name: str) -> str:
             file_id = instance.pinned_files.get(name)
@@ -456,11 +457,13 @@ class ProcessLayer:
                             f"('{other_level.title}') of this case; one person cannot decide two levels")
 
 
-def product_terms(session: Session, instance: ProcessInstance, code: str, data: dict) -> dict:
+def product_terms(session: Session, instance: ProcessInstance, code: str, data: dict, *,
+                  cache: products.EffectiveCache) -> dict:
     """The product as handlers read it: from the products.json files the instance pinned (HQ's,
     narrowed by its branch's), so a product changed later never changes a running loan; an
     instance older than the product files reads the product table as it did."""
-    effective = products.pinned_product(session, instance.branch_code, instance.pinned_files, code)
+    effective = products.pinned_product(session, instance.branch_code, instance.pinned_files, code,
+                                        cache=cache)
     if effective is not None:
         return effective.handler_terms(data.get("repayment_method"))
     row = session.get(Product, code)

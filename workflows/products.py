@@ -15,8 +15,8 @@ outside the new bounds is refused too, naming the branch file.
     check_application(product, form)                           # InvalidInput naming every field
 
 Unlike a diagram, a branch's products.json does not replace HQ's file: the effective product is
-HQ's merged with the branch's narrowing. It is computed once per pair of immutable deployed file
-ids and cached; a running instance pins both ids (PINNED_HQ_KEY) so its product never changes.
+HQ's merged with the branch's narrowing. It is computed once per pair of immutable deployed files
+(by id and hash) and cached; a running instance pins both ids (PINNED_HQ_KEY) so its product never changes.
 
 The `product` table stays as the catalogue of codes that applications and loan accounts refer
 to (foreign keys, reports): an HQ deployment of products.json brings its rows in line
@@ -30,6 +30,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from threading import Lock
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -417,23 +418,30 @@ def sync_product_rows(session: Session, text: str) -> None:
 
 
 # -- resolution, cached by immutable file ids --------------------------------------------------
-class _EffectiveCache:
+# A deployed file's identity: its id, and its SHA-256 so that one process serving two databases
+# (the tests do) never takes one database's file 7 for another's.
+FileKey = tuple[int, str]
+
+
+class EffectiveCache:
+    """Effective catalogues by the deployed files they are made of. Deployed files never change,
+    so an entry never goes stale; the cache is bounded for many branches and versions."""
+
     def __init__(self, size: int = 128) -> None:
-        self._entries: OrderedDict[tuple[int, int | None], dict[str, EffectiveProduct]] = OrderedDict()
+        self._entries: OrderedDict[tuple, dict[str, EffectiveProduct]] = OrderedDict()
         self._size = size
         self._lock = Lock()
 
-    def get(self, session: Session, hq_id: int, branch_id: int | None, branch: str) -> dict[str, EffectiveProduct]:
-        key = (hq_id, branch_id)
+    def get(self, key: tuple, branch: str, texts: Callable[[], tuple[str, str | None]]) -> dict[str, EffectiveProduct]:
+        """The catalogue for `key`; `texts` gives HQ's and the branch's file texts on a miss."""
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        texts = dict(session.execute(select(DeploymentFile.id, DeploymentFile.content)
-                                     .where(DeploymentFile.id.in_([i for i in key if i is not None]))).all())
-        catalogue, _ = parse_hq(texts[hq_id])
-        if branch_id is not None:
-            catalogue, _ = parse_override(texts[branch_id], branch, catalogue)
+        hq_text, own_text = texts()
+        catalogue, _ = parse_hq(hq_text)
+        if own_text is not None:
+            catalogue, _ = parse_override(own_text, branch, catalogue)
         with self._lock:
             self._entries[key] = catalogue
             while len(self._entries) > self._size:
@@ -441,18 +449,28 @@ class _EffectiveCache:
         return catalogue
 
 
-_CACHE = _EffectiveCache()
+def _texts(session: Session, hq_id: int, own_id: int | None) -> Callable[[], tuple[str, str | None]]:
+    def load() -> tuple[str, str | None]:
+        ids = [hq_id] + ([own_id] if own_id is not None else [])
+        texts = dict(session.execute(select(DeploymentFile.id, DeploymentFile.content)
+                                     .where(DeploymentFile.id.in_(ids))).all())
+        return texts[hq_id], (texts[own_id] if own_id is not None else None)
+    return load
 
 
-def current_file_ids(session: Session, branch_code: str) -> tuple[int | None, int | None]:
-    """The ids of HQ's and the branch's own current products.json (None where there is none)."""
-    rows = session.execute(select(DeploymentFile.scope, DeploymentFile.id, DeploymentFile.withdrawn)
+_CACHE = EffectiveCache()
+
+
+def current_files(session: Session, branch_code: str) -> tuple[FileKey | None, FileKey | None]:
+    """HQ's and the branch's own current products.json (None where there is none)."""
+    rows = session.execute(select(DeploymentFile.scope, DeploymentFile.id, DeploymentFile.sha256,
+                                  DeploymentFile.withdrawn)
                            .where(DeploymentFile.name == PRODUCTS_FILE,
                                   DeploymentFile.scope.in_({HQ, branch_code}))
                            .order_by(DeploymentFile.id)).all()
-    newest: dict[str, int | None] = {}
-    for scope, file_id, withdrawn in rows:  # later ids win; a withdrawal wins as None
-        newest[scope] = None if withdrawn else file_id
+    newest: dict[str, FileKey | None] = {}
+    for scope, file_id, sha256, withdrawn in rows:  # later ids win; a withdrawal wins as None
+        newest[scope] = None if withdrawn else (file_id, sha256)
     return newest.get(HQ), (newest.get(branch_code) if branch_code != HQ else None)
 
 
@@ -460,10 +478,10 @@ def effective_products(session: Session, branch_code: str) -> dict[str, Effectiv
     """What the branch offers now, by product code (disabled ones included, marked)."""
     if branch_code != HQ and session.get(Branch, branch_code) is None:
         raise NotFound(f"Unknown branch '{branch_code}'", field="branch")
-    hq_id, branch_id = current_file_ids(session, branch_code)
-    if hq_id is None:
+    hq, own = current_files(session, branch_code)
+    if hq is None:
         return {}
-    return _CACHE.get(session, hq_id, branch_id, branch_code)
+    return _CACHE.get((hq, own, branch_code), branch_code, _texts(session, hq[0], own and own[0]))
 
 
 def effective_product(session: Session, branch_code: str, code: str) -> EffectiveProduct:
@@ -476,23 +494,23 @@ def effective_product(session: Session, branch_code: str, code: str) -> Effectiv
 def pinned_ids(session: Session, branch_code: str, resolved_id: int | None) -> dict[str, int]:
     """What an instance pins besides its resolved files: HQ's products.json when the branch's own
     one is the resolved file (the effective product needs both)."""
-    hq_id, branch_id = current_file_ids(session, branch_code)
-    if branch_id is not None and branch_id == resolved_id and hq_id is not None:
-        return {PINNED_HQ_KEY: hq_id}
+    hq, own = current_files(session, branch_code)
+    if own is not None and own[0] == resolved_id and hq is not None:
+        return {PINNED_HQ_KEY: hq[0]}
     return {}
 
 
-def pinned_product(session: Session, branch_code: str, pinned: dict, code: str) -> EffectiveProduct | None:
+def pinned_product(session: Session, branch_code: str, pinned: dict, code: str, *,
+                   cache: EffectiveCache) -> EffectiveProduct | None:
     """The product as it was when the instance started (its pinned files), or None if it pinned
-    no products.json (an instance older than the product files: the caller falls back)."""
+    no products.json (an instance older than the product files: the caller falls back). `cache`
+    belongs to the caller's process layer, which serves one database, so file ids are keys enough
+    and a cached step asks the database nothing."""
     main = pinned.get(PRODUCTS_FILE)
     if main is None:
         return None
-    if PINNED_HQ_KEY in pinned:
-        catalogue = _CACHE.get(session, pinned[PINNED_HQ_KEY], main, branch_code)
-    else:
-        catalogue = _CACHE.get(session, main, None, branch_code)
-    return catalogue.get(code)
+    hq_id, own_id = (pinned[PINNED_HQ_KEY], main) if PINNED_HQ_KEY in pinned else (main, None)
+    return cache.get((hq_id, own_id, branch_code), branch_code, _texts(session, hq_id, own_id)).get(code)
 
 
 # -- intake ------------------------------------------------------------------------------------
@@ -519,3 +537,27 @@ def check_application(product: EffectiveProduct, branch_code: str, form: dict) -
                               f"(offered: {', '.join(allowed)})"]
     if problems:
         raise InvalidInput("The application does not fit the product's terms", fields=problems)
+
+
+# -- what a branch offers, for the API ---------------------------------------------------------
+def _file_versions(session: Session, branch_code: str) -> dict[str, dict]:
+    from workflows.models import Deployment
+
+    ids = [f[0] for f in current_files(session, branch_code) if f is not None]
+    rows = session.execute(select(DeploymentFile.scope, DeploymentFile.id, Deployment.version)
+                           .join(Deployment, Deployment.id == DeploymentFile.deployment_id)
+                           .where(DeploymentFile.id.in_(ids))).all()
+    return {scope: {"file_id": file_id, "deployment_version": version} for scope, file_id, version in rows}
+
+
+def offer(session: Session, branch_code: str) -> dict:
+    """Every product of the branch (disabled ones marked), each value with the scope it comes from,
+    and which deployed products.json files it is made of."""
+    catalogue = effective_products(session, branch_code)
+    return {"branch": branch_code, "files": _file_versions(session, branch_code),
+            "items": [catalogue[code].as_dict() for code in sorted(catalogue)]}
+
+
+def offer_of(session: Session, branch_code: str, code: str) -> dict:
+    product = effective_product(session, branch_code, code)
+    return {"branch": branch_code, "files": _file_versions(session, branch_code), **product.as_dict()}
