@@ -357,6 +357,16 @@ def parse_override(text: str, scope: str, hq: dict[str, EffectiveProduct]) -> tu
     return (effective if not problems.items else {}), problems.items
 
 
+def override_template(branch_code: str) -> str:
+    """Where a branch's products.json starts in the studio: narrowing nothing yet."""
+    return json.dumps({
+        "comment": f"{branch_code} narrows head office's products: per product code, any of enabled (false), "
+                   "min_amount/min_term_months/rate_floor (raise), max_amount/max_term_months/rate_ceiling "
+                   "(lower), repayment_methods/guarantee_methods/customer_types/channels (fewer), "
+                   "required_documents (rules added to HQ's)",
+        "products": {}}, ensure_ascii=False, indent=2) + "\n"
+
+
 # -- deployment checks -------------------------------------------------------------------------
 def deployment_problems(session: Session, scope: str, files: dict[str, str], withdraw: tuple[str, ...]) -> list[str]:
     """Every reason a deployment to `scope` breaks the products: HQ's file itself, a branch's file
