@@ -82,7 +82,7 @@ class Origination(UseCase):
             raise Forbidden(f"User {actor.username} may not submit applications for branch {branch.code}",
                             field="branch")
         # The product as this branch offers it now (HQ's products.json narrowed by the branch's).
-        product = products.effective_products(session, branch.code).get(form["product"])
+        product = self.layer.product_catalogue(session, branch.code).get(form["product"])
         if product is None:
             raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
         products.check_application(product, branch.code, form)

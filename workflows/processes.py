@@ -127,7 +127,7 @@ class ProcessLayer:
         self.services = {"exposure": Exposure(), **(services or {})}
         self.resolution = ResolutionCache()
         self.file_contents = FileContents()
-        self.products = products.EffectiveCache()  # the pinned products.json pairs, by file id
+        self.products = products.EffectiveCache()  # effective catalogues by products.json file ids
         self.use_cases: dict[str, UseCase] = {}
         self.generic = UseCase()
 
@@ -185,8 +185,7 @@ class ProcessLayer:
         instance = ProcessInstance(
             id=new_instance_id(), application_id=application_id, process_id=process_id, branch_code=branch_code,
             pinned_files={**{f.name: f.id for f in files.values()},
-                          **products.pinned_ids(session, branch_code, files.get(products.PRODUCTS_FILE) and
-                                                files[products.PRODUCTS_FILE].id)},
+                          **products.pinned_hq(files, lambda: self.resolution.resolve(session, HQ))},
             state="", status="running", stage="",
             started_by=actor_name, created_at=now, updated_at=now)
         session.add(instance)
@@ -226,13 +225,18 @@ class ProcessLayer:
             self.audit(session, instance, SYSTEM, "incident", {"message": instance.incident})
         return step
 
+    def product_catalogue(self, session: Session, branch_code: str) -> dict[str, products.EffectiveProduct]:
+        """What the branch offers by the files a new instance would pin (workflows/products.py)."""
+        return products.layer_catalogue(self.products, self.resolution.resolve(session, branch_code),
+                                        lambda: self.resolution.resolve(session, HQ), branch_code)
+
     def context(self, session: Session, instance: ProcessInstance, data: dict, actor_name: str) -> HandlerContext:
         # Reference rows nothing pending can change: reading them need not flush the step's audit
         # rows, which then go in one INSERT with the step's others (one round trip less per step).
         with session.no_autoflush:
             branch = session.get(Branch, instance.branch_code)
             code = self.use_case(instance.process_id).product_code(session, instance, data)
-            product = product_terms(session, instance, code, data, cache=self.products) if code else {}
+            product = product_terms(self, session, instance, code, data) if code else {}
 
         def resource(name: str) -> str:
             file_id = instance.pinned_files.get(name)
@@ -457,13 +461,12 @@ class ProcessLayer:
                             f"('{other_level.title}') of this case; one person cannot decide two levels")
 
 
-def product_terms(session: Session, instance: ProcessInstance, code: str, data: dict, *,
-                  cache: products.EffectiveCache) -> dict:
+def product_terms(layer: "ProcessLayer", session: Session, instance: ProcessInstance, code: str, data: dict) -> dict:
     """The product as handlers read it: from the products.json files the instance pinned (HQ's,
     narrowed by its branch's), so a product changed later never changes a running loan; an
     instance older than the product files reads the product table as it did."""
-    effective = products.pinned_product(session, instance.branch_code, instance.pinned_files, code,
-                                        cache=cache)
+    effective = products.pinned_product(instance.pinned_files, code, instance.branch_code, cache=layer.products,
+                                        text=lambda file_id: layer.file_contents.get(session, file_id))
     if effective is not None:
         return effective.handler_terms(data.get("repayment_method"))
     row = session.get(Product, code)

@@ -501,26 +501,50 @@ def effective_product(session: Session, branch_code: str, code: str) -> Effectiv
     return product
 
 
-def pinned_ids(session: Session, branch_code: str, resolved_id: int | None) -> dict[str, int]:
+# -- through a process layer: what its resolution gives, cached by file id -----------------------
+# A ProcessLayer serves one database and resolves files its own way (a simulation's arm overlays
+# drafts with negative ids), so instances and intake ask it, not the database, for the files.
+def resolved_pair(files: dict, resolve_hq: Callable[[], dict]) -> tuple[object | None, object | None]:
+    """HQ's and the branch's own products.json among a branch's resolved `files` (ResolvedFile by
+    name): the resolved one is the branch's own when its scope is not HQ."""
+    main = files.get(PRODUCTS_FILE)
+    if main is None:
+        return None, None
+    if main.scope == HQ:
+        return main, None
+    return resolve_hq().get(PRODUCTS_FILE), main
+
+
+def layer_catalogue(cache: EffectiveCache, files: dict, resolve_hq: Callable[[], dict],
+                    branch_code: str) -> dict[str, EffectiveProduct]:
+    """What the branch offers by the layer's resolution of its files now."""
+    hq, own = resolved_pair(files, resolve_hq)
+    if hq is None:
+        return {}
+    return cache.get((hq.id, own.id if own else None, branch_code), branch_code,
+                     lambda: (hq.content, own.content if own else None))
+
+
+def pinned_hq(files: dict, resolve_hq: Callable[[], dict]) -> dict[str, int]:
     """What an instance pins besides its resolved files: HQ's products.json when the branch's own
     one is the resolved file (the effective product needs both)."""
-    hq, own = current_files(session, branch_code)
-    if own is not None and own[0] == resolved_id and hq is not None:
-        return {PINNED_HQ_KEY: hq[0]}
-    return {}
+    hq, own = resolved_pair(files, resolve_hq)
+    return {PINNED_HQ_KEY: hq.id} if own is not None and hq is not None else {}
 
 
-def pinned_product(session: Session, branch_code: str, pinned: dict, code: str, *,
-                   cache: EffectiveCache) -> EffectiveProduct | None:
+def pinned_product(pinned: dict, code: str, branch_code: str, *, cache: EffectiveCache,
+                   text: Callable[[int], str]) -> EffectiveProduct | None:
     """The product as it was when the instance started (its pinned files), or None if it pinned
     no products.json (an instance older than the product files: the caller falls back). `cache`
-    belongs to the caller's process layer, which serves one database, so file ids are keys enough
-    and a cached step asks the database nothing."""
+    and `text` are the layer's, which serves one database, so file ids are keys enough and a
+    cached step asks the database nothing."""
     main = pinned.get(PRODUCTS_FILE)
     if main is None:
         return None
     hq_id, own_id = (pinned[PINNED_HQ_KEY], main) if PINNED_HQ_KEY in pinned else (main, None)
-    return cache.get((hq_id, own_id, branch_code), branch_code, _texts(session, hq_id, own_id)).get(code)
+    catalogue = cache.get((hq_id, own_id, branch_code), branch_code,
+                          lambda: (text(hq_id), text(own_id) if own_id is not None else None))
+    return catalogue.get(code)
 
 
 # -- intake ------------------------------------------------------------------------------------

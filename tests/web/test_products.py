@@ -267,3 +267,25 @@ def test_documents_required_follow_amount_band_and_guarantee_and_add_the_branchs
         "id_card", "household_register", "income_proof", "guarantor_id", "guarantee_letter"]
     assert farm_br002.documents_for(Decimal("60000"), "mortgage") == [
         "id_card", "household_register", "collateral_certificate", "valuation_report", "village_committee_reference"]
+
+
+# -- a simulation runs a draft products.json like any draft ------------------------------------------
+def test_a_simulated_br002_products_draft_refuses_what_it_no_longer_offers_and_keeps_nothing(client, token_for):
+    import io
+
+    api = token_for("api-demo")
+    for amount in ("60000.00", "250000.00"):
+        assert submit(client, api, example("application-review.json", branch="BR002", amount=amount)).status_code == 201
+    draft = br002_products()
+    draft["products"]["AGRI_BUSINESS"] = {"max_amount": "100000"}
+    response = client.post("/api/v1/simulations", headers=token_for("analyst"), content_type="multipart/form-data",
+                           data={"scope": "BR002", "sample": "2",
+                                 "files": [(io.BytesIO(json.dumps(draft).encode()), "products.json")]})
+    assert response.status_code == 200, response.get_json()
+    result = response.get_json()
+    assert result["published"]["by_status"] == {"in_review": 2}
+    assert result["draft"]["by_status"] == {"in_review": 1, "refused": 1}
+    [changed] = result["changed"]
+    assert changed["amount"] == "250000.00" and changed["draft"]["status"] == "refused"
+    # Published BR002 is as it was.
+    assert offered(client, api, "BR002", "AGRI_BUSINESS")["fields"]["max_amount"]["value"] == "5000000"
