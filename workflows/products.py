@@ -371,11 +371,9 @@ def override_template(branch_code: str) -> str:
 def deployment_problems(session: Session, scope: str, files: dict[str, str], withdraw: tuple[str, ...]) -> list[str]:
     """Every reason a deployment to `scope` breaks the products: HQ's file itself, a branch's file
     against HQ's bounds, or HQ's new file against each branch's existing override."""
-    from workflows.deployments import resolve_files  # deployments imports this module
-
     problems: list[str] = []
     if scope == HQ:
-        overrides = _branch_overrides(session)
+        overrides = _current_texts(session, branches=True)
         if PRODUCTS_FILE in withdraw and overrides:
             problems.append(f"branches {', '.join(sorted(overrides))} narrow it; withdraw their files first")
         if PRODUCTS_FILE not in files:
@@ -390,24 +388,28 @@ def deployment_problems(session: Session, scope: str, files: dict[str, str], wit
         return problems
     if PRODUCTS_FILE not in files:
         return problems
-    hq_file = resolve_files(session, HQ).get(PRODUCTS_FILE)
-    if hq_file is None:
+    hq_text = _current_texts(session, branches=False).get(HQ)
+    if hq_text is None:
         return ["head office has deployed no products.json for a branch to narrow"]
-    hq, _ = parse_hq(hq_file.content)
+    hq, _ = parse_hq(hq_text)
     _, own = parse_override(files[PRODUCTS_FILE], scope, hq)
     return own
 
 
-def _branch_overrides(session: Session) -> dict[str, str]:
-    """Each branch's own current products.json text."""
-    from workflows.deployments import resolve_files
-
-    out = {}
-    for branch in session.scalars(select(Branch.code).where(Branch.is_hq.is_(False))):
-        own = resolve_files(session, branch).get(PRODUCTS_FILE)
-        if own is not None and own.scope == branch:
-            out[branch] = own.content
-    return out
+def _current_texts(session: Session, *, branches: bool) -> dict[str, str]:
+    """The current products.json text of HQ (branches=False) or of each branch that has its own:
+    one query over the files of that name, then the contents of the newest only."""
+    scope_filter = DeploymentFile.scope != HQ if branches else DeploymentFile.scope == HQ
+    newest: dict[str, int | None] = {}
+    for scope, file_id, withdrawn in session.execute(
+            select(DeploymentFile.scope, DeploymentFile.id, DeploymentFile.withdrawn)
+            .where(DeploymentFile.name == PRODUCTS_FILE, scope_filter).order_by(DeploymentFile.id)):
+        newest[scope] = None if withdrawn else file_id  # later ids win; a withdrawal wins as None
+    ids = {file_id: scope for scope, file_id in newest.items() if file_id is not None}
+    if not ids:
+        return {}
+    return {ids[file_id]: content for file_id, content in session.execute(
+        select(DeploymentFile.id, DeploymentFile.content).where(DeploymentFile.id.in_(list(ids))))}
 
 
 def sync_product_rows(session: Session, text: str) -> None:

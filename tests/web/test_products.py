@@ -289,3 +289,24 @@ def test_a_simulated_br002_products_draft_refuses_what_it_no_longer_offers_and_k
     assert changed["amount"] == "250000.00" and changed["draft"]["status"] == "refused"
     # Published BR002 is as it was.
     assert offered(client, api, "BR002", "AGRI_BUSINESS")["fields"]["max_amount"]["value"] == "5000000"
+
+
+def test_hq_cannot_withdraw_products_a_branch_narrows_and_a_branch_withdrawing_its_own_offers_hqs(client, token_for):
+    analyst = token_for("analyst")
+
+    def withdraw(scope):
+        return client.post("/api/v1/deployments", headers=analyst, content_type="multipart/form-data",
+                           data={"scope": scope, "comment": "products", "withdraw": ["products.json"]})
+
+    refused = withdraw("HQ")
+    assert refused.status_code == 422
+    assert refused.get_json()["fields"]["products.json"] == ["branches BR002 narrow it; withdraw their files first"]
+    assert withdraw("BR002").status_code == 201
+    consumer = offered(client, analyst, "BR002", "CONSUMER_SMALL")
+    assert consumer["enabled"] is True and consumer["fields"]["enabled"]["source"] == "HQ"
+    assert set(consumer["files"]) == {"HQ"}
+    # With no branch narrowing it, head office may withdraw its file; then no product is offered.
+    assert withdraw("HQ").status_code == 201
+    assert client.get("/api/v1/products?branch=BR002", headers=analyst).get_json()["items"] == []
+    refused = submit(client, token_for("api-demo"), example("application-auto.json"))
+    assert refused.get_json()["fields"] == {"product": ["Unknown product 'FARM_EASY'"]}
