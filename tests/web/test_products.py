@@ -310,3 +310,22 @@ def test_hq_cannot_withdraw_products_a_branch_narrows_and_a_branch_withdrawing_i
     assert client.get("/api/v1/products?branch=BR002", headers=analyst).get_json()["items"] == []
     refused = submit(client, token_for("api-demo"), example("application-auto.json"))
     assert refused.get_json()["fields"] == {"product": ["Unknown product 'FARM_EASY'"]}
+
+
+def test_a_channel_is_checked_once_an_application_carries_one(services):
+    """`channel` is not in the application form yet (issue 12, item 2 adds it): the check is ready."""
+    import pytest
+
+    from workflows.errors import InvalidInput
+    from workflows.products import check_application, effective_product
+
+    with services.db.unit_of_work() as session:
+        farm = effective_product(session, "BR002", "FARM_EASY")
+    form = {"amount": Decimal("30000"), "term_months": 12, "guarantee_method": "credit",
+            "applicant": {"customer_type": "farm_household"}}
+    check_application(farm, "BR002", {**form, "channel": "counter"})
+    check_application(farm, "BR002", form)
+    with pytest.raises(InvalidInput) as refused:
+        check_application(farm, "BR002", {**form, "channel": "partner"})
+    assert refused.value.fields == {"channel": ["partner is not offered for product FARM_EASY at BR002 "
+                                                "(offered: counter, mobile)"]}
