@@ -169,6 +169,8 @@ FORMS: dict[str, dict] = {
             {"name": "term_months", "type": "integer", "required": True, "min": 1, "max": 360},
             {"name": "purpose", "type": "choice", "choices": "purpose", "required": True},
             {"name": "guarantee_method", "type": "choice", "choices": "guarantee_method", "required": True},
+            {"name": "repayment_method", "type": "choice", "choices": "repayment_method", "required": False,
+             "label": "Repayment method (one the product offers; its first if left out)"},
             {"name": "applicant", "type": "object", "required": True, "fields": APPLICANT},
             {"name": "callback_url", "type": "url", "required": False, "max_length": 500,
              "label": "Webhook for status changes (http or https)"},

@@ -14,10 +14,11 @@ resolves branch overrides and hands the texts over):
 
 Credit line = min(monthly_income * income_multiple - existing_debt, product.max_amount * cap_ratio),
 never below zero, rounded down to whole hundreds of yuan.
-Annual rate = base_rate * (1 + rate_adjustment) - discount, never below product.min_rate (or 0).
+Annual rate = base_rate * (1 + rate_adjustment) - discount, never below product.min_rate (or 0)
+and never above product.max_rate (when given).
 
 The product dict: code (str), base_rate (Decimal annual fraction), max_amount (Decimal yuan),
-min_rate (optional Decimal annual fraction).
+min_rate and max_rate (optional Decimal annual fractions: the product's rate floor and ceiling).
 """
 from __future__ import annotations
 
@@ -139,7 +140,11 @@ def rate_applicant(applicant: Mapping[str, Any], product: Mapping[str, Any],
     if isinstance(discount, dict):  # a FIRST/UNIQUE table instead of COLLECT SUM
         discount = discount.get("discount")
     discount = discount or Decimal(0)
-    rate = money.annual_rate(max(base_rate * (_ONE + adjustment) - discount, min_rate))
+    rate = max(base_rate * (_ONE + adjustment) - discount, min_rate)
+    max_rate = _product_number(product, "max_rate", required=False)
+    if max_rate is not None:  # the product's rate ceiling clamps the price like its floor does
+        rate = min(rate, max_rate)
+    rate = money.annual_rate(rate)
 
     reasons = tuple(ReasonCode(c.reason_code, c.characteristic, c.reason, money.score(lost))
                     for c, lost in reason_codes(card, parts))

@@ -19,10 +19,11 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.diagrams import ParsedSet, check_files, engine_files, file_kind, parse_set, parse_xml
+from workflows.diagrams import ParsedSet, Problem, check_files, engine_files, file_kind, parse_set, parse_xml
 from handlers.data_files import is_data_file
 from workflows.errors import DeploymentRejected, InvalidInput, NotFound
 from workflows.models import HQ, Branch, DeployedDefinition, Deployment, DeploymentFile
+from workflows import products
 
 MAIN_PROCESS = "loan_origination"
 
@@ -174,6 +175,8 @@ def deploy(session: Session, scope: str, files: dict[str, str], *, actor: str, c
                 DeployedDefinition.scope == scope, DeployedDefinition.definition_id == definition_id)) or 0
             session.add(DeployedDefinition(deployment_id=deployment.id, file_id=stored.id, scope=scope,
                                            definition_id=definition_id, kind=kind, version=previous + 1))
+    if scope == HQ and products.PRODUCTS_FILE in files:  # the product table follows HQ's file
+        products.sync_product_rows(session, files[products.PRODUCTS_FILE])
     session.flush()
     return deployment
 
@@ -214,7 +217,13 @@ def deployment_problems(session: Session, scope: str, files: dict[str, str], *, 
             current.pop(name)
             if name in parent:
                 current[name] = parent[name].content
-    return check_files({**current, **files}, operations=operations, forms=forms)
+    merged = {**current, **files}
+    # products.json is not checked on its own like a rating file: a branch's narrows HQ's, and
+    # HQ's bounds every branch's (workflows/products.py), so it is checked against the other scope.
+    merged.pop(products.PRODUCTS_FILE, None)
+    return check_files(merged, operations=operations, forms=forms) + [
+        Problem(products.PRODUCTS_FILE, reason)
+        for reason in products.deployment_problems(session, scope, files, withdraw)]
 
 
 def files_in_folder(folder: Path) -> dict[str, str]:

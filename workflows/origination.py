@@ -29,8 +29,9 @@ from workflows.consents import ConsentBook
 from workflows.credit_lines import LINE_CHANGE_PROCESS, LINE_PROCESS, CreditLines, LineChanges
 from workflows.customers import CustomerRegister
 from workflows.instances import InstanceRunner
+from workflows import products
 from workflows.models import (HQ, Application, AuditEvent, Branch, DueTimer, HumanTask,
-                              OutboxMessage, ProcessInstance, Product, User, utcnow)
+                              OutboxMessage, ProcessInstance, User, utcnow)
 from workflows.process_state import COMPLETED, INCIDENT, InstanceState
 from workflows.process_views import file_versions, history_entries
 from workflows.post_loan_checks import start_first_check
@@ -93,10 +94,11 @@ class Origination(UseCase):
             raise Forbidden(f"User {actor.username} may not submit applications for branch {branch.code}",
                             field="branch")
         channel, partner_id = intake_channel(actor, form)
-        product = session.get(Product, form["product"])
+        # The product as this branch offers it now (HQ's products.json narrowed by the branch's).
+        product = self.layer.product_catalogue(session, branch.code).get(form["product"])
         if product is None:
             raise InvalidInput(f"Unknown product '{form['product']}'", field="product")
-        _check_product_terms(product, form)
+        products.check_application(product, branch.code, {**form, "channel": channel})
         consent = self.consents.terms(form["consent"], under="consent") if form.get("consent") else None
         if consent is not None:  # the payload is stored as JSON: its times and dates as ISO text
             form = {**form, "consent": {k: v.isoformat() if hasattr(v, "isoformat") else v
@@ -124,6 +126,8 @@ class Origination(UseCase):
         data = {
             "product_code": product.code, "amount": form["amount"], "term_months": form["term_months"],
             "purpose": form["purpose"], "guarantee_method": form["guarantee_method"],
+            "repayment_method": form.get("repayment_method") or product.repayment_methods[0],
+            "required_documents": product.documents_for(form["amount"], form["guarantee_method"]),
             "applicant": form["applicant"], "decision_trail": [],
         }
         if process_id == LINE_PROCESS:
@@ -300,19 +304,6 @@ def _check_signature_matches(contract: dict, signature: dict) -> None:
         problems["content_hash"] = ["does not match the contract's content (was it changed after signing?)"]
     if problems:
         raise InvalidInput("The signature is not for this application's contract", fields=problems)
-
-
-def _check_product_terms(product: Product, form: dict) -> None:
-    amount: Decimal = form["amount"]
-    problems = {}
-    if amount < product.min_amount or amount > product.max_amount:
-        problems["amount"] = [f"must be between {product.min_amount} and {product.max_amount} "
-                              f"for product {product.code}"]
-    if not product.min_term_months <= form["term_months"] <= product.max_term_months:
-        problems["term_months"] = [f"must be between {product.min_term_months} and "
-                                   f"{product.max_term_months} months for product {product.code}"]
-    if problems:
-        raise InvalidInput("The application does not fit the product's terms", fields=problems)
 
 
 def application_status(state: InstanceState, data: dict) -> str:

@@ -26,10 +26,14 @@ def iso(value) -> str | None:
 
 
 def file_versions(session: Session, pinned_files: dict) -> dict:
-    rows = session.execute(select(DeploymentFile.name, DeploymentFile.scope, Deployment.version)
+    # By the pinned name, not the stored one: an instance of a branch with its own products.json
+    # pins HQ's too (as products.json@HQ, workflows/products.py), and both are named products.json.
+    rows = session.execute(select(DeploymentFile.id, DeploymentFile.scope, Deployment.version)
                            .join(Deployment, Deployment.id == DeploymentFile.deployment_id)
                            .where(DeploymentFile.id.in_(list(pinned_files.values())))).all()
-    return {name: {"scope": scope, "deployment_version": version} for name, scope, version in sorted(rows)}
+    by_id = {file_id: (scope, version) for file_id, scope, version in rows}
+    return {name: {"scope": by_id[file_id][0], "deployment_version": by_id[file_id][1]}
+            for name, file_id in sorted(pinned_files.items()) if file_id in by_id}
 
 
 def instance_view(session: Session, instance: ProcessInstance, business_status: str, viewer: User | None,

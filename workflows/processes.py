@@ -32,6 +32,7 @@ from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.exposure import Exposure
 from workflows.inbox import TaskSubject, may_work, sync_inbox
 from workflows.instances import InstanceRunner, new_instance_id
+from workflows import products
 from workflows.models import (HQ, AuditEvent, Branch, CorrelationKey, DueTimer, HumanTask, MessageLog,
                               ProcessInstance, Product, User, utcnow)
 from workflows.process_views import instance_view, works_in
@@ -127,6 +128,7 @@ class ProcessLayer:
         self.services = {"exposure": Exposure(), **(services or {})}
         self.resolution = ResolutionCache()
         self.file_contents = FileContents()
+        self.products = products.EffectiveCache()  # effective catalogues by products.json file ids
         self.use_cases: dict[str, UseCase] = {}
         self.generic = UseCase()
 
@@ -183,7 +185,9 @@ class ProcessLayer:
         now = self.now()
         instance = ProcessInstance(
             id=new_instance_id(), application_id=application_id, process_id=process_id, branch_code=branch_code,
-            pinned_files={f.name: f.id for f in files.values()}, state="", status="running", stage="",
+            pinned_files={**{f.name: f.id for f in files.values()},
+                          **products.pinned_hq(files, lambda: self.resolution.resolve(session, HQ))},
+            state="", status="running", stage="",
             started_by=actor_name, created_at=now, updated_at=now)
         session.add(instance)
         session.flush()
@@ -222,13 +226,18 @@ class ProcessLayer:
             self.audit(session, instance, SYSTEM, "incident", {"message": instance.incident})
         return step
 
+    def product_catalogue(self, session: Session, branch_code: str) -> dict[str, products.EffectiveProduct]:
+        """What the branch offers by the files a new instance would pin (workflows/products.py)."""
+        return products.layer_catalogue(self.products, self.resolution.resolve(session, branch_code),
+                                        lambda: self.resolution.resolve(session, HQ), branch_code)
+
     def context(self, session: Session, instance: ProcessInstance, data: dict, actor_name: str) -> HandlerContext:
         # Reference rows nothing pending can change: reading them need not flush the step's audit
         # rows, which then go in one INSERT with the step's others (one round trip less per step).
         with session.no_autoflush:
             branch = session.get(Branch, instance.branch_code)
             code = self.use_case(instance.process_id).product_code(session, instance, data)
-            product = session.get(Product, code) if code else None
+            product = product_terms(self, session, instance, code, data) if code else {}
 
         def resource(name: str) -> str:
             file_id = instance.pinned_files.get(name)
@@ -240,11 +249,7 @@ class ProcessLayer:
             session=session, application_id=instance.application_id, actor=actor_name, now=self.now(),
             branch={"code": branch.code, "name": branch.name, "region": branch.region,
                     "tier1_capital_net": branch.tier1_capital_net},
-            product={} if product is None else {
-                "code": product.code, "name": product.name, "base_rate": product.base_rate,
-                "min_amount": product.min_amount, "max_amount": product.max_amount,
-                "max_term_months": product.max_term_months, "repayment_method": product.repayment_method,
-                "allows_large_amount": product.allows_large_amount, "holiday_rule": product.holiday_rule},
+            product=product,
             resource=resource, services=self.services, instance_id=instance.id)
 
     # -- people ---------------------------------------------------------------------------------
@@ -454,6 +459,23 @@ class ProcessLayer:
         if other_level is not None:
             raise Forbidden(f"{actor.username} already decided level {other_level.level} "
                             f"('{other_level.title}') of this case; one person cannot decide two levels")
+
+
+def product_terms(layer: "ProcessLayer", session: Session, instance: ProcessInstance, code: str, data: dict) -> dict:
+    """The product as handlers read it: from the products.json files the instance pinned (HQ's,
+    narrowed by its branch's), so a product changed later never changes a running loan; an
+    instance older than the product files reads the product table as it did."""
+    effective = products.pinned_product(instance.pinned_files, code, instance.branch_code, cache=layer.products,
+                                        text=lambda file_id: layer.file_contents.get(session, file_id))
+    if effective is not None:
+        return effective.handler_terms(data.get("repayment_method"))
+    row = session.get(Product, code)
+    if row is None:
+        return {}
+    return {"code": row.code, "name": row.name, "base_rate": row.base_rate, "min_amount": row.min_amount,
+            "max_amount": row.max_amount, "max_term_months": row.max_term_months,
+            "repayment_method": row.repayment_method, "allows_large_amount": row.allows_large_amount,
+            "holiday_rule": row.holiday_rule}
 
 
 def _engine_values(data: dict) -> dict:

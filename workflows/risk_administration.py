@@ -14,7 +14,8 @@ from scoring.batch import rate_rows
 from scoring.rating import RATING_FILES
 from workflows.deployments import resolve_files
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows.models import HQ, Branch, Product, User
+from workflows.models import HQ, Branch, User
+from workflows.products import effective_product
 
 MAX_BATCH = 1000
 MAX_SEARCH = 500
@@ -85,13 +86,12 @@ def rating_inputs(session: Session, branch_code: str, product_code: str) -> tupl
     """The product terms and the branch's resolved rating files (branch override, else HQ)."""
     if branch_code != HQ and session.get(Branch, branch_code) is None:
         raise NotFound(f"Unknown branch '{branch_code}'", field="branch")
-    product = session.get(Product, product_code)
-    if product is None:
-        raise NotFound(f"Unknown product '{product_code}'", field="product")
+    product = effective_product(session, branch_code, product_code)  # the branch's bounds and rates
     resolved = resolve_files(session, branch_code)
     missing = [name for name in RATING_FILES if name not in resolved]
     if missing:
         raise Conflict(f"Branch {branch_code} has no deployed {', '.join(missing)}", code="rating_files_missing",
                        field="branch")
-    terms = {"code": product.code, "base_rate": product.base_rate, "max_amount": product.max_amount}
+    terms = {"code": product.code, "base_rate": product.base_rate, "max_amount": product.max_amount,
+             "min_rate": product.rate_floor, "max_rate": product.rate_ceiling}
     return terms, {name: resolved[name].content for name in RATING_FILES}

@@ -1,6 +1,7 @@
-"""Demo data for `make run` and the tests: HQ and two branches, products, users, diagrams.
+"""Demo data for `make run` and the tests: HQ and two branches, users, diagrams and products.
 
-BR001 runs HQ's defaults; BR002 deploys its own review process (bpmn/branches/BR002/).
+BR001 runs HQ's defaults; BR002 deploys its own review process and narrows HQ's products
+(bpmn/branches/BR002/).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from workflows.administration import SEED_ADMIN, create_org_unit, create_user
 from workflows.deployments import deploy, files_in_folder
 from workflows.directory import hash_password
 from workflows.integrators import create_client
-from workflows.models import HQ, Branch, Deployment, IntegratorClient, Outlet, Product, User, utcnow
+from workflows.models import HQ, Branch, Deployment, IntegratorClient, Outlet, User, utcnow
 
 DEMO_PASSWORD = "demo"
 # The demo integrator clients' secret: published (README) only because it is the demo's; a real
@@ -32,22 +33,8 @@ BRANCHES = [
     Branch(code="BR002", name="Linqu branch", region="Weifang", tier1_capital_net=Decimal("300000000")),
 ]
 
-# holiday_rule: a due date on a holiday is due on the next working day (the retail products), or on
-# the day itself (the large corporate loan, whose contract fixes its dates).
-PRODUCTS = [
-    dict(code="FARM_EASY", name="Farm household credit loan (惠农易贷)", min_amount="1000",
-         max_amount="300000", min_term_months=3, max_term_months=36, base_rate="0.0435",
-         repayment_method="equal_installment", holiday_rule="next_working_day"),
-    dict(code="CONSUMER_SMALL", name="Small consumer loan", min_amount="1000", max_amount="200000",
-         min_term_months=6, max_term_months=36, base_rate="0.0550", repayment_method="equal_installment",
-         holiday_rule="next_working_day"),
-    dict(code="AGRI_BUSINESS", name="Agricultural business loan (农业经营贷)", min_amount="10000",
-         max_amount="5000000", min_term_months=12, max_term_months=60, base_rate="0.0465",
-         repayment_method="interest_only", holiday_rule="next_working_day"),
-    dict(code="LARGE_CORP", name="Large-amount business loan (大额经营贷)", min_amount="1000000",
-         max_amount="100000000", min_term_months=12, max_term_months=120, base_rate="0.0420",
-         repayment_method="equal_principal", allows_large_amount=True),
-]
+# The products are data: bpmn/default/products.json (HQ) and bpmn/branches/BR002/products.json
+# (a narrowing); deploying HQ's file fills the product table (workflows/products.py).
 
 # Each branch's outlets (网点): the org tree's third level.
 OUTLETS = [("BR001-01", "BR001", "安丘城区营业部"), ("BR001-02", "BR001", "景芝分理处"),
@@ -86,12 +73,6 @@ def seed_reference_data(session: Session) -> None:
         if session.get(Branch, branch.code) is None:
             session.add(Branch(code=branch.code, name=branch.name, region=branch.region,
                                tier1_capital_net=branch.tier1_capital_net, is_hq=branch.is_hq))
-    for product in PRODUCTS:
-        if session.get(Product, product["code"]) is None:
-            values = dict(product)
-            for money in ("min_amount", "max_amount", "base_rate"):
-                values[money] = Decimal(values[money])
-            session.add(Product(**values))
     session.flush()
     now = utcnow()
     for code, branch, name in OUTLETS:

@@ -167,6 +167,8 @@ class _Overlaid:
                 files.pop(name, None)
                 if name in head_office:
                     files[name] = head_office[name]
+        if self.scope != HQ and branch_code != self.scope:
+            return files  # a branch's drafts are not HQ's (the products of a branch ask for HQ's too)
         for name, draft in self.drafts.items():
             current = files.get(name)
             if self.scope == HQ and current is not None and current.scope != HQ:

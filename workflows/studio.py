@@ -28,6 +28,7 @@ from workflows.diagrams import MAX_FILE_BYTES, Problem, file_kind
 from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.file_diff import Change, diff_files
 from workflows.models import HQ, Deployment, DeploymentFile, StudioDraft, utcnow
+from workflows.products import PRODUCTS_FILE, override_template
 
 HQ_DEFAULT, BRANCH_OVERRIDE = "hq_default", "branch_override"
 
@@ -83,6 +84,10 @@ def file_for_editing(session: Session, scope: str, name: str, analyst: str) -> E
         return EditableFile(scope, name, file_kind(name) or "", draft.content, origin, True, draft.withdraw)
     if resolved is None:
         raise NotFound(f"{name} is neither deployed for {scope} nor a draft of yours", field="name")
+    if name == PRODUCTS_FILE and scope != HQ and resolved.scope == HQ:
+        # A branch's products.json narrows HQ's rather than replacing it: a copy of HQ's would be
+        # refused (a branch may not restate names or base rates), so the branch starts from none.
+        return EditableFile(scope, name, "json", override_template(scope), origin, False)
     return EditableFile(scope, name, file_kind(name) or "", resolved.content, origin, False)
 
 

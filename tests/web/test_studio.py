@@ -197,3 +197,21 @@ def test_a_draft_that_removes_an_override_compares_head_offices_file_with_the_br
     assert 'id="changes"' in html and "data-kind=" in html   # what BR002 gives up by running HQ's table
     editor = client.get("/studio/BR002/files/pricing.dmn").get_data(as_text=True)
     assert 'id="withdraw-draft"' in editor and 'id="save-draft"' not in editor
+
+
+def test_products_json_is_in_the_studio_per_scope_and_a_branch_starts_its_narrowing_from_none(client, token_for):
+    sign_in(client, "analyst")
+    assert origins(client.get("/studio?scope=BR002").get_data(as_text=True))["products.json"] == "branch_override"
+    assert origins(client.get("/studio?scope=BR001").get_data(as_text=True))["products.json"] == "hq_default"
+    starter = client.get("/studio/BR001/files/products.json").get_data(as_text=True)
+    assert "&#34;products&#34;: {}" in starter or '"products": {}' in starter
+    # Widening head office's bound is named on validate; a narrowing publishes as BR001's version.
+    wider = {"products": {"FARM_EASY": {"max_amount": "400000"}}}
+    assert save(client, "BR001", "products.json", json.dumps(wider)).get_json()["saved"] is True
+    checked = post(client, "BR001", "validate")
+    assert checked.status_code == 422
+    assert "products.FARM_EASY.max_amount: 400000 is above head office&#39;s 300000" in checked.get_data(as_text=True)
+    save(client, "BR001", "products.json", json.dumps({"products": {"FARM_EASY": {"max_amount": "100000"}}}))
+    assert post(client, "BR001", "publish", comment="farm loans up to 100,000 here").status_code in (200, 302, 303)
+    farm = client.get("/api/v1/products/FARM_EASY?branch=BR001", headers=token_for("analyst")).get_json()
+    assert farm["fields"]["max_amount"] == {"value": "100000", "source": "BR001"}
