@@ -173,6 +173,20 @@ def test_the_revisions_form_one_chain_from_the_baseline_with_one_file_each():
 
 # -- rows survive --------------------------------------------------------------------------------
 
+# Rows a revision adds on purpose: 0018 deploys head office's products.json from the product table.
+ADDED_BY = {"0018": {"deployment": 1, "deployment_file": 1}}
+
+
+def assert_products_file_written_from_the_rows(engine) -> None:
+    from workflows.products import parse_hq
+
+    with engine.connect() as connection:
+        content = connection.execute(sa.text(
+            "SELECT content FROM deployment_file WHERE scope = 'HQ' AND name = 'products.json'")).scalar_one()
+        codes = set(connection.execute(sa.text("SELECT code FROM product")).scalars())
+    catalogue, problems = parse_hq(content)
+    assert problems == [] and set(catalogue) == codes
+
 @pytest.mark.parametrize("revisions", ["the project's", "the project's and one rebuilding a referenced table"])
 def test_rows_made_at_the_baseline_survive_each_revision_up_to_head(revisions, request, engine_on, empty_url,
                                                                     bureau):
@@ -184,7 +198,11 @@ def test_rows_made_at_the_baseline_survive_each_revision_up_to_head(revisions, r
         done = schema.upgrade(engine_on, target=revision)
         assert done.applied == (revision,)
         after = rows.counts(engine_on)
+        for table, added in ADDED_BY.get(revision, {}).items():
+            before[table] += added
         assert {table: after[table] for table in before} == before, f"rows lost or added by {revision}"
+        if revision == "0018":
+            assert_products_file_written_from_the_rows(engine_on)
     assert schema.inspect_schema(engine_on).state == schema.CURRENT
     assert clear_values_in(engine_on, EXAMPLES_PERSONAL_DATA) == [], "0002 seals what 0001 stored in clear"
     assert_the_app_works_on(empty_url, bureau)
@@ -201,6 +219,9 @@ def test_a_database_made_before_migrations_is_recorded_as_the_baseline_with_its_
     assert (code, err) == (0, "")
     assert f"recorded the tables made before migrations as {schema.BASELINE} (baseline), rows untouched" in out
     after = rows.counts(engine_on)
+    for added in ADDED_BY.values():
+        for table, count in added.items():
+            loaded[table] += count
     assert {table: after[table] for table in loaded} == loaded
     # 0004 files each existing instance under its application's correlation key; 0014 registers each
     # application's customer with its first change; 0016 fills the exposure rows from the books

@@ -2,7 +2,7 @@
 went to, and the line's history (granted, frozen, unfrozen, reduced, drawn, expired)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Created: 2026-12-04
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
