@@ -37,7 +37,8 @@ def upgrade() -> None:
         batch_op.alter_column('due_sort', existing_type=sa.DateTime(), nullable=False)
         batch_op.drop_index('ix_human_task_inbox')
         batch_op.create_index('ix_human_task_inbox_order',
-                              ['branch_code', 'role', 'status', 'due_sort', 'created_at', 'id'], unique=False)
+                              ['branch_code', 'role', 'status', 'due_sort', 'created_at', 'id', 'assignee', 'amount'],
+                              unique=False)
     op.create_table(
         'human_task_count',
         sa.Column('branch_code', sa.String(length=16), nullable=False),
