@@ -52,11 +52,14 @@ class Cursor:
 
 
 def _after(cursor: Cursor, dialect: str):
+    # The leading `due_sort >=` bounds the index range on SQLite, and on PostgreSQL gives the planner
+    # a fair estimate of the rows left (it judges a row comparison by its first column alone, and
+    # deep in the list, among the tasks due never, guessed "2 rows" and sorted a bitmap scan).
+    at_least = HumanTask.due_sort >= cursor.due_sort
     if dialect == "postgresql":
         # A row comparison is one index condition on PostgreSQL.
-        return tuple_(*ORDER) > tuple_(cursor.due_sort, cursor.created_at, cursor.id)
-    # SQLite: the leading `>=` bounds the index range; the rest drops the rows before the cursor.
-    return and_(HumanTask.due_sort >= cursor.due_sort, or_(
+        return and_(at_least, tuple_(*ORDER) > tuple_(cursor.due_sort, cursor.created_at, cursor.id))
+    return and_(at_least, or_(
         HumanTask.due_sort > cursor.due_sort,
         and_(HumanTask.due_sort == cursor.due_sort, or_(
             HumanTask.created_at > cursor.created_at,
