@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, select, tuple_
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -52,18 +52,16 @@ class Cursor:
 
 
 def _after(cursor: Cursor, dialect: str):
-    # The leading `due_sort >=` bounds the index range on SQLite, and on PostgreSQL gives the planner
-    # a fair estimate of the rows left (it judges a row comparison by its first column alone, and
-    # deep in the list, among the tasks due never, guessed "2 rows" and sorted a bitmap scan).
-    at_least = HumanTask.due_sort >= cursor.due_sort
+    """The rows after the cursor, as a row comparison: both databases start the index range scan at
+    the cursor's position (an expanded `a > x OR (a = x AND ...)` makes SQLite walk every earlier
+    row with the same due_sort -- all the tasks due never, deep in the list: 16-22 ms at 100k)."""
+    after = tuple_(*ORDER) > tuple_(cursor.due_sort, cursor.created_at, cursor.id)
     if dialect == "postgresql":
-        # A row comparison is one index condition on PostgreSQL.
-        return and_(at_least, tuple_(*ORDER) > tuple_(cursor.due_sort, cursor.created_at, cursor.id))
-    return and_(at_least, or_(
-        HumanTask.due_sort > cursor.due_sort,
-        and_(HumanTask.due_sort == cursor.due_sort, or_(
-            HumanTask.created_at > cursor.created_at,
-            and_(HumanTask.created_at == cursor.created_at, HumanTask.id > cursor.id)))))
+        # PostgreSQL judges a row comparison by its first column alone; deep in the list, among the
+        # tasks due never, it guessed "2 rows" and sorted a bitmap scan. The redundant bound gives
+        # it a fair estimate; the scan still starts at the row comparison (checked: 5 buffers).
+        return and_(HumanTask.due_sort >= cursor.due_sort, after)
+    return after  # on SQLite the same bound would become the range and the row comparison a filter
 
 
 def _sort_key(row: HumanTask) -> tuple:

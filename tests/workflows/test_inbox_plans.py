@@ -39,3 +39,7 @@ def test_a_page_of_one_branch_and_role_reads_the_index_in_order(database, page):
     found = plan(database, query.options(defer(HumanTask.context)).order_by(*ORDER).limit(21))
     assert "ix_human_task_inbox_order" in found, found
     assert "TEMP B-TREE" not in found and "Sort" not in found, found
+    if page == "after a cursor":
+        # The scan starts at the cursor, not at the first row with its due time (tasks due never
+        # share one due_sort: walking them all was 16-22 ms at 100k on SQLite).
+        assert ("(due_sort,created_at,id)>(?,?,?)" if database.is_sqlite else "ROW(due_sort, created_at") in found, found
