@@ -90,6 +90,7 @@ class Database:
     """The engine and a session factory; handed down from the app factory or the worker."""
 
     def __init__(self, url: str, *, echo: bool = False, keyring: Keyring | None = None) -> None:
+        import workflows.task_counts  # noqa: F401  its flush listener keeps the inbox's counts exact
         self.url = url
         self.engine = make_engine(url, echo=echo, keyring=keyring)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

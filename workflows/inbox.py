@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from privacy import redact
+from workflows import task_counts
 from workflows.business_calendar import load_calendar
 from workflows.diagrams import task_property, user_task_form
 from workflows.models import HQ, HumanTask, User, utcnow
@@ -135,10 +136,13 @@ def may_work(user: User, row: HumanTask) -> bool:
 def inbox_query(user: User, *, status: str = "open", role: str | None = None, mine: bool = False,
                 application_id: str | None = None, min_amount: Decimal | None = None,
                 max_amount: Decimal | None = None, overdue: bool = False, now: dt.datetime | None = None,
-                process: str | None = None, loan_id: str | None = None, delegated=None):
+                process: str | None = None, loan_id: str | None = None, delegated=None, scoped: bool = True):
     """`delegated`: the clause for the tasks colleagues delegate to the user now
-    (workflows.delegation.delegated_tasks), which are theirs as if claimed by them."""
-    query = select(HumanTask).where(visible_to(user), HumanTask.status == status)
+    (workflows.delegation.delegated_tasks), which are theirs as if claimed by them. `scoped=False`
+    leaves out the viewer's branches and roles, which a keyset page adds per (branch, role)."""
+    query = select(HumanTask).where(HumanTask.status == status)
+    if scoped:
+        query = query.where(visible_to(user))
     own = HumanTask.assignee == user.username
     if delegated is not None:
         own = or_(own, delegated)
@@ -164,19 +168,49 @@ def inbox_query(user: User, *, status: str = "open", role: str | None = None, mi
     return query
 
 
-def list_inbox(session: Session, user: User, *, page: int = 1, per_page: int = 20, at: dt.datetime | None = None,
-               **filters) -> dict:
-    """`at`: the moment whose delegations count (the process layer's now)."""
-    from workflows.delegation import delegated_tasks, running_for
+# Filters the maintained counts (workflows.task_counts) cannot answer: with one of them the total is
+# a COUNT(*) of the matching rows.
+_UNCOUNTED = ("application_id", "loan_id", "min_amount", "max_amount", "overdue")
 
+
+def list_inbox(session: Session, user: User, *, page: int = 1, per_page: int = 20, at: dt.datetime | None = None,
+               after: str | None = None, **filters) -> dict:
+    """One page of the inbox, by `page` (OFFSET) or by the cursor `after` (a `next` of an earlier
+    answer, keyset: as cheap deep in the list as on page 1); `next` is the following page's cursor.
+    `at`: the moment whose delegations count (the process layer's now)."""
+    from workflows.delegation import delegated_tasks, running_for
+    from workflows.task_pages import Cursor, keyset_page, offset_page
+
+    cursor = Cursor.decode(after) if after is not None else None
     delegations = running_for(session, user, at or utcnow())
-    query = inbox_query(user, delegated=delegated_tasks(delegations), **filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+    delegated = delegated_tasks(delegations)
+    status = filters.get("status", "open")
+    counts = task_counts.visible_counts(session, user, status, role=filters.get("role"),
+                                        process=filters.get("process") or None)
+    if any(filters.get(name) for name in _UNCOUNTED):
+        total = session.scalar(select(func.count()).select_from(
+            inbox_query(user, delegated=delegated, **filters).subquery()))
+    else:
+        owned = task_counts.owned_by(user, delegations)
+        if filters.get("mine"):
+            total = task_counts.total(counts, owned)
+        elif status == "open":
+            total = task_counts.total(counts, lambda row: task_counts.unclaimed(row) or owned(row))
+        else:
+            total = task_counts.total(counts)
+    if cursor is not None:
+        groups = sorted({(c.branch_code, c.role) for c in counts})
+        rows, following = keyset_page(session, inbox_query(user, delegated=delegated, scoped=False, **filters),
+                                      groups, after=cursor, limit=per_page)
+        page_number = None
+    else:
+        offset = (page - 1) * per_page
+        rows = offset_page(session, inbox_query(user, delegated=delegated, **filters), offset=offset, limit=per_page)
+        following = Cursor.of(rows[-1]) if rows and offset + len(rows) < total else None
+        page_number = page
     # A list shows personal data masked, also in the reviewers' comments (privacy.masking).
-    return {"items": [redact(task_view(r, delegations)) for r in rows], "total": total, "page": page,
-            "per_page": per_page}
+    return {"items": [redact(task_view(r, delegations)) for r in rows], "total": total, "page": page_number,
+            "per_page": per_page, "next": following.encode() if following else None}
 
 
 def task_view(row: HumanTask, delegations=()) -> dict:

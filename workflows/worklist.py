@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from privacy import keyring_for, redact
+from workflows import task_counts
 from workflows.clock import CHINA
 from workflows.delegation import delegated_tasks, running_for
 from workflows.inbox import task_view, visible_to
 from workflows.models import Application, HumanTask, User, utcnow
+from workflows.task_pages import Cursor, keyset_page, offset_page, with_context
 
 MINE, UNCLAIMED, BRANCH = "mine", "unclaimed", "branch"
 # Who may look at the whole branch's open tasks, claimed by others included: the approvers (who
@@ -43,15 +45,27 @@ def tabs_for(user: User) -> tuple[str, ...]:
     return (MINE, UNCLAIMED, BRANCH) if user.role_set & OVERSEERS else (MINE, UNCLAIMED)
 
 
-def _tab_query(user: User, tab: str, delegated=None):
-    """`delegated`: the tasks colleagues delegate to the user now, which are in their own tab."""
-    query = select(HumanTask).where(visible_to(user), HumanTask.status == "open")
+def _tab_query(user: User, tab: str, delegated=None, scoped: bool = True):
+    """`delegated`: the tasks colleagues delegate to the user now, which are in their own tab.
+    `scoped=False`: without the viewer's branches and roles (a keyset page adds them per group)."""
+    query = select(HumanTask).where(HumanTask.status == "open")
+    if scoped:
+        query = query.where(visible_to(user))
     if tab == MINE:
         own = HumanTask.assignee == user.username
         return query.where(own if delegated is None else or_(own, delegated))
     if tab == UNCLAIMED:
         return query.where(HumanTask.assignee.is_(None))
     return query  # BRANCH: everyone's, claimed or not
+
+
+def _tab_counted(user: User, tab: str, delegations):
+    """Which count rows (workflows.task_counts) a tab's tasks are under: the same rule as _tab_query."""
+    if tab == MINE:
+        return task_counts.owned_by(user, delegations)
+    if tab == UNCLAIMED:
+        return task_counts.unclaimed
+    return lambda _: True
 
 
 def _china_day_in_utc(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -88,44 +102,72 @@ def _filtered(session: Session, query, filters: WorklistFilters, now: dt.datetim
 
 def _ordered(query, sort: str):
     if sort == "amount_desc":
-        return query.order_by(HumanTask.amount.desc(), HumanTask.created_at)
-    if sort == "amount_asc":
-        return query.order_by(HumanTask.amount, HumanTask.created_at)
-    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        return query.order_by(HumanTask.amount.desc(), HumanTask.created_at, HumanTask.id)
+    return query.order_by(HumanTask.amount, HumanTask.created_at, HumanTask.id)
 
 
 def _count(session: Session, query) -> int:
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
+def _countable(filters: WorklistFilters) -> bool:
+    """Whether the maintained counts answer the total: they know process and product, not amounts,
+    due times or customers."""
+    return (filters.min_amount is None and filters.max_amount is None and not filters.due_today
+            and not filters.overdue and not (filters.customer or "").strip())
+
+
 def worklist(session: Session, user: User, *, tab: str = UNCLAIMED, filters: WorklistFilters = WorklistFilters(),
              sort: str = "due", page: int = 1, per_page: int = 20, now: dt.datetime | None = None,
-             at: dt.datetime | None = None) -> dict:
+             at: dt.datetime | None = None, after: str | None = None) -> dict:
     """One page of a tab, its total under the filters, and every tab's count (without filters).
+    `after`: the `next` of an earlier page (the due order only): the page after it, by keyset;
+    `page` then only labels it ("page 3 of 9").
     `at`: the moment whose delegations count (the process layer's now; default `now`)."""
     now = now or utcnow()
     tabs = tabs_for(user)
     tab = tab if tab in tabs else UNCLAIMED
+    sort = sort if sort in SORTS else "due"
+    cursor = Cursor.decode(after) if after and sort == "due" else None
     delegations = running_for(session, user, at or now)
     delegated = delegated_tasks(delegations)
-    query = _filtered(session, _tab_query(user, tab, delegated), filters, now)
-    total = _count(session, query)
+    # Tab counts, the filter lists and (when they can) totals from the maintained counts: a few rows.
+    counts = task_counts.visible_counts(session, user, "open")
+    in_tab = _tab_counted(user, tab, delegations)
+    if _countable(filters):
+        total = task_counts.total(counts, lambda row: in_tab(row) and (
+            not filters.process or row.process_id == filters.process) and (
+            not filters.product or row.product_code == filters.product))
+    else:
+        total = _count(session, _filtered(session, _tab_query(user, tab, delegated), filters, now))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = session.scalars(_ordered(query, sort if sort in SORTS else "due")
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+    if cursor is not None:
+        groups = sorted({(c.branch_code, c.role) for c in counts})
+        query = _filtered(session, _tab_query(user, tab, delegated, scoped=False), filters, now)
+        rows, following = keyset_page(session, query, groups, after=cursor, limit=per_page)
+    else:
+        query = _filtered(session, _tab_query(user, tab, delegated), filters, now)
+        offset = (page - 1) * per_page
+        if sort == "due":
+            rows = offset_page(session, query, offset=offset, limit=per_page)
+        else:
+            rows = session.scalars(_ordered(query, sort).options(defer(HumanTask.context))
+                                   .offset(offset).limit(per_page)).all()
+            with_context(session, rows)
+        more = offset + len(rows) < total
+        following = Cursor.of(rows[-1]) if sort == "due" and rows and more else None
     delegators = {d.delegator for d in delegations}
     names = dict(session.execute(select(User.username, User.full_name).where(User.username.in_(delegators))).all()) \
         if delegators else {}
-    visible = _tab_query(user, BRANCH)
     return {
-        "tab": tab, "tabs": {name: _count(session, _tab_query(user, name, delegated)) for name in tabs},
+        "tab": tab, "tabs": {name: task_counts.total(counts, _tab_counted(user, name, delegations)) for name in tabs},
         # A list shows personal data masked, as the API's inbox does (privacy.masking).
         "items": [_item(r, delegations, names, now) for r in rows],
         "total": total, "page": page, "pages": pages, "per_page": per_page,
-        "processes": sorted(session.scalars(select(HumanTask.process_id).where(visible.whereclause).distinct())),
-        "products": sorted(p for p in session.scalars(select(HumanTask.product_code).where(visible.whereclause)
-                                                      .distinct()) if p),
+        "next": following.encode() if following else None,
+        "processes": sorted({c.process_id for c in counts}),
+        "products": sorted({c.product_code for c in counts if c.product_code}),
     }
 
 

@@ -257,6 +257,28 @@ def test_the_inbox_sorts_by_amount_or_due_time_filters_due_today_and_overdue_and
     assert [t["id"] for t in first["items"] + second["items"]] == [due_today, later, overdue]
 
 
+def test_the_inbox_pages_next_link_is_a_keyset_cursor_and_the_page_number_labels_it(client, token_for, services,
+                                                                                    monkeypatch):
+    import html as html_text
+
+    from web.pages import inbox as inbox_page
+    monkeypatch.setattr(inbox_page, "PER_PAGE", 2)
+    ids = _three_waiting_for_the_customer_manager(client, token_for, services)
+    sign_in(client, "cm-BR001")
+    first = client.get("/inbox?tab=unclaimed&sort=due").get_data(as_text=True)
+    [next_link] = re.findall(r'<a href="([^"]*after=[^"]*)">下一页', first)
+    second = client.get(html_text.unescape(next_link)).get_data(as_text=True)
+    shown = re.findall(r'data-task-id="([^"]+)"', first) + re.findall(r'data-task-id="([^"]+)"', second)
+    assert sorted(shown) == sorted(ids) and len(set(shown)) == 3
+    assert "after=" not in second.split('class="pager"')[1].split("</p>")[0]  # the last page has no next
+    by_number = client.get("/inbox?tab=unclaimed&sort=due&page=2").get_data(as_text=True)
+    assert re.findall(r'data-task-id="([^"]+)"', by_number) == re.findall(r'data-task-id="([^"]+)"', second)
+    mangled = client.get("/inbox?tab=unclaimed&sort=due&page=2&after=garbage")
+    assert mangled.status_code == 200  # a mangled link falls back to the page by number
+    assert re.findall(r'data-task-id="([^"]+)"', mangled.get_data(as_text=True)) == \
+        re.findall(r'data-task-id="([^"]+)"', second)
+
+
 def test_bulk_claim_claims_the_ticked_tasks_and_release_gives_one_back(client, token_for, services):
     ids = _three_waiting_for_the_customer_manager(client, token_for, services)
     sign_in(client, "cm-BR001")

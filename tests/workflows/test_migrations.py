@@ -21,7 +21,7 @@ from tests.support.exposure import rows_from_books, rows_in_table
 from tests.support.web_app import TEST_SECRET_KEY
 from tests.web.journeys import example, submit
 from web.cli import main
-from workflows import schema
+from workflows import schema, task_counts
 from workflows.db import SchemaOutdated, make_engine
 
 ROWS_AT_BASELINE = Path(__file__).with_name("data") / "rows_at_0001.json.gz"
@@ -224,11 +224,14 @@ def test_a_database_made_before_migrations_is_recorded_as_the_baseline_with_its_
             loaded[table] += count
     assert {table: after[table] for table in loaded} == loaded
     # 0004 files each existing instance under its application's correlation key; 0014 registers each
-    # application's customer with its first change; 0016 fills the exposure rows from the books
-    # (assert_the_app_works_on checks them); every other new table is empty
+    # application's customer with its first change; 0015 counts the inbox's rows per inbox key; 0016
+    # fills the exposure rows from the books (assert_the_app_works_on checks them); every other new
+    # table is empty
     assert after["correlation_key"] == loaded["process_instance"] > 0
     assert 0 < after["customer"] <= loaded["application"] and after["customer_change"] == after["customer"]
-    linked = {"correlation_key", "customer", "customer_change", "ledger_exposure"}
+    with sa.orm.Session(engine_on) as session:
+        assert task_counts.maintained(session) == task_counts.from_rows(session) != {}
+    linked = {"correlation_key", "customer", "customer_change", "human_task_count", "ledger_exposure"}
     assert all(after[table] == 0 for table in set(after) - set(loaded) - linked), \
         "tables added by later revisions start empty"
     assert schema.inspect_schema(engine_on).state == schema.CURRENT

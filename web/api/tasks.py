@@ -7,6 +7,7 @@ from web.api.context import read_only, services
 from web.api_docs import Query, documented
 from web.auth import require
 from web.pipeline import command
+from web.errors import ApiError
 from web.requests import bool_arg, choice_arg, decimal_arg, int_arg
 from workflows.inbox import list_inbox, task_view
 
@@ -20,14 +21,22 @@ MAX_PER_PAGE = 100
 @documented("The caller's inbox: own branch and roles, claimed by the caller or unclaimed", query=(
     Query("status", description="open (default), completed or cancelled"), "role", Query("mine", "boolean"),
     "application_id", Query("process", description="a process key, e.g. collections"),
-    Query("loan_id", description="a loan number: the tasks of its servicing processes"), "min_amount", "max_amount", Query("overdue", "boolean"), Query("page", "integer"),
-    Query("per_page", "integer")))
+    Query("loan_id", description="a loan number: the tasks of its servicing processes"), "min_amount", "max_amount", Query("overdue", "boolean"),
+    Query("page", "integer", "a page by position (OFFSET: slower deep in a long list); not with after"),
+    Query("per_page", "integer"),
+    Query("after", description="the `next` of an earlier answer with the same filters: the page after it "
+                               "(keyset, as fast deep in the list as on page 1); not with page. Every "
+                               "answer carries `next`, null on the last page")))
 @require(*REVIEWERS)
 def inbox():
     status = choice_arg("status", ("open", "completed", "cancelled")) or "open"
+    after = request.args.get("after")
+    if after is not None and "page" in request.args:
+        raise ApiError(422, "validation_failed", "page and after cannot be used together",
+                       {"page": ["not with after"], "after": ["not with page"]})
     with read_only() as session:
         return jsonify(list_inbox(
-            session, g.user, page=int_arg("page", 1, 1, 1_000_000),
+            session, g.user, after=after, page=int_arg("page", 1, 1, 1_000_000),
             per_page=int_arg("per_page", 20, 1, MAX_PER_PAGE), status=status,
             role=choice_arg("role", REVIEWERS), mine=bool_arg("mine"),
             application_id=request.args.get("application_id"), process=request.args.get("process"),

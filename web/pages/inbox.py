@@ -13,7 +13,8 @@ from web.api.context import read_only, services
 from web.pages import errors
 from web.pages.guard import local_target, page
 from web.pages.i18n import _
-from workflows.errors import WorkflowError
+from workflows.errors import InvalidInput, WorkflowError
+from workflows.task_pages import Cursor
 from workflows.worklist import SORTS, WorklistFilters, worklist
 
 blueprint = Blueprint("pages_inbox", __name__)
@@ -60,11 +61,20 @@ def _page_number() -> int:
 def _worklist_context() -> dict:
     filters, problems = _read_filters()
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
+    after = request.args.get("after") or None
+    if after is not None:
+        try:
+            Cursor.decode(after)
+        except InvalidInput:
+            after = None  # a mangled "next" link: the page by its number instead
     with read_only() as session:
         listing = worklist(session, g.user, tab=request.args.get("tab", "unclaimed"), filters=filters, sort=sort,
-                           page=_page_number(), per_page=PER_PAGE, at=services().processes.now())
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return {"listing": listing, "filters": filters, "problems": problems, "sort": sort, "query": query}
+                           page=_page_number(), per_page=PER_PAGE, at=services().processes.now(), after=after)
+    query = {k: v for k, v in request.args.items() if k not in ("page", "after") and v}
+    # "Next" follows the keyset cursor (cheap deep in a long list); the page number only labels it.
+    here = dict(query, page=listing["page"], **({"after": after} if after else {}))
+    return {"listing": listing, "filters": filters, "problems": problems, "sort": sort, "query": query,
+            "here_args": here}
 
 
 @blueprint.get("/inbox")

@@ -9,7 +9,7 @@ application stays untagged and, as before, counts in no limit. The tag text and 
 written the way ledger.exposure writes them (kept here as they are today, as a revision must).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Created: 2026-12-04
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
