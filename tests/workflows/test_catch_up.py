@@ -17,7 +17,7 @@ from web.simulators.payment_channel import create_app as channel_app
 from workflows.catch_up import TickRefused, catch_up
 from workflows.clock import CHINA, china_today
 from workflows.daily_steps import DailyStep
-from workflows.models import AuditEvent, DueTimer, OutboxMessage
+from workflows.models import Application, AuditEvent, DueTimer, OutboxMessage
 from workflows.timers import moment_override
 from workflows.worker import end_of_day
 
@@ -153,7 +153,14 @@ def test_webhooks_go_out_last_and_a_refused_one_waits_for_its_backoff(services, 
     url, received, state = receiver
     end_of_day(services.db, dt.date(2024, 2, 13))
     with services.db.unit_of_work() as session:
-        session.add(OutboxMessage(topic="application.status_changed", application_id=None,
+        # an application of the demo integrator, so the webhook is signed with its secret
+        session.add(Application(id="app-webhook", branch_code="BR001", product_code="FARM_EASY", customer_name="x",
+                                id_number="110101199003070019", id_number_hash="x", amount=1000, term_months=12,
+                                region="", industry="", purpose="", guarantee_method="credit", customer_type="",
+                                payload={}, status="disbursed", stage="done", reasons=[], summary={},
+                                created_by="api-demo"))
+        session.flush()
+        session.add(OutboxMessage(topic="application.status_changed", application_id="app-webhook",
                                   payload={"callback_url": url, "status": "disbursed"}))
     state["fail"] = True
     refused = catch_up(services.db, services.origination, at=china(dt.date(2024, 2, 14), 9))
