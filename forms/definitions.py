@@ -491,6 +491,15 @@ FORMS: dict[str, dict] = {
             {"name": "enabled", "type": "boolean", "required": False, "label": "Enabled"},
         ],
     },
+    "reconciliation_run": {
+        "title": "Reconcile a business date",
+        "fields": [{"name": "business_date", "type": "date", "required": True, "label": "Business date"}],
+    },
+    "work_order_resolution": {
+        "title": "Resolve a reconciliation work order",
+        "fields": [{"name": "note", "type": "string", "required": True, "max_length": 500,
+                    "label": "How it was settled"}],
+    },
     "password_change": {
         "title": "Change my password",
         "fields": [

@@ -16,6 +16,8 @@ booked with `ledger.servicing.repay` in one unit of work per loan, the reference
 """
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,7 +65,9 @@ class DebitOutcome:
 
 
 class PaymentChannel(Protocol):
-    def debit(self, account: str, amount: Decimal, reference: str) -> DebitOutcome: ...
+    def debit(self, account: str, amount: Decimal, reference: str, value_date: date | None = None) -> DebitOutcome: ...
+
+    def statement(self, business_date: date) -> list["StatementLine"]: ...
 
 
 class PaymentChannelClient:
@@ -80,12 +84,14 @@ class PaymentChannelClient:
         self.timeout = (connect_timeout, read_timeout)
         self._http = http or requests.Session()
 
-    def debit(self, account: str, amount: Decimal, reference: str) -> DebitOutcome:
+    def debit(self, account: str, amount: Decimal, reference: str, value_date: date | None = None) -> DebitOutcome:
         if not isinstance(amount, Decimal):
             raise PaymentChannelRejected("amount must be a Decimal", field="amount")
+        body = {"account": account, "amount": str(amount), "reference": reference}
+        if value_date is not None:  # the core books it on that day: the day's statement lists it
+            body["value_date"] = value_date.isoformat()
         try:
-            response = self._http.post(f"{self.base_url}/v1/debits", timeout=self.timeout,
-                                       json={"account": account, "amount": str(amount), "reference": reference})
+            response = self._http.post(f"{self.base_url}/v1/debits", timeout=self.timeout, json=body)
         except requests.RequestException as error:
             raise PaymentChannelUnavailable(f"payment channel unreachable: {error.__class__.__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:
@@ -106,6 +112,43 @@ class PaymentChannelClient:
             raise PaymentChannelRejected(
                 f"payment channel refused the debit ({response.status_code}): {body.get('message') or status}")
         raise PaymentChannelUnavailable(f"payment channel sent status {status!r} with {response.status_code}")
+
+
+    def statement(self, business_date: date) -> list["StatementLine"]:
+        """The channel's statement file for a day: one line per debit it booked that day."""
+        try:
+            response = self._http.get(f"{self.base_url}/v1/statements/{business_date.isoformat()}", timeout=self.timeout)
+        except requests.RequestException as error:
+            raise PaymentChannelUnavailable(f"payment channel unreachable: {error.__class__.__name__}") from None
+        if response.status_code != 200:
+            raise PaymentChannelUnavailable(f"payment channel answered {response.status_code} for the statement")
+        return parse_statement(response.text)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    reference: str
+    account: str
+    amount: Decimal
+
+
+def parse_statement(text: str) -> list[StatementLine]:
+    """The statement file (CSV: reference,account,amount); a line that cannot be read stops the run,
+    naming it: reconciling against half a statement would open false work orders."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip() for c in rows[0]] != ["reference", "account", "amount"]:
+        raise PaymentChannelUnavailable("the statement file has no reference,account,amount header")
+    lines = []
+    for number, row in enumerate(rows[1:], start=2):
+        try:
+            reference, account, amount = row
+            value = Decimal(amount)
+        except (ValueError, InvalidOperation):
+            raise PaymentChannelUnavailable(f"statement line {number} cannot be read") from None
+        if not value.is_finite():
+            raise PaymentChannelUnavailable(f"statement line {number} has no usable amount")
+        lines.append(StatementLine(reference.strip(), account.strip(), value))
+    return lines
 
 
 def _debited_amount(body: dict) -> Decimal:
@@ -152,7 +195,7 @@ def collect_due(db: Database, business_date: Any, channel: PaymentChannel) -> Co
     result = CollectionResult(when, due=len(dues))
     for index, due in enumerate(dues):
         try:
-            outcome = channel.debit(due.deposit_account, due.amount, due.reference)
+            outcome = channel.debit(due.deposit_account, due.amount, due.reference, value_date=when)
         except PaymentChannelUnavailable as error:
             log.warning("auto-debit %s stopped at %s: %s", when, due.loan_number, error.message)
             result.channel_unavailable = True

@@ -619,6 +619,41 @@ class EodBatchRun(Base):
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class ReconciliationRun(Base):
+    """One reconciliation of a business date's payment-channel statement against our bookings
+    (workflows/reconciliation.py, migration 0024): what was compared and how much differed."""
+    __tablename__ = "reconciliation_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    ran_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ran_by: Mapped[str] = mapped_column(String(64))
+    statement_lines: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[int] = mapped_column(Integer)
+    differences: Mapped[int] = mapped_column(Integer)
+
+
+class ReconciliationWorkOrder(Base):
+    """A difference between the channel's statement and our books, for operations to settle: one
+    per business date and reference, however often the day is reconciled again."""
+    __tablename__ = "reconciliation_work_order"
+    __table_args__ = (UniqueConstraint("business_date", "reference"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    reference: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(24))  # not_booked | not_on_statement | amount_differs
+    branch_code: Mapped[str] = mapped_column(String(16), index=True)
+    loan_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    booked_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    account: Mapped[str | None] = mapped_column(String(64), nullable=True)  # masked: ****5678
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open | resolved
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    note: Mapped[str] = mapped_column(SealedText, default="")  # staff's free text: may name people
+
+
 # -- Integrator clients (issue 14, item 6): a system's credentials, limited to branches and channels --
 
 class IntegratorClient(Base):

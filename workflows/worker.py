@@ -91,6 +91,16 @@ def fire_timers_now(db: Database, origination: Origination) -> int:
     return len(fired)
 
 
+def reconcile_yesterday(db: Database, channel_url: str) -> dict:
+    from workflows.collection import PaymentChannelClient
+    from workflows.reconciliation import reconcile_day
+
+    result = reconcile_day(db, PaymentChannelClient(channel_url), china_today() - dt.timedelta(days=1), "system",
+                           dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    log.info("reconciliation %s: %s", result["business_date"], result)
+    return result
+
+
 def seal_audit_trail(db: Database) -> int:
     from workflows.audit_chain import seal_all
 
@@ -131,6 +141,9 @@ def build_scheduler(db: Database, *, webhook_seconds: int = 5, timer_seconds: in
         scheduler.add_job(auto_debit, CronTrigger(hour=auto_debit_hour, minute=auto_debit_minute),
                           args=[db, payment_channel_url], id="auto_debit", max_instances=1, coalesce=True,
                           misfire_grace_time=6 * 3600)
+        # Each morning, yesterday's statement from the channel against our bookings (对账).
+        scheduler.add_job(reconcile_yesterday, CronTrigger(hour=6, minute=0), args=[db, payment_channel_url],
+                          id="reconciliation", max_instances=1, coalesce=True, misfire_grace_time=12 * 3600)
     # Just after midnight the previous business day is closed: accrual, aging, classification.
     scheduler.add_job(nightly_end_of_day, CronTrigger(hour=eod_hour, minute=eod_minute), args=[db, origination],
                       id="end_of_day", max_instances=1, coalesce=True, misfire_grace_time=6 * 3600)

@@ -92,3 +92,29 @@ def test_an_operations_officer_retries_an_incident_and_redelivers_a_failed_webho
     head_office.click("#switch-language")
     assert "Operations console" in head_office.locator("h1").inner_text()
     shot(head_office, screenshots, "ops-console-hq-en")
+
+
+def test_an_operations_officer_resolves_a_reconciliation_difference_from_the_console(sign_in, live, screenshots):
+    import datetime as dt
+    from decimal import Decimal
+
+    from workflows import reconciliation
+    from workflows.collection import StatementLine
+    from workflows.models import utcnow
+
+    ghost = f"autodebit:GHOST-{uuid.uuid4().hex[:6]}:2026-12-03"
+    with live[2].db.unit_of_work() as session:  # the channel's statement lists a debit we never booked
+        reconciliation.reconcile(session, [StatementLine(ghost, "6222000011112222", Decimal("500.00"))],
+                                 dt.date(2026, 12, 3), "system", utcnow())
+    officer = sign_in("ops", lands="**/ops")
+    row = officer.locator("#ops-reconciliation tr[data-work-order]", has_text=ghost.split(":")[1])
+    assert row.count() == 1
+    text = row.inner_text()
+    assert "渠道已扣款、本行未记账" in text and "¥500.00" in text and "****2222" in text and "6222000011112222" not in text
+    row.scroll_into_view_if_needed()
+    shot(officer, screenshots, "ops-reconciliation")
+    row.locator("input[name=note]").fill("核心系统冲正，客户账户已退回")
+    row.locator("button").click()
+    officer.wait_for_url("**/ops**")
+    assert "已处理" in officer.locator(".flash.ok").inner_text()
+    assert officer.locator("#ops-reconciliation tr[data-work-order]", has_text=ghost.split(":")[1]).count() == 0

@@ -21,7 +21,7 @@ def test_the_worker_schedules_webhooks_and_the_daily_end_of_day_batch(database):
 def test_with_a_payment_channel_the_worker_also_auto_debits_daily_before_the_end_of_day_batch(database):
     scheduler = build_scheduler(database, payment_channel_url="http://127.0.0.1:9", scheduler_factory=BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"webhooks", "audit_seal", "auto_debit", "end_of_day"}
+    assert set(jobs) == {"webhooks", "audit_seal", "auto_debit", "reconciliation", "end_of_day"}
     assert "hour='0'" in str(jobs["auto_debit"].trigger) and "minute='10'" in str(jobs["auto_debit"].trigger)
     assert jobs["auto_debit"].args[1] == "http://127.0.0.1:9"
 

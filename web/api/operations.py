@@ -2,14 +2,20 @@
 incidents in bulk, redeliver failed webhooks. A branch's operations staff see their branch only."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+import os
 
+from flask import Blueprint, g, jsonify, request
+
+from forms.compiler import load_form
 from web.api.context import read_only, services
+from web.errors import ApiError
+from web.requests import json_body
 from web.api_docs import documented
 from web.auth import require
 from web.health import stale_after
 from web.pipeline import command
 from workflows import operations
+from workflows import reconciliation as reconciliation_service
 
 blueprint = Blueprint("operations", __name__)
 OPERATORS = ("operations",)
@@ -83,3 +89,44 @@ def eod_runs():
 def workers():
     with read_only() as session:
         return jsonify({"items": operations.workers(session, now=now(), stale_after=stale_after())})
+
+
+@blueprint.get("/operations/reconciliation")
+@documented("Reconciliation work orders (default: the open ones; ?status=resolved or all) and the last runs",
+            query=("status",))
+@require(*OPERATORS)
+def reconciliation():
+    status = request.args.get("status", "open")
+    with read_only() as session:
+        return jsonify({"items": reconciliation_service.work_orders(session, g.user,
+                                                                    status=None if status == "all" else status),
+                        "runs": reconciliation_service.recent_runs(session)})
+
+
+@blueprint.post("/operations/reconciliation/runs")
+@documented("Reconcile a business date now: the payment channel's statement against our auto-debit bookings; "
+            "each difference opens one work order", body="reconciliation_run", ok=201, errors=(422, 503))
+@require(*OPERATORS)
+def run_reconciliation():
+    body = load_form("reconciliation_run", json_body())
+    # The statement is fetched before any transaction; the comparison is one unit of work.
+    return jsonify(reconciliation_service.reconcile_day(services().db, payment_channel(), body["business_date"],
+                                                        g.user.username, now())), 201
+
+
+@blueprint.post("/operations/reconciliation/work-orders/<int:order_id>/resolve")
+@documented("Resolve a reconciliation work order, saying how it was settled", body="work_order_resolution")
+@require(*OPERATORS)
+def resolve_work_order(order_id: int):
+    return command(lambda session, body, key: reconciliation_service.resolve(session, g.user, order_id,
+                                                                             body["note"], now()),
+                   form="work_order_resolution")
+
+
+def payment_channel():
+    from workflows.collection import PaymentChannelClient
+
+    url = os.environ.get("LOANFLOW_PAYMENT_CHANNEL_URL")
+    if not url:
+        raise ApiError(503, "unavailable", "No payment channel is configured (LOANFLOW_PAYMENT_CHANNEL_URL)")
+    return PaymentChannelClient(url)

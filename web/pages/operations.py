@@ -1,5 +1,6 @@
-"""/ops: the operations console — what is stuck across the branch (HQ: every branch) and the two
-remedies, retrying incidents and redelivering failed webhooks, several at once. The same service
+"""/ops: the operations console — what is stuck across the branch (HQ: every branch) and the
+remedies: retrying incidents and redelivering failed webhooks, several at once, and resolving the
+reconciliation work orders (workflows/reconciliation.py). The same service
 functions as /api/v1/operations (workflows/operations.py)."""
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from web.health import stale_after
 from web.pages import errors
 from web.pages.guard import page
 from web.pages.i18n import _
-from workflows import operations
-from workflows.errors import InvalidInput
+from workflows import operations, reconciliation
+from workflows.errors import InvalidInput, WorkflowError
 
 blueprint = Blueprint("pages_operations", __name__)
 errors.install_on(blueprint)
@@ -29,7 +30,9 @@ def console():
             webhooks=operations.failed_webhooks(session, g.user),
             timers=operations.overdue_timers(session, g.user, now=now),
             eod_runs=operations.eod_runs(session),
-            workers=operations.workers(session, now=now, stale_after=stale_after()))
+            workers=operations.workers(session, now=now, stale_after=stale_after()),
+            work_orders=reconciliation.work_orders(session, g.user),
+            reconciliation_runs=reconciliation.recent_runs(session, limit=5))
     return render_template("operations.html", **figures)
 
 
@@ -66,3 +69,20 @@ def redeliver_webhooks():
     flash(_("%(count)s sent again: %(delivered)s delivered", count=len(result["results"]),
             delivered=result["delivered"]), "ok" if result["delivered"] == len(result["results"]) else "error")
     return redirect(url_for(".console"))
+
+
+@blueprint.post("/ops/reconciliation/<int:order_id>/resolve")
+@page(*OPERATORS)
+def resolve_work_order(order_id: int):
+    note = request.form.get("note", "").strip()[:500]
+    if not note:
+        flash(_("Say how the difference was settled"), "error")
+        return redirect(url_for(".console") + "#ops-reconciliation")
+    try:
+        with services().db.unit_of_work() as session:
+            reconciliation.resolve(session, g.user, order_id, note, services().wall_clock())
+    except WorkflowError as err:
+        flash(_(err.message), "error")
+        return redirect(url_for(".console") + "#ops-reconciliation")
+    flash(_("Work order %(id)s resolved", id=order_id), "ok")
+    return redirect(url_for(".console") + "#ops-reconciliation")

@@ -5,7 +5,11 @@
                       402 {"status": "insufficient_funds", ...}                    it did not; nothing moved
                       400 {"status": "rejected", "error", "message"}               malformed request
                       503 {"status": "unavailable"}                                while down
-    POST /control     {"balances": {account: "amount"}, "down": bool, "delay": seconds, "reset": true}
+    GET  /v1/statements/<YYYY-MM-DD>   the day's statement file (text/csv: reference,account,amount),
+                      every debit made with that value_date (sent with the debit, else today)
+    POST /control     {"balances": {account: "amount"}, "down": bool, "delay": seconds, "reset": true,
+                       "statement_amounts": {reference: "amount"}, "statement_extra": [{reference,
+                       account, amount, value_date}]}  (the last two make a statement differ, for tests)
     GET  /control     the switches, every balance set or touched, and the number of debits made
 
 Idempotent per reference, like a real core: the first final answer (debited or insufficient
@@ -15,8 +19,11 @@ answer about the debit and is not stored. Accounts nobody set have DEFAULT_BALAN
 """
 from __future__ import annotations
 
+import csv
+import io
 import threading
 import time
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import Flask, jsonify, request
@@ -28,7 +35,8 @@ FEN = Decimal("0.01")
 
 
 def _fresh_state() -> dict:
-    return {"down": False, "delay": 0.0, "balances": {}, "answers": {}, "debits": 0}
+    return {"down": False, "delay": 0.0, "balances": {}, "answers": {}, "debits": 0, "booked": [],
+            "statement_amounts": {}, "statement_extra": []}
 
 
 def _amount(value) -> Decimal | None:
@@ -78,6 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
             if balance >= amount:
                 state["balances"][account] = balance - amount
                 state["debits"] += 1
+                state["booked"].append({"reference": reference, "account": account, "amount": str(amount),
+                                        "value_date": str(body.get("value_date") or date.today().isoformat())})
                 answer = (200, {"status": "debited", "account": account, "amount": str(amount),
                                 "reference": reference})
             else:
@@ -99,7 +109,22 @@ def create_app(config: dict | None = None) -> Flask:
         with lock:
             apply_outage_switches(state, switches, _fresh_state)
             state["balances"].update(balances)
+            state["statement_amounts"].update(switches.get("statement_amounts") or {})
+            state["statement_extra"].extend(switches.get("statement_extra") or [])
             return jsonify(_public(state))
+
+    @app.get("/v1/statements/<day>")
+    def statement(day: str):
+        with lock:
+            lines = [dict(line) for line in state["booked"] + state["statement_extra"] if line["value_date"] == day]
+            for line in lines:
+                line["amount"] = state["statement_amounts"].get(line["reference"], line["amount"])
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["reference", "account", "amount"])
+        for line in lines:
+            writer.writerow([line["reference"], line["account"], line["amount"]])
+        return out.getvalue(), 200, {"Content-Type": "text/csv; charset=utf-8"}
 
     @app.get("/control")
     def show_control():
