@@ -12,13 +12,17 @@ ADMIN="Authorization: Bearer $(token admin)"
 curl -s $API/admin/org-units -H "$ADMIN" | jget children.0.children.1.name    # 景芝分理处
 
 # 12. BR001's administrator (admin-BR001) adds a credit reviewer at that outlet with a first
-#     password; the new reviewer signs in with it.
+#     password; the new reviewer signs in with it and, before anything else, replaces it with their
+#     own (the answer carries a new token: the old one ended with the old password).
 BRADMIN="Authorization: Bearer $(token admin-BR001)"
 NEW=rev-$(python3 -c 'import secrets; print(secrets.token_hex(3))')   # a new username each run
 curl -s -X POST $API/admin/users -H "$BRADMIN" -H 'Content-Type: application/json' \
      -d "{\"username\":\"$NEW\",\"full_name\":\"王五\",\"branch\":\"BR001\",\"outlet\":\"BR001-02\",\"roles\":[\"reviewer\"],\"password\":\"first-$RUN\"}" | jget outlet   # BR001-02
-NEWAUTH="Authorization: Bearer $(curl -s -X POST $API/auth/token -H 'Content-Type: application/json' \
+FIRSTAUTH="Authorization: Bearer $(curl -s -X POST $API/auth/token -H 'Content-Type: application/json' \
          -d "{\"username\":\"$NEW\",\"password\":\"first-$RUN\"}" | jget token)"
+curl -s "$API/tasks" -H "$FIRSTAUTH" | jget error   # password_change_required
+NEWAUTH="Authorization: Bearer $(curl -s -X POST $API/account/password -H "$FIRSTAUTH" -H 'Content-Type: application/json' \
+         -d "{\"current_password\":\"first-$RUN\",\"new_password\":\"own-$RUN-choice\"}" | jget token)"
 
 # 13. A loan reaches credit review; the new reviewer claims it, then goes on leave and delegates
 #     their tasks to rev-BR001 from yesterday for a year (China time), who finds the claimed task in

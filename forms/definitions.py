@@ -498,7 +498,8 @@ FORMS: dict[str, dict] = {
     "work_order_resolution": {
         "title": "Resolve a reconciliation work order",
         "fields": [{"name": "note", "type": "string", "required": True, "max_length": 500,
-                    "label": "How it was settled"}],
+                    "label": "How it was settled", "pattern": r"\S",
+                    "pattern_message": "must say how the difference was settled"}],
     },
     "password_change": {
         "title": "Change my password",

@@ -220,7 +220,7 @@ def parse_harvest_months(value: Any) -> tuple[int, ...]:
     months = []
     for item in items:
         text = str(item).strip()
-        if isinstance(item, bool) or not text.isdigit() or not 1 <= int(text) <= 12:
+        if isinstance(item, bool) or not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 12:
             raise InvalidInput("harvest_months", f"harvest_months: {item!r} is not a month (1 to 12)")
         months.append(int(text))
     if len(set(months)) != len(months):
@@ -230,7 +230,7 @@ def parse_harvest_months(value: Any) -> tuple[int, ...]:
 
 def _parse_grace(value: Any, term: int) -> int:
     text = "0" if value in (None, "") else str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or int(text) >= term:
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) >= term:
         raise InvalidInput("grace_months", f"grace_months must be a whole number of months from 0 to {term - 1}")
     return int(text)
 

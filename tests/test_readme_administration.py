@@ -14,7 +14,7 @@ SCRIPT = ROOT / "examples" / "administration.sh"
 HEADING = "## Administration: users, org tree, delegation"
 EXPECTED_OUTPUT = [
     "景芝分理处",                                   # 11. the org tree
-    "BR001-02",                                     # 12. the new reviewer, at that outlet
+    "BR001-02", "password_change_required",         # 12. the new reviewer, at that outlet, must change the password
     "Customer manager's investigation", "Credit review", "active", "Credit review",
     "信贷审查员 on behalf of 王五",                  # 13. claimed, delegated, decided by the delegate
     "False", "401",                                 # 14. disabled: the token stops

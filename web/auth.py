@@ -44,11 +44,15 @@ class TokenSigner:
         self.clock = clock
         self._serializers = {key_id(key): URLSafeSerializer(key, salt=SALT) for key in (*old_keys, current_key)}
 
-    def issue(self, username: str, *, generation: int | None = None) -> str:
-        """A token for a user, or (with the `generation` of its secret) for an integrator client."""
+    def issue(self, username: str, *, generation: int | None = None, password: str | None = None) -> str:
+        """A token for a user, or (with the `generation` of its secret) for an integrator client.
+        `password`: the stamp of the user's password (password_stamp), so a changed or reset
+        password stops the tokens issued before it."""
         payload = {"sub": username, "exp": int(self.clock()) + self.max_age_seconds, "kid": self.current_kid}
         if generation is not None:
             payload["gen"] = generation
+        if password is not None:
+            payload["pwd"] = password
         return f"{self.current_kid}.{self._serializers[self.current_kid].dumps(payload)}"
 
     def username(self, token: str) -> str:
@@ -69,7 +73,7 @@ class TokenSigner:
             raise ApiError(401, "invalid_token", "The token is not valid")
         if payload["exp"] <= self.clock():
             raise ApiError(401, "token_expired", "The token has expired; ask for a new one")
-        return TokenSubject(payload["sub"], payload.get("gen"))
+        return TokenSubject(payload["sub"], payload.get("gen"), payload.get("pwd"))
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,12 @@ class TokenSubject:
     """Whom a token stands for: a user (generation None) or an integrator client."""
     name: str
     generation: int | None = None
+    password: str | None = None  # a user's password stamp when the token was issued
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short digest of the stored hash: tokens carry it, and a new password changes it."""
+    return hashlib.sha256(("loanflow token password stamp:" + password_hash).encode("utf-8")).hexdigest()[:16]
 
 
 def _is_int(value) -> bool:
@@ -85,7 +95,8 @@ def _is_int(value) -> bool:
 
 def _well_formed(payload, kid: str) -> bool:
     return (isinstance(payload, dict) and payload.get("kid") == kid and isinstance(payload.get("sub"), str)
-            and _is_int(payload.get("exp")) and ("gen" not in payload or _is_int(payload["gen"])))
+            and _is_int(payload.get("exp")) and ("gen" not in payload or _is_int(payload["gen"]))
+            and ("pwd" not in payload or isinstance(payload["pwd"], str)))
 
 
 def token_signer_for(settings) -> TokenSigner:
@@ -96,8 +107,9 @@ def _signer() -> TokenSigner:
     return current_app.extensions["loanflow_tokens"]
 
 
-def issue_token(username: str, *, generation: int | None = None) -> str:
-    return _signer().issue(username, generation=generation)
+def issue_token(username: str, *, generation: int | None = None, password_hash: str | None = None) -> str:
+    return _signer().issue(username, generation=generation,
+                           password=password_stamp(password_hash) if password_hash else None)
 
 
 def token_lifetime_seconds() -> int:
@@ -112,13 +124,16 @@ def subject_from_token(token: str) -> TokenSubject:
     return _signer().subject(token)
 
 
-def _load_user(username: str) -> User | None:
-    """The user as the database has them now, or None if unknown or disabled. Read on every
-    request (one primary-key read, no cache): an administrator's change — disabled, a role taken
-    away, moved to another branch — holds for the very next request on every web process."""
+def _load_user(username: str, password: str | None = None) -> User | None:
+    """The user as the database has them now, or None if unknown or disabled, or (given the
+    token's `password` stamp) if the password changed since. Read on every request (one
+    primary-key read, no cache): an administrator's change — disabled, a role taken away, moved to
+    another branch, a new password — holds for the very next request on every web process."""
     with current_app.extensions["loanflow"].db.read_sessions() as session:
         user = session.get(User, username)
         if user is None or not user.enabled:
+            return None
+        if password is not None and not hmac.compare_digest(password, password_stamp(user.password_hash)):
             return None
         session.expunge(user)
     return user
@@ -146,7 +161,7 @@ def _load_client(client_id: str, generation: int) -> User | None:
 
 def _load_principal(subject: TokenSubject) -> User | None:
     if subject.generation is None:
-        return _load_user(subject.name)
+        return _load_user(subject.name, subject.password)
     return _load_client(subject.name, subject.generation)
 
 
@@ -159,6 +174,10 @@ def _within_rate_limit(user: User) -> None:
     if wait is not None:
         raise ApiError(429, "rate_limited", f"{user.username} sent more than {limiter.per_minute} requests in a "
                        f"minute; try again in {wait} s", headers={"Retry-After": str(wait)})
+
+
+# What a user whose password must be changed may still call.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"account.account", "account.change_password"})
 
 
 def require(*roles: str):
@@ -176,8 +195,14 @@ def require(*roles: str):
                 if subject.generation is not None:
                     raise ApiError(401, "invalid_token", "The token's integrator client no longer exists, is "
                                                          "disabled or its secret was rotated; ask for a new token")
-                raise ApiError(401, "invalid_token", "The token's user no longer exists or is disabled")
+                raise ApiError(401, "invalid_token", "The token's user no longer exists, is disabled or "
+                                                     "their password changed; sign in again")
             _within_rate_limit(user)
+            if user.password_change_required and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+                # An administrator's password (a first one, a reset) is known to two people: until
+                # the user replaces it, the account does nothing else (web/pages/guard.py: the same).
+                raise ApiError(403, "password_change_required", "Your password was set by an administrator: "
+                               "change it first (POST /api/v1/account/password)")
             if roles and not (user.role_set & set(roles)):
                 raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}")
             g.user = user

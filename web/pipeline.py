@@ -27,7 +27,7 @@ Act = Callable[[Session, dict | None, str | None], dict | None]
 
 
 def command(act: Act, *, status: int = 200, idempotency: str | None = None, scope: str = "",
-            form: str | None = None, body: bool = True, replays_itself: bool = False):
+            form: str | None = None, body: bool = True, replays_itself: bool = False, secret: bool = False):
     """Run `act` once per request (and once per Idempotency-Key); answer with its dict as JSON.
 
     idempotency: None (no key), "optional" (a key if sent) or "required" (400 without one).
@@ -35,18 +35,29 @@ def command(act: Act, *, status: int = 200, idempotency: str | None = None, scop
     form: validate the JSON body against forms/<form>; body=False: the request has no body.
     replays_itself: `act` answers a repeat from its own record (a message's message_id), so a
     concurrent twin that committed first is answered by running `act` again.
+    secret: the answer shows a secret once: no cache (or proxy) may keep it.
     """
     data = _body(form) if body else None  # a body of the wrong media type is a 415 before anything else
     key = _key(idempotency)
     request_hash = body_hash() if key else ""
     stored = f"{scope}:{key}" if scope and key else key
     try:
-        return _once(act, data, key, stored, request_hash, status)
+        answer = _once(act, data, key, stored, request_hash, status)
     except IntegrityError:
         if key is None and not replays_itself:
             raise
         # A concurrent request with the same key committed first: answer as it did.
-        return _once(act, data, key, stored, request_hash, status)
+        answer = _once(act, data, key, stored, request_hash, status)
+    return never_cached(answer) if secret else answer
+
+
+def never_cached(answer):
+    """A Flask answer (a response, or a (response, status) pair) marked for no cache to keep."""
+    response = answer[0] if isinstance(answer, tuple) else answer
+    if not isinstance(response, str):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return answer
 
 
 def _key(idempotency: str | None) -> str | None:

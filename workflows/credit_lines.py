@@ -45,10 +45,11 @@ from ledger.tables import LoanAccount
 from privacy import redact_text
 from scoring.risk import BUREAU_NOT_CHECKED
 from workflows.clock import in_china
+from workflows.access import reaches
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.process_views import works_in
 from workflows.processes import UseCase
-from workflows.models import (HQ, Application, Branch, CreditLine, CreditLineDrawdown, CreditLineEvent, Product,
+from workflows.models import (Application, Branch, CreditLine, CreditLineDrawdown, CreditLineEvent, Product,
                               User, utcnow)
 
 LINE_PROCESS = "credit_line"
@@ -111,7 +112,7 @@ class CreditLines:
         """The line, if the actor's branch may see it; another branch's line is a 404, as unknown."""
         query = select(CreditLine).where(CreditLine.id == line_id)
         line = session.scalar(query.with_for_update() if for_update else query)
-        if line is None or actor.branch_code not in (HQ, line.branch_code):
+        if line is None or not reaches(actor, line.branch_code):
             raise NotFound(f"Credit line {line_id} was not found", field="line_id")
         return line
 

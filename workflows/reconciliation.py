@@ -8,7 +8,8 @@ booked each auto-debit as a repayment whose posting key is its reference
   is not on the loan (the booking failed after the debit);
 - in our books, not on the statement: `not_on_statement` — we credited a loan with money the
   channel says it never took;
-- on both with other amounts: `amount_differs`.
+- on both with other amounts: `amount_differs`;
+- on the statement more than once: `duplicate` — the customer was debited twice.
 
 Each difference opens one work order for operations (unique per date and reference: reconciling
 the day again adds none, and one that now matches is resolved by the system). The statement is
@@ -20,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from ledger.tables import JournalEntry, JournalLine, LoanAccount
@@ -30,7 +31,10 @@ from workflows.db import Database
 from workflows.errors import Conflict, NotFound
 from workflows.models import HQ, ReconciliationRun, ReconciliationWorkOrder, User
 
-NOT_BOOKED, NOT_ON_STATEMENT, AMOUNT_DIFFERS = "not_booked", "not_on_statement", "amount_differs"
+NOT_BOOKED, NOT_ON_STATEMENT, AMOUNT_DIFFERS, DUPLICATE = "not_booked", "not_on_statement", "amount_differs", \
+    "duplicate"
+# Serialises two runs of one day on PostgreSQL (SQLite's writers are serialised already).
+ADVISORY_LOCK = 7_302_115
 PREFIX = "autodebit:"
 
 
@@ -66,12 +70,22 @@ def _loan_of(reference: str) -> str | None:
 def reconcile(session: Session, statement: list[StatementLine], business_date: dt.date, actor: str,
               now: dt.datetime) -> ReconciliationRun:
     """Compare the statement with the day's bookings and open a work order per difference."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key, :day)"),
+                        {"key": ADVISORY_LOCK, "day": business_date.toordinal()})
     booked = bookings_of(session, business_date)
-    on_statement = {line.reference: line for line in statement}
+    lines_of: dict[str, list[StatementLine]] = {}
+    for line in statement:
+        lines_of.setdefault(line.reference, []).append(line)
+    on_statement = {reference: lines[0] for reference, lines in lines_of.items()}
     differences: dict[str, dict] = {}
     for reference, line in on_statement.items():
         ours = booked.get(reference)
-        if ours is None:
+        if len(lines_of[reference]) > 1:
+            differences[reference] = {"kind": DUPLICATE, "account": line.account,
+                                      "channel_amount": sum((l.amount for l in lines_of[reference]), Decimal("0")),
+                                      "booked_amount": ours.amount if ours else None}
+        elif ours is None:
             differences[reference] = {"kind": NOT_BOOKED, "channel_amount": line.amount, "account": line.account}
         elif ours.amount != line.amount:
             differences[reference] = {"kind": AMOUNT_DIFFERS, "channel_amount": line.amount,
@@ -96,7 +110,7 @@ def reconcile(session: Session, statement: list[StatementLine], business_date: d
         if reference not in differences and order.status == "open":
             order.status, order.resolved_by, order.resolved_at = "resolved", "system", now
             order.note = "matched when the day was reconciled again"
-    matched = sum(1 for r, ours in booked.items() if r in on_statement and on_statement[r].amount == ours.amount)
+    matched = sum(1 for r, ours in booked.items() if r in on_statement and r not in differences)
     run = ReconciliationRun(business_date=business_date, ran_at=now, ran_by=actor, statement_lines=len(statement),
                             booked=len(booked), matched=matched, differences=len(differences))
     session.add(run)
@@ -151,7 +165,10 @@ def work_orders(session: Session, viewer: User, *, status: str | None = "open", 
     return [work_order_view(o) for o in session.scalars(query)]
 
 
-def recent_runs(session: Session, *, limit: int = 10) -> list[dict]:
+def recent_runs(session: Session, viewer: User, *, limit: int = 10) -> list[dict]:
+    """The last runs: bank-wide figures, so head office's operations only."""
+    if viewer.branch_code != HQ:
+        return []
     query = select(ReconciliationRun).order_by(ReconciliationRun.id.desc()).limit(limit)
     return [run_view(r) for r in session.scalars(query)]
 

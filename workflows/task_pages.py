@@ -43,12 +43,17 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> "Cursor":
         try:
+            if len(text) > MAX_CURSOR:  # ours are about 120 characters; anything long is not one
+                raise ValueError("too long")
             due, created, task_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             if not isinstance(task_id, str):
                 raise ValueError(task_id)
             return cls(dt.datetime.fromisoformat(due), dt.datetime.fromisoformat(created), task_id)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
             raise InvalidInput("after must be a `next` value from an earlier page of this list", field="after")
+
+
+MAX_CURSOR = 512
 
 
 def _after(cursor: Cursor, dialect: str):

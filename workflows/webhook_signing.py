@@ -57,7 +57,7 @@ def verify(secret: str, headers, body: bytes, now: dt.datetime, window: dt.timed
     """What a receiver does (the README shows the same in a few lines): the timestamp within the
     window, and one of the signatures made with `secret` (compared in constant time)."""
     timestamp = headers.get("X-Loanflow-Timestamp", "")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()):
         return False
     sent = dt.datetime.fromtimestamp(int(timestamp), dt.timezone.utc).replace(tzinfo=None)
     if abs(now - sent) > window:

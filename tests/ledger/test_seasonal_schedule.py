@@ -106,3 +106,10 @@ def test_the_loan_calculator_previews_a_seasonal_schedule_and_names_a_bad_field(
     assert [i["principal"] for i in body["installments"] if D(i["principal"])] == ["33333.33", "33333.33", "33333.34"]
     refused = client.get(f"/api/v1/schedules/preview?{query}&harvest_months=7,13")
     assert refused.status_code == 422 and "harvest_months" in refused.get_json()["fields"]
+
+
+def test_digits_of_other_scripts_are_refused_not_a_server_error(client):
+    query = "principal=100000&annual_rate=0.06&term_months=12&method=seasonal&start_date=2026-03-15"
+    for extra in ("harvest_months=%C2%B2", "harvest_months=7&grace_months=%C2%B2"):
+        answer = client.get(f"/api/v1/schedules/preview?{query}&{extra}")
+        assert answer.status_code == 422, extra

@@ -110,3 +110,42 @@ def test_staff_without_an_inbox_role_see_their_account_but_no_delegations(client
 def test_the_account_api_needs_a_signed_in_user(client):
     assert client.get("/api/v1/account").status_code == 401
     assert client.post("/api/v1/account/password", json={}).status_code == 401
+
+
+def test_a_changed_password_ends_the_tokens_and_page_sessions_issued_before_it(client, token_for):
+    old_token = bearer(sign_in(client, "cm-BR002", "demo"))
+    sign_in_page(client, "cm-BR002")
+    assert client.get("/inbox").status_code == 200
+    changed = change_password(client, old_token, "demo", "Harvest-2027")
+    new_token = {"Authorization": f"Bearer {changed.get_json()['token']}"}
+    stale = client.get("/api/v1/tasks", headers=old_token)
+    assert stale.status_code == 401 and stale.get_json()["error"] == "invalid_token"
+    assert client.get("/api/v1/tasks", headers=new_token).status_code == 200
+    assert client.get("/inbox").headers["Location"].split("?")[0].endswith("/login")  # the page session too
+    # a reset by an administrator ends the new token as well
+    assert change(client, token_for("admin"), "cm-BR002",
+                  password="Reset-by-admin").status_code == 200
+    assert client.get("/api/v1/tasks", headers=new_token).status_code == 401
+
+
+def test_until_an_administrators_password_is_replaced_the_api_does_nothing_else(client, token_for):
+    assert create(client, token_for("admin-BR001")).status_code == 201
+    first = bearer(sign_in(client, "rev3-BR001"))
+    refused = client.get("/api/v1/tasks", headers=first)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "password_change_required"
+    assert client.get("/api/v1/account", headers=first).get_json()["password_change_required"] is True
+    changed = change_password(client, first, "Spring-2027", "Harvest-2027")
+    assert changed.status_code == 200 and changed.get_json()["password_change_required"] is False
+    assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {changed.get_json()['token']}"}).status_code == 200
+
+
+def test_tokens_and_secrets_are_never_cached(client):
+    answer = client.post("/api/v1/auth/token", json={"username": "cm-BR001", "password": "demo"})
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_an_integrator_client_has_no_account_of_its_own(client):
+    token = client.post("/api/v1/auth/token", json={"grant_type": "client_credentials", "client_id": "partner-BR001",
+                                                    "client_secret": "demo-client-secret"}).get_json()["token"]
+    answer = client.get("/api/v1/account", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403

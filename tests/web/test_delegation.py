@@ -26,8 +26,17 @@ def colleague(client, token_for):
         "username": "rev2-BR001", "full_name": "李四", "branch": "BR001", "roles": ["reviewer"],
         "password": "demo-demo"})
     assert response.status_code == 201, response.get_json()
-    signed = client.post("/api/v1/auth/token", json={"username": "rev2-BR001", "password": "demo-demo"})
-    return {"Authorization": f"Bearer {signed.get_json()['token']}"}
+    return signed_in_anew(client, "rev2-BR001")
+
+
+def signed_in_anew(client, username: str) -> dict:
+    """A new user's headers: signed in with the administrator's first password ("demo-demo"), which
+    is replaced before anything else (workflows/account.py)."""
+    signed = client.post("/api/v1/auth/token", json={"username": username, "password": "demo-demo"})
+    changed = client.post("/api/v1/account/password", headers={"Authorization": f"Bearer {signed.get_json()['token']}"},
+                          json={"current_password": "demo-demo", "new_password": "Harvest-2027"})
+    assert changed.status_code == 200, changed.get_json()
+    return {"Authorization": f"Bearer {changed.get_json()['token']}"}
 
 
 def claimed_review(client, token_for):
@@ -122,10 +131,7 @@ def test_four_eyes_still_holds_for_a_delegate(client, token_for, clock, services
         assert client.post("/api/v1/admin/users", headers=admin, json={
             "username": username, "full_name": name, "branch": "BR001", "roles": roles,
             "password": "demo-demo"}).status_code == 201
-    dual = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
-        "username": "dual-BR001", "password": "demo-demo"}).get_json()["token"]}
-    approver2 = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
-        "username": "appr2-BR001", "password": "demo-demo"}).get_json()["token"]}
+    dual, approver2 = signed_in_anew(client, "dual-BR001"), signed_in_anew(client, "appr2-BR001")
     app_id = submit(client, token_for("api-demo"), example("application-review.json")).get_json()["id"]
     decide(client, token_for("cm-BR001"), app_id)
     decide(client, dual, app_id)  # the credit review

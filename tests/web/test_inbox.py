@@ -165,3 +165,12 @@ def test_a_bad_cursor_or_a_cursor_with_a_page_is_named(client, token_for):
     assert bad.status_code == 422 and "after" in bad.get_json()["fields"]
     both = client.get("/api/v1/tasks?after=x&page=2", headers=cm)
     assert both.status_code == 422 and set(both.get_json()["fields"]) >= {"after", "page"}
+
+
+def test_an_overlong_or_deeply_nested_cursor_is_a_422_naming_after(client, token_for):
+    import base64
+
+    nested = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).decode().rstrip("=")
+    for cursor in ("x" * 600, nested[:500], nested):
+        answer = client.get(f"/api/v1/tasks?after={cursor}", headers=token_for("rev-BR001"))
+        assert answer.status_code == 422 and "after" in answer.get_json()["fields"], cursor[:20]

@@ -154,3 +154,25 @@ def test_the_console_api_runs_lists_and_resolves(client, token_for, services, ch
     done = client.post(path, headers=ops, json={"note": "渠道冲正"})
     assert done.status_code == 200 and done.get_json()["status"] == "resolved"
     assert client.post(path, headers=ops, json={"note": "again"}).status_code == 409
+
+
+def test_a_debit_made_twice_is_a_duplicate_even_when_one_matches(database, collected):
+    control(collected, statement_extra=[{"reference": "autodebit:ZERO:2024-02-15", "account": "DEP-ZERO",
+                                         "amount": "1000.00", "value_date": "2024-02-15"}])
+    result = run(database, collected)
+    [order] = orders(database)
+    assert (order["kind"], order["channel_amount"], order["booked_amount"]) == ("duplicate", "2000.00", "1000.00")
+    assert (result["matched"], result["differences"]) == (1, 1)
+
+
+def test_only_head_office_runs_a_reconciliation_and_sees_the_runs(client, token_for, channel, monkeypatch):
+    monkeypatch.setenv("LOANFLOW_PAYMENT_CHANNEL_URL", channel)
+    branch = token_for("ops-BR001")
+    refused = client.post("/api/v1/operations/reconciliation/runs", headers=branch, json={"business_date": "2026-12-03"})
+    assert refused.status_code == 403
+    assert client.post("/api/v1/operations/reconciliation/runs", headers=token_for("ops"),
+                       json={"business_date": "2026-12-03"}).status_code == 201
+    assert client.get("/api/v1/operations/reconciliation", headers=branch).get_json()["runs"] == []
+    blank = client.post("/api/v1/operations/reconciliation/work-orders/1/resolve", headers=token_for("ops"),
+                        json={"note": "   "})
+    assert blank.status_code == 422 and "note" in blank.get_json()["fields"]

@@ -6,7 +6,8 @@ from flask import Blueprint, g, jsonify
 from forms.compiler import load_form
 from web.api.context import read_only, services, unit_of_work
 from web.api_docs import documented
-from web.auth import require
+from web.auth import issue_token, require
+from web.errors import ApiError
 from web.requests import json_body
 from workflows.account import account_view, change_own_password
 from workflows.models import User
@@ -18,6 +19,9 @@ blueprint = Blueprint("account", __name__)
 @documented("The caller's own account: name, branch, outlet, roles, whether a new password is due")
 @require()
 def account():
+    if g.user.client_scope is not None:
+        raise ApiError(403, "forbidden", "An integrator client has no account of its own: its administrators "
+                                         "manage it (/api/v1/admin/integrators)")
     with read_only() as session:
         return jsonify(account_view(session.get(User, g.user.username)))
 
@@ -33,6 +37,9 @@ def change_password():
     with unit_of_work() as session:
         outcome = change_own_password(session, g.user.username, body["current_password"], body["new_password"],
                                       services().processes.now())
-        answer = account_view(session.get(User, g.user.username)) if not (outcome.problems or outcome.locked) else None
+        me = session.get(User, g.user.username)
+        answer = account_view(me) if not (outcome.problems or outcome.locked) else None
+        new_hash = me.password_hash
     outcome.raise_if_refused()
-    return jsonify(answer)
+    # The token that asked is now stale (it carries the old password's stamp): a new one comes back.
+    return jsonify({**answer, "token": issue_token(g.user.username, password_hash=new_hash)})

@@ -12,6 +12,7 @@ from web.api.context import services, unit_of_work
 from web.api_docs import documented
 from web.auth import issue_token, token_lifetime_seconds
 from web.errors import ApiError
+from web.pipeline import never_cached
 from web.requests import json_body
 from workflows import integrators
 
@@ -36,12 +37,12 @@ def token():
         outcome = services().directory.sign_in(session, body["username"], body["password"], services().processes.now())
         user = outcome.user
         answer = None if user is None else {
-            "token": issue_token(user.username), "token_type": "Bearer", "expires_in": token_lifetime_seconds(),
+            "token": issue_token(user.username, password_hash=user.password_hash), "token_type": "Bearer", "expires_in": token_lifetime_seconds(),
             "user": {"username": user.username, "branch": user.branch_code, "roles": sorted(user.role_set)}}
     if answer is None:
         code = "invalid_credentials" if outcome.refusal == "unknown" else f"account_{outcome.refusal}"
         raise ApiError(401, code, outcome.message)
-    return jsonify(answer)
+    return never_cached(jsonify(answer))  # a bearer token (RFC 6749 5.1: no-store)
 
 
 def _basic_credentials() -> tuple[str, str] | None:
@@ -73,4 +74,4 @@ def _client_token(client_id: str, secret: str):
                        "channels": client.channel_list, "partner_id": client.partner_id}}
     if answer is None:
         raise ApiError(401, "invalid_client", "Unknown client, wrong secret or a disabled client")
-    return jsonify(answer)
+    return never_cached(jsonify(answer))

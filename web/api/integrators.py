@@ -34,7 +34,7 @@ def clients():
 @require("admin")
 def create_client():
     return command(lambda session, body, key: integrators.issued_view(
-        integrators.create_client(session, g.user, body, _now())), status=201, form="admin_integrator")
+        integrators.create_client(session, g.user, body, _now())), status=201, form="admin_integrator", secret=True)
 
 
 @blueprint.patch("/admin/integrators/<client_id>")
@@ -51,4 +51,4 @@ def change_client(client_id: str):
 @require("admin")
 def rotate_secret(client_id: str):
     return command(lambda session, _, key: integrators.issued_view(
-        integrators.rotate_secret(session, g.user, client_id, _now())), body=False)
+        integrators.rotate_secret(session, g.user, client_id, _now())), body=False, secret=True)

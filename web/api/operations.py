@@ -15,6 +15,7 @@ from web.auth import require
 from web.health import stale_after
 from web.pipeline import command
 from workflows import operations
+from workflows.models import HQ
 from workflows import reconciliation as reconciliation_service
 
 blueprint = Blueprint("operations", __name__)
@@ -100,7 +101,7 @@ def reconciliation():
     with read_only() as session:
         return jsonify({"items": reconciliation_service.work_orders(session, g.user,
                                                                     status=None if status == "all" else status),
-                        "runs": reconciliation_service.recent_runs(session)})
+                        "runs": reconciliation_service.recent_runs(session, g.user)})
 
 
 @blueprint.post("/operations/reconciliation/runs")
@@ -108,6 +109,8 @@ def reconciliation():
             "each difference opens one work order", body="reconciliation_run", ok=201, errors=(422, 503))
 @require(*OPERATORS)
 def run_reconciliation():
+    if g.user.branch_code != HQ:  # a day's statement is the whole bank's
+        raise ApiError(403, "forbidden", "Head office's operations reconcile the payment channel's statement")
     body = load_form("reconciliation_run", json_body())
     # The statement is fetched before any transaction; the comparison is one unit of work.
     return jsonify(reconciliation_service.reconcile_day(services().db, payment_channel(), body["business_date"],

@@ -33,4 +33,4 @@ def rotate():
         integrator = webhook_signing.require_integrator(g.user)
         row = webhook_signing.rotate(session, integrator, g.user.username, services().processes.now())
         return webhook_signing.secret_view(row, reveal=True)
-    return command(act, status=201, body=False)
+    return command(act, status=201, body=False, secret=True)

@@ -12,7 +12,7 @@ from web.api.context import read_only, services
 from web.errors import STATUS_BY_KIND as STATUS
 from web.pages import errors
 from web.pages.admin import problems_of
-from web.pages.guard import local_target, page
+from web.pages.guard import local_target, page, password_changed
 from web.pages.i18n import _
 from workflows import delegation
 from workflows.account import account_view, change_own_password
@@ -75,9 +75,11 @@ def change_password():
         with services().db.unit_of_work() as session:  # a wrong current password is counted, as at sign-in
             outcome = change_own_password(session, g.user.username, body["current_password"], body["new_password"],
                                           services().processes.now())
+            new_hash = session.get(User, g.user.username).password_hash
         outcome.raise_if_refused()
     except WorkflowError as err:
         return _render(status=STATUS.get(err.kind, 422), password_problems=problems_of(err, FORM_LABELS))
+    password_changed(new_hash)  # this session goes on; every other session and token of the user ends
     flash(_("Your password is changed"), "ok")
     return redirect(local_target(request.form.get("next"), url_for("pages_account.account")))
 

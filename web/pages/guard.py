@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from flask import abort, g, redirect, request, session, url_for
 
-from web.auth import _load_user
+from web.auth import _load_user, password_stamp
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -28,12 +28,19 @@ class PageForbidden(Exception):
 
 def signed_in_user():
     username = session.get("username")
-    return _load_user(username) if username else None
+    # the password's stamp: a password changed elsewhere (or reset) ends this session too
+    return _load_user(username, session.get("pwd") or "") if username else None
 
 
-def sign_in(username: str) -> None:
+def sign_in(username: str, password_hash: str) -> None:
     session.clear()  # a fresh session: nothing chosen before sign-in survives it (session fixation)
     session["username"] = username
+    session["pwd"] = password_stamp(password_hash)
+
+
+def password_changed(password_hash: str) -> None:
+    """This session's own password change: it stays signed in (other sessions and tokens end)."""
+    session["pwd"] = password_stamp(password_hash)
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     session.permanent = True
 

@@ -32,7 +32,7 @@ def console():
             eod_runs=operations.eod_runs(session),
             workers=operations.workers(session, now=now, stale_after=stale_after()),
             work_orders=reconciliation.work_orders(session, g.user),
-            reconciliation_runs=reconciliation.recent_runs(session, limit=5))
+            reconciliation_runs=reconciliation.recent_runs(session, g.user, limit=5))
     return render_template("operations.html", **figures)
 
 

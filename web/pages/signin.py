@@ -51,11 +51,12 @@ def login():
             user = outcome.user
             username = user.username if user is not None else username
             start = _start_page(user) if user is not None else ""
+            password_hash = user.password_hash if user is not None else ""  # as committed (rehashed if due)
         if user is None:
             problem = _(outcome.message)
     if problem:
         return render_template("login.html", next=target, username=username, error=problem), 401
-    sign_in(username)
+    sign_in(username, password_hash)
     return redirect(target or start)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
@@ -33,7 +34,8 @@ CHANNELS = ["mobile", "counter", "partner"]
 
 
 def _amount(value) -> str:
-    return format(value.normalize() if hasattr(value, "normalize") else value, "f")
+    # SQLite hands NUMERIC back as a float: through its shortest text, never its binary expansion
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def products_file(rows) -> str:
