@@ -270,6 +270,9 @@ def _script_problems(source: str, mode: str) -> list[str]:
     return problems_in(source, mode)
 
 
+PRODUCTS_FILE = "products.json"  # workflows.products.PRODUCTS_FILE (which imports this module's callers)
+
+
 def check_files(files: dict[str, str], *, operations: set[str], forms: set[str]) -> list[Problem]:
     """Every reason this complete set of files cannot run; empty when it can."""
     problems: list[Problem] = []
@@ -283,6 +286,8 @@ def check_files(files: dict[str, str], *, operations: set[str], forms: set[str])
             if reason:
                 problems.append(Problem(name, reason))
             continue
+        if name == PRODUCTS_FILE:
+            continue  # read by intake; checked against the other scope's at deployment (workflows/products.py)
         if file_kind(name) == "json":
             problems.append(Problem(name, "no component reads this data file"))
             continue
